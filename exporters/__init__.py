@@ -1,0 +1,1 @@
+"""Prometheus collectors over an in-memory snapshot, alerting rules, the Alertmanager webhook mapping."""

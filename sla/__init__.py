@@ -1,0 +1,1 @@
+"""SLA levels and their evaluation: Δt availability states, windows, maintenance, monthly compliance, credits."""

@@ -1,0 +1,1 @@
+"""Key-account records, fault tickets and their lifecycle rules, dispatch, timers, the fault case library."""
