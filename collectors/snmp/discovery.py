@@ -1,0 +1,166 @@
+"""Discovery: the system group and IF-MIB ifTable/ifXTable of one device, as an immutable typed result.
+
+Rows are keyed by the index suffix of ANY column, not by the ifIndex column: many agents (and most recordings)
+omit ifIndex, ifSpeed or whole ifXTable columns. A row is kept when it has at least one identifying column
+(ifDescr, ifName or ifAlias) or a type; decoding is strict (wrong SNMP types raise BadAnswer for the device).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from collectors.errors import BadAnswer
+from collectors.model import OperStatus
+from collectors.snmp import ifmib
+from collectors.snmp.client import EXCEPTION_TYPES, Oid, SnmpClient, SnmpEndpoint, SnmpType, VarBind
+from collectors.snmp.walk import DEFAULT_MAX_ROWS, DEFAULT_MAX_VARBINDS_PER_PDU, get_many, walk_columns
+
+DISCOVERY_COLUMNS: tuple[Oid, ...] = (
+    ifmib.IF_DESCR,
+    ifmib.IF_TYPE,
+    ifmib.IF_MTU,
+    ifmib.IF_SPEED,
+    ifmib.IF_PHYS_ADDRESS,
+    ifmib.IF_ADMIN_STATUS,
+    ifmib.IF_OPER_STATUS,
+    ifmib.IF_NAME,
+    ifmib.IF_HIGH_SPEED,
+    ifmib.IF_ALIAS,
+    ifmib.IF_HC_IN_OCTETS,  # presence tells the poller whether 64-bit counters exist per row
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredInterface:
+    if_index: int
+    if_name: str  # ifName, or ifDescr when the agent has no (or an empty) ifName
+    if_descr: str
+    if_alias: str  # raw ifAlias ("" when absent)
+    if_type: int  # IANAifType number; ifmib.if_type_name() gives the name
+    speed_bps: int | None  # from ifSpeed, or ifHighSpeed when ifSpeed saturates/is absent; None if 0/unknown
+    admin_status: OperStatus | None
+    oper_status: OperStatus | None
+    mac: str | None  # 12 lowercase hex digits
+    mtu: int | None
+    has_hc_counters: bool
+
+    @property
+    def if_type_name(self) -> str:
+        return ifmib.if_type_name(self.if_type)
+
+
+@dataclass(frozen=True, slots=True)
+class SystemInfo:
+    descr: str | None
+    object_id: str | None
+    uptime_ticks: int | None
+    contact: str | None
+    name: str | None
+    location: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceDiscovery:
+    device: str
+    ts: datetime
+    system: SystemInfo
+    interfaces: tuple[DiscoveredInterface, ...]  # sorted by ifIndex
+
+    def by_index(self) -> dict[int, DiscoveredInterface]:
+        return {i.if_index: i for i in self.interfaces}
+
+    def by_name(self) -> dict[str, DiscoveredInterface]:
+        return {i.if_name: i for i in self.interfaces}
+
+
+def _system(device: str, answer: list[VarBind]) -> SystemInfo:
+    values: dict[Oid, VarBind] = {vb.oid[:-1]: vb for vb in answer if vb.type not in EXCEPTION_TYPES}
+
+    def text(column: Oid) -> str | None:
+        vb = values.get(column)
+        return None if vb is None else ifmib.as_text(device, vb)
+
+    uptime = values.get(ifmib.SYS_UPTIME)
+    object_id = values.get(ifmib.SYS_OBJECT_ID)
+    return SystemInfo(
+        descr=text(ifmib.SYS_DESCR),
+        object_id=None if object_id is None else ".".join(map(str, ifmib.as_oid(device, object_id))),
+        uptime_ticks=None if uptime is None else ifmib.as_int(device, uptime, SnmpType.TIMETICKS),
+        contact=text(ifmib.SYS_CONTACT),
+        name=text(ifmib.SYS_NAME),
+        location=text(ifmib.SYS_LOCATION),
+    )
+
+
+def build_interfaces(device: str, columns: Mapping[Oid, Mapping[Oid, VarBind]]) -> tuple[DiscoveredInterface, ...]:
+    """Pure: walked columns → interfaces. Raises BadAnswer on wrong types or malformed indexes."""
+    by_row: dict[int, dict[Oid, VarBind]] = {}
+    for column, rows in columns.items():
+        for suffix, vb in rows.items():
+            index = ifmib.single_index(device, column, suffix)
+            by_row.setdefault(index, {})[column] = vb
+    out = []
+    for index in sorted(by_row):
+        row = by_row[index]
+
+        def text(column: Oid, row: dict[Oid, VarBind] = row) -> str | None:
+            vb = row.get(column)
+            return None if vb is None else ifmib.as_text(device, vb)
+
+        def number(column: Oid, *types: SnmpType, row: dict[Oid, VarBind] = row) -> int | None:
+            vb = row.get(column)
+            return None if vb is None else ifmib.as_int(device, vb, *types)
+
+        def status(column: Oid, row: dict[Oid, VarBind] = row) -> OperStatus | None:
+            vb = row.get(column)
+            return None if vb is None else ifmib.as_status(device, vb)
+
+        descr, name, alias = text(ifmib.IF_DESCR), text(ifmib.IF_NAME), text(ifmib.IF_ALIAS)
+        if_type = number(ifmib.IF_TYPE, SnmpType.INTEGER)
+        if not (descr or name or alias) and if_type is None:
+            continue
+        phys = row.get(ifmib.IF_PHYS_ADDRESS)
+        hc = row.get(ifmib.IF_HC_IN_OCTETS)
+        if hc is not None and hc.type is not SnmpType.COUNTER64:
+            raise ifmib.wrong_type(device, hc, "Counter64")
+        out.append(
+            DiscoveredInterface(
+                if_index=index,
+                if_name=name or descr or "",
+                if_descr=descr or "",
+                if_alias=alias or "",
+                if_type=if_type if if_type is not None else 1,
+                speed_bps=ifmib.speed_bps(
+                    number(ifmib.IF_SPEED, SnmpType.GAUGE32), number(ifmib.IF_HIGH_SPEED, SnmpType.GAUGE32)
+                ),
+                admin_status=status(ifmib.IF_ADMIN_STATUS),
+                oper_status=status(ifmib.IF_OPER_STATUS),
+                mac=None if phys is None else ifmib.mac_hex(ifmib.as_bytes(device, phys)),
+                mtu=number(ifmib.IF_MTU, SnmpType.INTEGER),
+                has_hc_counters=hc is not None,
+            )
+        )
+    return tuple(out)
+
+
+async def discover(
+    client: SnmpClient,
+    endpoint: SnmpEndpoint,
+    *,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    max_varbinds_per_pdu: int = DEFAULT_MAX_VARBINDS_PER_PDU,
+    now: datetime | None = None,
+) -> DeviceDiscovery:
+    """System group + ifTable/ifXTable of one device. Raises CollectorError subclasses only."""
+    ts = now or datetime.now(UTC)
+    system_answer = await get_many(client, endpoint, [(*col, 0) for col in ifmib.SYSTEM_SCALARS])
+    system = _system(endpoint.device, system_answer)
+    walked = await walk_columns(
+        client, endpoint, DISCOVERY_COLUMNS, max_rows=max_rows, max_varbinds_per_pdu=max_varbinds_per_pdu
+    )
+    interfaces = build_interfaces(endpoint.device, walked.columns)
+    if not interfaces and not any(walked.columns.values()):
+        raise BadAnswer(f"{endpoint.device}: agent has no IF-MIB ifTable/ifXTable rows")
+    return DeviceDiscovery(endpoint.device, ts, system, interfaces)

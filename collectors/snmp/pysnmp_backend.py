@@ -1,0 +1,223 @@
+"""pysnmp 7 adapter behind the :class:`~collectors.snmp.client.SnmpClient` seam.
+
+One :class:`PysnmpClient` owns ONE ``SnmpEngine`` (75-90 ms and ~0.8 MB each: never one per device) and caches a
+transport target and auth object per endpoint. MIB lookups are switched off (``lookupMib=False``): we speak
+numeric OIDs and convert answers to plain Python values at this boundary, which is also where every pysnmp error
+is wrapped into :mod:`collectors.errors`.
+
+SNMPv3 engine discovery and time synchronisation are pysnmp's USM: after an agent reboot its snmpEngineBoots grows,
+the agent answers with a notInTimeWindow report, and pysnmp re-learns boots/time and resends (tested against a
+restarted snmpd in ``tests/collectors/snmp/test_snmpd.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pysnmp.hlapi.v3arch.asyncio import (
+    CommunityData,
+    ContextData,
+    ObjectIdentity,
+    ObjectType,
+    SnmpEngine,
+    UdpTransportTarget,
+    UsmUserData,
+    bulk_cmd,
+    get_cmd,
+)
+from pysnmp.hlapi.v3arch.asyncio import auth as pysnmp_auth
+from pysnmp.proto import errind, rfc1902, rfc1905
+from pysnmp.proto.rfc1902 import ObjectName
+from pysnmp.smi.rfc1902 import ObjectIdentity as SmiObjectIdentity
+from pyasn1.type import univ
+
+from collectors.errors import BadAnswer, CollectorError, CredentialsRejected, DeviceUnreachable
+from collectors.model import SnmpCredentials
+from collectors.snmp.client import Oid, SnmpEndpoint, SnmpType, VarBind, check_credentials
+
+_AUTH = {
+    "MD5": pysnmp_auth.USM_AUTH_HMAC96_MD5,
+    "SHA": pysnmp_auth.USM_AUTH_HMAC96_SHA,
+    "SHA-224": pysnmp_auth.USM_AUTH_HMAC128_SHA224,
+    "SHA-256": pysnmp_auth.USM_AUTH_HMAC192_SHA256,
+    "SHA-384": pysnmp_auth.USM_AUTH_HMAC256_SHA384,
+    "SHA-512": pysnmp_auth.USM_AUTH_HMAC384_SHA512,
+}
+# net-snmp's AES-192/256 ("AES192"/"AES256") use the Blumenthal key extension.
+_PRIV = {
+    "DES": pysnmp_auth.USM_PRIV_CBC56_DES,
+    "AES": pysnmp_auth.USM_PRIV_CFB128_AES,
+    "AES-192": pysnmp_auth.USM_PRIV_CFB192_AES_BLUMENTHAL,
+    "AES-256": pysnmp_auth.USM_PRIV_CFB256_AES_BLUMENTHAL,
+}
+
+# Exact classes (not isinstance chains): Counter32 etc. subclass Integer in pyasn1, so order would matter.
+_TYPES: dict[type[Any], SnmpType] = {
+    rfc1902.Integer32: SnmpType.INTEGER,
+    rfc1902.Integer: SnmpType.INTEGER,
+    univ.Integer: SnmpType.INTEGER,
+    rfc1902.OctetString: SnmpType.OCTET_STRING,
+    rfc1902.Bits: SnmpType.OCTET_STRING,
+    univ.OctetString: SnmpType.OCTET_STRING,
+    rfc1902.ObjectIdentifier: SnmpType.OBJECT_IDENTIFIER,
+    univ.ObjectIdentifier: SnmpType.OBJECT_IDENTIFIER,
+    rfc1902.IpAddress: SnmpType.IP_ADDRESS,
+    rfc1902.Counter32: SnmpType.COUNTER32,
+    rfc1902.Gauge32: SnmpType.GAUGE32,
+    rfc1902.Unsigned32: SnmpType.GAUGE32,
+    rfc1902.TimeTicks: SnmpType.TIMETICKS,
+    rfc1902.Opaque: SnmpType.OPAQUE,
+    rfc1902.Counter64: SnmpType.COUNTER64,
+    univ.Null: SnmpType.NULL,
+    rfc1905.NoSuchObject: SnmpType.NO_SUCH_OBJECT,
+    rfc1905.NoSuchInstance: SnmpType.NO_SUCH_INSTANCE,
+    rfc1905.EndOfMibView: SnmpType.END_OF_MIB_VIEW,
+}
+_INT_TYPES = frozenset(
+    {SnmpType.INTEGER, SnmpType.COUNTER32, SnmpType.GAUGE32, SnmpType.TIMETICKS, SnmpType.COUNTER64}
+)
+_BYTES_TYPES = frozenset({SnmpType.OCTET_STRING, SnmpType.IP_ADDRESS, SnmpType.OPAQUE})
+
+_CREDENTIAL_ERRORS = (
+    errind.UnknownUserName,
+    errind.WrongDigest,
+    errind.DecryptionError,
+    errind.UnsupportedSecurityLevel,
+    errind.UnknownSecurityName,
+    errind.AuthenticationFailure,
+)
+
+
+def _to_varbind(name: Any, value: Any) -> VarBind:
+    kind = _TYPES.get(type(value))
+    if kind is None:
+        for cls, mapped in _TYPES.items():  # subclasses (e.g. MIB textual conventions) if a MIB ever resolves
+            if isinstance(value, cls):
+                kind = mapped
+                break
+        else:
+            raise BadAnswer(f"unsupported SNMP value type {type(value).__name__} at {name}")
+    converted: int | bytes | Oid | None
+    if kind in _INT_TYPES:
+        converted = int(value)
+    elif kind in _BYTES_TYPES:
+        converted = bytes(value.asOctets())
+    elif kind is SnmpType.OBJECT_IDENTIFIER:
+        converted = tuple(value)
+    else:
+        converted = None
+    return VarBind(tuple(name), kind, converted)
+
+
+def _request_varbinds(oids: Sequence[Oid]) -> list[Any]:
+    return [ObjectType(ObjectIdentity(ObjectName(o))) for o in oids]
+
+
+class PysnmpClient:
+    """:class:`~collectors.snmp.client.SnmpClient` on ``pysnmp.hlapi.v3arch.asyncio`` with one shared engine.
+
+    Create it inside the running event loop that will use it; call :meth:`close` when done.
+    """
+
+    def __init__(self, engine: Any | None = None) -> None:
+        self._engine = engine if engine is not None else SnmpEngine()
+        self._auth: dict[tuple[str, SnmpCredentials], Any] = {}
+        self._transports: dict[tuple[str, int, float, int], Any] = {}
+        self._context = ContextData()
+
+    @property
+    def engine(self) -> Any:
+        return self._engine
+
+    def close(self) -> None:
+        self._engine.close_dispatcher()
+
+    def _auth_data(self, endpoint: SnmpEndpoint) -> Any:
+        key = (endpoint.device, endpoint.credentials)
+        cached = self._auth.get(key)
+        if cached is not None:
+            return cached
+        creds = endpoint.credentials
+        check_credentials(endpoint.device, creds)
+        data: Any
+        if creds.version == "2c":
+            data = CommunityData(creds.community, mpModel=1)
+        else:
+            data = UsmUserData(
+                creds.user,
+                authKey=creds.auth_key or None,
+                privKey=creds.priv_key or None,
+                authProtocol=_AUTH[creds.auth_protocol] if creds.auth_protocol else pysnmp_auth.USM_AUTH_NONE,
+                privProtocol=_PRIV[creds.priv_protocol] if creds.priv_protocol else pysnmp_auth.USM_PRIV_NONE,
+            )
+        self._auth[key] = data
+        return data
+
+    async def _transport(self, endpoint: SnmpEndpoint) -> Any:
+        key = (endpoint.address, endpoint.port, endpoint.timeout_s, endpoint.retries)
+        cached = self._transports.get(key)
+        if cached is None:
+            try:
+                cached = await UdpTransportTarget.create(
+                    (endpoint.address, endpoint.port), timeout=endpoint.timeout_s, retries=endpoint.retries
+                )
+            except Exception as exc:  # pysnmp raises its own error types for resolution failures
+                raise DeviceUnreachable(f"{endpoint.device}: cannot resolve {endpoint.address}: {exc}") from exc
+            self._transports[key] = cached
+        return cached
+
+    def _result(self, endpoint: SnmpEndpoint, answer: Any) -> list[VarBind]:
+        error_indication, error_status, error_index, var_binds = answer
+        if error_indication:
+            message = f"{endpoint.device} ({endpoint.address}:{endpoint.port}): {error_indication}"
+            if isinstance(error_indication, errind.RequestTimedOut):
+                raise DeviceUnreachable(message)
+            if isinstance(error_indication, _CREDENTIAL_ERRORS):
+                raise CredentialsRejected(message)
+            raise BadAnswer(message)
+        if int(error_status):
+            status = error_status.prettyPrint() if hasattr(error_status, "prettyPrint") else str(error_status)
+            raise BadAnswer(f"{endpoint.device}: agent error-status {status} at varbind {int(error_index)}")
+        out = []
+        for item in var_binds:
+            name, value = item[0], item[1]
+            if isinstance(name, SmiObjectIdentity):
+                name = name.get_oid()
+            out.append(_to_varbind(name, value))
+        return out
+
+    async def get(self, endpoint: SnmpEndpoint, oids: Sequence[Oid]) -> list[VarBind]:
+        auth = self._auth_data(endpoint)
+        transport = await self._transport(endpoint)
+        try:
+            answer = await get_cmd(
+                self._engine, auth, transport, self._context, *_request_varbinds(oids), lookupMib=False
+            )
+        except CollectorError:
+            raise
+        except Exception as exc:  # pyasn1/pysnmp decoding errors surface as assorted exception types
+            raise BadAnswer(f"{endpoint.device}: SNMP GET failed: {exc!r}") from exc
+        return self._result(endpoint, answer)
+
+    async def get_bulk(
+        self, endpoint: SnmpEndpoint, oids: Sequence[Oid], *, non_repeaters: int, max_repetitions: int
+    ) -> list[VarBind]:
+        auth = self._auth_data(endpoint)
+        transport = await self._transport(endpoint)
+        try:
+            answer = await bulk_cmd(
+                self._engine,
+                auth,
+                transport,
+                self._context,
+                non_repeaters,
+                max_repetitions,
+                *_request_varbinds(oids),
+                lookupMib=False,
+            )
+        except CollectorError:
+            raise
+        except Exception as exc:
+            raise BadAnswer(f"{endpoint.device}: SNMP GETBULK failed: {exc!r}") from exc
+        return self._result(endpoint, answer)

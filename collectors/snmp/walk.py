@@ -1,0 +1,108 @@
+"""Backend-neutral table walks over the seam: several columns side by side in each GETBULK.
+
+Walking columns together (like ``snmptable``) costs one PDU per ``max_repetitions`` rows instead of one walk per
+column. Every loop is bounded: a hostile agent that repeats, reorders or never ends its answers gets a
+:class:`~collectors.errors.BadAnswer` naming the device and the column, never an endless walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from collectors.errors import BadAnswer
+from collectors.snmp.client import EXCEPTION_TYPES, Oid, SnmpClient, SnmpEndpoint, VarBind, oid_str
+
+# Varbinds asked per GETBULK (repetitions = this // columns). Fewer, larger PDUs cost less CPU on both sides;
+# an agent whose answer would be too big truncates it, and the walk simply continues from where it stopped.
+DEFAULT_MAX_VARBINDS_PER_PDU = 120
+DEFAULT_MAX_ROWS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class WalkResult:
+    """Per requested column: {row index suffix: varbind}. ``scalars`` are the non-repeater answers."""
+
+    scalars: tuple[VarBind, ...]
+    columns: dict[Oid, dict[Oid, VarBind]]
+    requests: int
+
+
+def _under(prefix: Oid, candidate: Oid) -> bool:
+    return len(candidate) > len(prefix) and candidate[: len(prefix)] == prefix
+
+
+async def walk_columns(
+    client: SnmpClient,
+    endpoint: SnmpEndpoint,
+    columns: Sequence[Oid],
+    *,
+    scalars: Sequence[Oid] = (),
+    max_varbinds_per_pdu: int = DEFAULT_MAX_VARBINDS_PER_PDU,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> WalkResult:
+    """Walk ``columns`` in parallel with GETBULK; ``scalars`` ride along as non-repeaters of the first PDU.
+
+    ``scalars`` are GETNEXT-style prefixes (e.g. sysUpTime ``1.3.6.1.2.1.1.3`` answers ``...1.3.0``).
+    Raises BadAnswer when an agent returns non-increasing OIDs or more than ``max_rows`` rows per column.
+    """
+    results: dict[Oid, dict[Oid, VarBind]] = {col: {} for col in columns}
+    cursor: dict[Oid, Oid] = {col: col for col in columns}
+    active = list(columns)
+    scalar_answers: tuple[VarBind, ...] = ()
+    pending_scalars = list(scalars)
+    # Each useful PDU advances at least one column by one row, so this bounds the walk even against liars.
+    max_requests = max_rows * max(1, len(columns)) + 2
+    requests = 0
+    while (active or pending_scalars) and requests < max_requests:
+        repetitions = max(1, max_varbinds_per_pdu // max(1, len(active)))
+        request = [*pending_scalars, *(cursor[col] for col in active)]
+        answer = await client.get_bulk(
+            endpoint, request, non_repeaters=len(pending_scalars), max_repetitions=repetitions if active else 0
+        )
+        requests += 1
+        if pending_scalars:
+            scalar_answers = tuple(answer[: len(pending_scalars)])
+            answer = answer[len(pending_scalars) :]
+            pending_scalars = []
+            if not active:
+                break
+        if not answer:
+            raise BadAnswer(f"{endpoint.device}: empty GETBULK answer while walking {oid_str(active[0])}")
+        width = len(active)
+        finished: set[Oid] = set()
+        for position, vb in enumerate(answer):
+            col = active[position % width]
+            if col in finished:
+                continue
+            if vb.type in EXCEPTION_TYPES or not _under(col, vb.oid):
+                finished.add(col)
+                continue
+            if vb.oid <= cursor[col]:
+                raise BadAnswer(
+                    f"{endpoint.device}: non-increasing OID in walk of {oid_str(col)}: "
+                    f"{oid_str(vb.oid)} after {oid_str(cursor[col])}"
+                )
+            cursor[col] = vb.oid
+            rows = results[col]
+            rows[vb.oid[len(col) :]] = vb
+            if len(rows) > max_rows:
+                raise BadAnswer(f"{endpoint.device}: table {oid_str(col)} has more than {max_rows} rows (limit)")
+        active = [col for col in active if col not in finished]
+    if active:
+        raise BadAnswer(f"{endpoint.device}: walk did not finish within {max_requests} requests")
+    return WalkResult(scalar_answers, results, requests)
+
+
+async def get_many(
+    client: SnmpClient, endpoint: SnmpEndpoint, oids: Sequence[Oid], *, max_varbinds_per_pdu: int = 60
+) -> list[VarBind]:
+    """GET any number of OIDs, split into PDUs of bounded size; the answer keeps the request order."""
+    out: list[VarBind] = []
+    for start in range(0, len(oids), max_varbinds_per_pdu):
+        chunk = oids[start : start + max_varbinds_per_pdu]
+        answer = await client.get(endpoint, chunk)
+        if len(answer) != len(chunk):
+            raise BadAnswer(f"{endpoint.device}: GET of {len(chunk)} OIDs answered with {len(answer)} varbinds")
+        out.extend(answer)
+    return out
