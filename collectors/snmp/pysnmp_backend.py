@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pyasn1.type import univ  # type: ignore[import-untyped]  # no stubs published; pysnmp's own base types
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
     ContextData,
@@ -30,7 +31,6 @@ from pysnmp.hlapi.v3arch.asyncio import auth as pysnmp_auth
 from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.rfc1902 import ObjectName
 from pysnmp.smi.rfc1902 import ObjectIdentity as SmiObjectIdentity
-from pyasn1.type import univ
 
 from collectors.errors import BadAnswer, CollectorError, CredentialsRejected, DeviceUnreachable
 from collectors.model import SnmpCredentials
@@ -56,12 +56,9 @@ _PRIV = {
 _TYPES: dict[type[Any], SnmpType] = {
     rfc1902.Integer32: SnmpType.INTEGER,
     rfc1902.Integer: SnmpType.INTEGER,
-    univ.Integer: SnmpType.INTEGER,
     rfc1902.OctetString: SnmpType.OCTET_STRING,
     rfc1902.Bits: SnmpType.OCTET_STRING,
-    univ.OctetString: SnmpType.OCTET_STRING,
     rfc1902.ObjectIdentifier: SnmpType.OBJECT_IDENTIFIER,
-    univ.ObjectIdentifier: SnmpType.OBJECT_IDENTIFIER,
     rfc1902.IpAddress: SnmpType.IP_ADDRESS,
     rfc1902.Counter32: SnmpType.COUNTER32,
     rfc1902.Gauge32: SnmpType.GAUGE32,
@@ -69,14 +66,16 @@ _TYPES: dict[type[Any], SnmpType] = {
     rfc1902.TimeTicks: SnmpType.TIMETICKS,
     rfc1902.Opaque: SnmpType.OPAQUE,
     rfc1902.Counter64: SnmpType.COUNTER64,
+    rfc1902.Null: SnmpType.NULL,
     univ.Null: SnmpType.NULL,
+    univ.Integer: SnmpType.INTEGER,
+    univ.OctetString: SnmpType.OCTET_STRING,
+    univ.ObjectIdentifier: SnmpType.OBJECT_IDENTIFIER,
     rfc1905.NoSuchObject: SnmpType.NO_SUCH_OBJECT,
     rfc1905.NoSuchInstance: SnmpType.NO_SUCH_INSTANCE,
     rfc1905.EndOfMibView: SnmpType.END_OF_MIB_VIEW,
 }
-_INT_TYPES = frozenset(
-    {SnmpType.INTEGER, SnmpType.COUNTER32, SnmpType.GAUGE32, SnmpType.TIMETICKS, SnmpType.COUNTER64}
-)
+_INT_TYPES = frozenset({SnmpType.INTEGER, SnmpType.COUNTER32, SnmpType.GAUGE32, SnmpType.TIMETICKS, SnmpType.COUNTER64})
 _BYTES_TYPES = frozenset({SnmpType.OCTET_STRING, SnmpType.IP_ADDRESS, SnmpType.OPAQUE})
 
 _CREDENTIAL_ERRORS = (
@@ -142,7 +141,7 @@ class PysnmpClient:
         check_credentials(endpoint.device, creds)
         data: Any
         if creds.version == "2c":
-            data = CommunityData(creds.community, mpModel=1)
+            data = CommunityData(creds.community, mpModel=1)  # noqa: S508 - v2c is a supported profile
         else:
             data = UsmUserData(
                 creds.user,

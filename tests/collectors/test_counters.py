@@ -74,9 +74,7 @@ def test_delta_ticks(prev: int, cur: int, wall: int | None, expected: int | None
     [
         pytest.param(1000, 2000, 64, 100, 10**6, Verdict.OK, 1000, id="plain-increase"),
         pytest.param(2000, 1000, 64, 100, 10**6, Verdict.RESET, None, id="counter64-decrease-is-reset-never-wrap"),
-        pytest.param(
-            COUNTER32_MODULUS - 100, 400, 32, 100, 10**6, Verdict.WRAPPED, 500, id="counter32-plausible-wrap"
-        ),
+        pytest.param(COUNTER32_MODULUS - 100, 400, 32, 100, 10**6, Verdict.WRAPPED, 500, id="counter32-plausible-wrap"),
         pytest.param(1000, 400, 32, 100, 10**6, Verdict.RESET, None, id="counter32-implausible-wrap-is-reset"),
         pytest.param(COUNTER32_MODULUS - 100, 400, 32, 100, None, Verdict.RESET, None, id="counter32-no-speed"),
         pytest.param(0, 10**7, 64, 100, 10**6, Verdict.ABOVE_SPEED, None, id="above-speed-rejected"),
