@@ -1,0 +1,61 @@
+"""The aiohttp application factory: typed state, long-lived resources in ``cleanup_ctx``, ``/healthz``, ``/metrics``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Info, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+import noc
+from noc import dbadmin
+from noc.db import create_engine, session_factory
+from noc.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+REGISTRY = web.AppKey("registry", CollectorRegistry)
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = create_engine(app[SETTINGS].database_url, pool_pre_ping=True)
+    await dbadmin.require_current(engine)
+    app[ENGINE] = engine
+    app[SESSIONS] = session_factory(engine)
+    yield
+    await engine.dispose()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        async with request.app[ENGINE].connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError) as exc:
+        return web.json_response({"status": "degraded", "database": type(exc).__name__}, status=503)
+    return web.json_response({"status": "ok", "database": "ok", "version": noc.__version__})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[REGISTRY])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application()
+    app[SETTINGS] = settings
+    # A registry per app: no global state, so tests and several apps in one process never collide.
+    registry = CollectorRegistry()
+    Info("noc_build", "Build of this NOC service.", registry=registry).info({"version": noc.__version__})
+    app[REGISTRY] = registry
+    app.cleanup_ctx.append(_database)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    return app
+
+
+def run(settings: Settings, host: str, port: int) -> None:
+    web.run_app(create_app(settings), host=host, port=port, print=None)

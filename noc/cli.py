@@ -1,0 +1,255 @@
+"""The ``noc`` command. Exit codes: 0 ok, 1 operational failure, 2 bad input (nothing changed)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from noc import dbadmin, secretstore
+from noc.crypto import SecretBox, generate_key, load_secret_box
+from noc.db import create_engine, session_factory
+from noc.errors import InputError, NocError, OperationalError
+from noc.inventory import service as inventory
+from noc.logsafe import configure_logging
+from noc.models import ChangeRecord
+from noc.settings import Settings, load_settings
+
+log = logging.getLogger("noc.cli")
+
+DEFAULT_KEY_FILE = Path("noc.key")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{self.prog}: {message}")
+
+
+def _secret_box(settings: Settings) -> SecretBox:
+    key = settings.secret_key.get_secret_value() if settings.secret_key else None
+    return load_secret_box(key, settings.secret_key_file, DEFAULT_KEY_FILE)
+
+
+async def _with_engine(settings: Settings, body: Callable[[AsyncEngine], Awaitable[int]]) -> int:
+    engine = create_engine(settings.database_url)
+    try:
+        return await body(engine)
+    finally:
+        await engine.dispose()
+
+
+# --- commands ------------------------------------------------------------------------------------------------
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    async def body(engine: AsyncEngine) -> int:
+        await dbadmin.upgrade(engine)
+        print(f"database at revision {await dbadmin.current_revision(engine)}")
+        return 0
+
+    return asyncio.run(_with_engine(settings, body))
+
+
+def cmd_db_current(settings: Settings, args: argparse.Namespace) -> int:
+    async def body(engine: AsyncEngine) -> int:
+        current, head = await dbadmin.current_revision(engine), dbadmin.head_revision()
+        print(f"current {current or '-'}  head {head}")
+        return 0 if current == head else 1
+
+    return asyncio.run(_with_engine(settings, body))
+
+
+def cmd_inventory_validate(settings: Settings, args: argparse.Namespace) -> int:
+    doc = inventory.validate_file(args.file)
+    counts = ", ".join(f"{len(getattr(doc, k))} {k}" for k in type(doc).model_fields if k != "version")
+    print(f"{args.file}: valid ({counts})")
+    return 0
+
+
+def cmd_inventory_import(settings: Settings, args: argparse.Namespace) -> int:
+    box = _secret_box(settings)
+
+    async def body(engine: AsyncEngine) -> int:
+        await dbadmin.require_current(engine)
+        report = await inventory.import_file(session_factory(engine), box, args.file, args.actor, args.dry_run)
+        if args.json:
+            print(json.dumps([c.__dict__ | {"changed_fields": list(c.changed_fields)} for c in report.changes]))
+            return 0
+        for kind, counts in report.by_kind().items():
+            if sum(counts.values()):
+                print(
+                    f"{kind:14} {counts['created']:4} created {counts['updated']:4} updated "
+                    f"{counts['unchanged']:4} unchanged"
+                )
+        for change in report.changes:
+            if change.action == "updated":
+                print(f"  updated {change.kind[:-1]} {change.name}: {', '.join(change.changed_fields)}")
+        prefix = "dry run, nothing written: " if args.dry_run else ""
+        print(
+            f"{prefix}{report.count('created')} created, {report.count('updated')} updated, "
+            f"{report.count('unchanged')} unchanged"
+        )
+        return 0
+
+    return asyncio.run(_with_engine(settings, body))
+
+
+def cmd_inventory_export(settings: Settings, args: argparse.Namespace) -> int:
+    box = _secret_box(settings)
+
+    async def body(engine: AsyncEngine) -> int:
+        await dbadmin.require_current(engine)
+        sys.stdout.write(await inventory.export_yaml(session_factory(engine), box))
+        return 0
+
+    return asyncio.run(_with_engine(settings, body))
+
+
+def cmd_history(settings: Settings, args: argparse.Namespace) -> int:
+    async def body(engine: AsyncEngine) -> int:
+        await dbadmin.require_current(engine)
+        query = select(ChangeRecord).order_by(ChangeRecord.id.desc()).limit(args.limit)
+        if args.entity:
+            query = query.where(ChangeRecord.entity == args.entity)
+        if args.name:
+            query = query.where(ChangeRecord.entity_name == args.name)
+        async with session_factory(engine)() as session:
+            rows = (await session.scalars(query)).all()
+        for row in rows:
+            if args.json:
+                print(
+                    json.dumps(
+                        {
+                            "at": row.at.isoformat(),
+                            "actor": row.actor,
+                            "entity": row.entity,
+                            "name": row.entity_name,
+                            "action": row.action,
+                            "changed_fields": row.changed_fields,
+                            "before": row.before,
+                            "after": row.after,
+                        },
+                        default=str,
+                    )
+                )
+                continue
+            print(f"{row.at:%Y-%m-%d %H:%M:%S}Z {row.actor:12} {row.action:8} {row.entity[:-1]} {row.entity_name}")
+            for name in row.changed_fields if row.action == "updated" else ():
+                before, after = _dig(row.before, name), _dig(row.after, name)
+                print(f"    {name}: {json.dumps(before, default=str)} -> {json.dumps(after, default=str)}")
+        return 0
+
+    return asyncio.run(_with_engine(settings, body))
+
+
+def _dig(doc: dict[str, Any] | None, dotted: str) -> Any:
+    node: Any = doc or {}
+    for part in dotted.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def cmd_secrets_generate_key(settings: Settings, args: argparse.Namespace) -> int:
+    print(generate_key())
+    return 0
+
+
+def cmd_secrets_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    box = _secret_box(settings)
+    if box.key_count < 2:
+        log.warning("only one key is configured: rotation re-encrypts under the same key")
+
+    async def body(engine: AsyncEngine) -> int:
+        await dbadmin.require_current(engine)
+        async with session_factory(engine)() as session:
+            count = await secretstore.rotate(session, box)
+            await session.commit()
+        print(f"re-encrypted {count} stored secrets under the first key; older keys can now be removed")
+        return 0
+
+    return asyncio.run(_with_engine(settings, body))
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from noc.app import run  # the web stack is only loaded for serving
+
+    run(settings, host=args.host or settings.web.host, port=args.port or settings.web.port)
+    return 0
+
+
+# --- parser --------------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="noc", description="Network operations and fault ticketing.")
+    parser.add_argument("--config", type=Path, help="YAML settings file (default: $NOC_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="create or migrate the schema to this version").set_defaults(func=cmd_db_upgrade)
+    db.add_parser("current", help="show the schema revision (exit 1 if behind)").set_defaults(func=cmd_db_current)
+
+    inv = sub.add_parser("inventory", help="inventory as code").add_subparsers(dest="inv_command", required=True)
+    p = inv.add_parser("validate", help="check a file without touching the database")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_inventory_validate)
+    p = inv.add_parser("import", help="apply a file (one transaction; idempotent)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--actor", default=f"cli:{getpass.getuser()}", help="who is recorded in the history")
+    p.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+    p.add_argument("--json", action="store_true", help="one JSON list of changes")
+    p.set_defaults(func=cmd_inventory_import)
+    inv.add_parser("export", help="write the inventory as YAML to stdout (secrets masked)").set_defaults(
+        func=cmd_inventory_export
+    )
+
+    p = sub.add_parser("history", help="who changed what, when, before and after")
+    p.add_argument("--entity", choices=["users", "snmp_profiles", "ssh_profiles", "technicians", "devices",
+                                        "accounts", "contracts", "circuits"])
+    p.add_argument("--name", help="one entity's name")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_history)
+
+    sec = sub.add_parser("secrets", help="secret keys").add_subparsers(dest="secrets_command", required=True)
+    sec.add_parser("generate-key", help="print a new key").set_defaults(func=cmd_secrets_generate_key)
+    sec.add_parser("rotate", help="re-encrypt every stored secret under the first key").set_defaults(
+        func=cmd_secrets_rotate
+    )
+
+    p = sub.add_parser("serve", help="run the web app (API, pages, /metrics)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        settings = load_settings(args.config)
+        configure_logging("DEBUG" if args.verbose else settings.log_level)
+        code: int = args.func(settings, args)
+        return code
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (OperationalError, NocError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def entry(argv: Sequence[str] | None = None) -> Any:
+    sys.exit(main(argv))

@@ -1,0 +1,58 @@
+"""Inventory use cases over files and the database: validate, import, export."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from noc.crypto import SecretBox
+from noc.errors import InputError
+from noc.inventory import loader, sync
+from noc.inventory.schema import InventoryDoc
+
+EXPORT_HEADER = (
+    "# Inventory export. Secrets and personal data are never written in clear: a value given as ${VAR} is\n"
+    "# written back as that reference; any other is written as ***, which on import means 'keep what is stored'.\n"
+)
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {getattr(exc, 'strerror', None) or exc}") from exc
+
+
+def validate_file(path: Path, environ: Mapping[str, str] | None = None) -> InventoryDoc:
+    doc, _ = loader.parse(read_text(path), str(path), os.environ if environ is None else environ)
+    return doc
+
+
+async def import_file(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
+    path: Path,
+    actor: str,
+    dry_run: bool = False,
+    environ: Mapping[str, str] | None = None,
+) -> sync.ImportReport:
+    """All or nothing: any problem raises before commit and the database is left as it was."""
+    doc, located = loader.parse(read_text(path), str(path), os.environ if environ is None else environ)
+    async with sessions() as session:
+        report = await sync.import_doc(session, box, doc, actor, located)
+        if dry_run:
+            await session.rollback()
+        else:
+            await session.commit()
+        return report
+
+
+async def export_yaml(sessions: async_sessionmaker[AsyncSession], box: SecretBox) -> str:
+    async with sessions() as session:
+        doc = await sync.export_doc(session, box)
+    data = doc.model_dump(mode="json", exclude_defaults=True)
+    return EXPORT_HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)

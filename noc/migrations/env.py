@@ -1,0 +1,18 @@
+"""Alembic environment: runs on a connection handed in by ``noc.dbadmin`` (async engines, SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import noc.models  # noqa: F401  (registers the tables on Base.metadata)
+from noc.db import Base
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copy
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

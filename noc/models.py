@@ -1,0 +1,228 @@
+"""The operator's inventory and records: devices and their interfaces, key accounts with contacts, contracts with
+SLA levels, circuits, technicians, users, credential profiles, and the change history.
+
+Secrets and personal data live only in ``*_enc`` columns (Fernet tokens); ``*_ref`` columns keep the name of the
+environment variable a secret was given as, so an export can write the reference back instead of the value.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from noc.db import Base, DecimalText, UtcDateTime
+from noc.timeutil import utcnow
+
+ROLES = ("admin", "noc", "technician", "account_manager")
+TIERS = ("A", "B", "C")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+
+
+class SnmpProfile(Base):
+    __tablename__ = "snmp_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    version: Mapped[str] = mapped_column(String(4))
+    community_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    community_ref: Mapped[str | None] = mapped_column(String(200), default=None)
+    user: Mapped[str | None] = mapped_column(String(100), default=None)
+    auth_protocol: Mapped[str | None] = mapped_column(String(16), default=None)
+    auth_key_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    auth_key_ref: Mapped[str | None] = mapped_column(String(200), default=None)
+    priv_protocol: Mapped[str | None] = mapped_column(String(16), default=None)
+    priv_key_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    priv_key_ref: Mapped[str | None] = mapped_column(String(200), default=None)
+    allow_weak_crypto: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SshProfile(Base):
+    __tablename__ = "ssh_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    username: Mapped[str] = mapped_column(String(100))
+    password_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    password_ref: Mapped[str | None] = mapped_column(String(200), default=None)
+    private_key_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    private_key_ref: Mapped[str | None] = mapped_column(String(200), default=None)
+    enable_secret_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    enable_secret_ref: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
+class Device(Base):
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    address: Mapped[str] = mapped_column(String(255))
+    platform: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(32), default="pe")
+    region: Mapped[str] = mapped_column(String(64), default="")
+    site: Mapped[str] = mapped_column(String(200), default="")
+    snmp_profile_id: Mapped[int | None] = mapped_column(ForeignKey("snmp_profiles.id"), default=None)
+    snmp_port: Mapped[int] = mapped_column(Integer, default=161)
+    ssh_profile_id: Mapped[int | None] = mapped_column(ForeignKey("ssh_profiles.id"), default=None)
+    ssh_port: Mapped[int] = mapped_column(Integer, default=22)
+    poll_interval_s: Mapped[float | None] = mapped_column(default=None)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    snmp_profile: Mapped[SnmpProfile | None] = relationship(lazy="raise")
+    ssh_profile: Mapped[SshProfile | None] = relationship(lazy="raise")
+
+
+class Interface(Base):
+    """What discovery found on a device. Circuits name their interface; the index may change across reboots."""
+
+    __tablename__ = "interfaces"
+    __table_args__ = (UniqueConstraint("device_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), index=True)
+    if_index: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    descr: Mapped[str] = mapped_column(String(255), default="")
+    alias: Mapped[str] = mapped_column(String(255), default="")
+    if_type: Mapped[int | None] = mapped_column(Integer, default=None)
+    speed_bps: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    admin_status: Mapped[str] = mapped_column(String(16), default="unknown")
+    oper_status: Mapped[str] = mapped_column(String(16), default="unknown")
+    mac: Mapped[str | None] = mapped_column(String(32), default=None)
+    mtu: Mapped[int | None] = mapped_column(Integer, default=None)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    discovered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class KeyAccount(Base):
+    __tablename__ = "key_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    legal_name: Mapped[str] = mapped_column(String(300))
+    tier: Mapped[str] = mapped_column(String(1))
+    account_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    region: Mapped[str] = mapped_column(String(64), default="")
+    auto_resolve: Mapped[bool] = mapped_column(Boolean, default=False)
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    account_manager: Mapped[User | None] = relationship(lazy="raise")
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", order_by="Contact.role", lazy="raise"
+    )
+
+
+class Contact(Base):
+    """A customer's contact person: personal data, encrypted, kept for a stated purpose."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("account_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("key_accounts.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(200), default="")
+    name_enc: Mapped[str] = mapped_column(Text)
+    phone_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    email_enc: Mapped[str | None] = mapped_column(Text, default=None)
+    verified_on: Mapped[date | None] = mapped_column(Date, default=None)
+
+    account: Mapped[KeyAccount] = relationship(back_populates="contacts", lazy="raise")
+
+
+class Contract(Base):
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("key_accounts.id"), index=True)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    timezone: Mapped[str] = mapped_column(String(64))
+    month_length: Mapped[str] = mapped_column(String(16), default="calendar")
+    monthly_fee: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(0))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    # SLA levels
+    availability_target_pct: Mapped[Decimal] = mapped_column(DecimalText)
+    latency_ceiling_ms: Mapped[float | None] = mapped_column(default=None)
+    loss_ceiling_pct: Mapped[float | None] = mapped_column(default=None)
+    jitter_ceiling_ms: Mapped[float | None] = mapped_column(default=None)
+    utilisation_ceiling_pct: Mapped[float | None] = mapped_column(default=None)
+    response_time_s: Mapped[int] = mapped_column(Integer, default=45 * 60)
+    restore_time_s: Mapped[int] = mapped_column(Integer)
+    sliding_window_n: Mapped[int] = mapped_column(Integer, default=1)
+    unknown_time: Mapped[str] = mapped_column(String(16), default="excluded")
+    # [{name, kind: recurring|one_off, weekdays, start, duration_min} | {name, kind, start_at, end_at}]
+    maintenance_windows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # [{below_pct, credit_pct}] and the cap as a share of the monthly fee
+    credit_bands: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    credit_cap_pct: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(100))
+    archive_ref: Mapped[str] = mapped_column(String(200), default="")
+
+    account: Mapped[KeyAccount] = relationship(lazy="raise")
+
+
+class Circuit(Base):
+    """One key-account service instance: a path from a PE device's interface to a far end."""
+
+    __tablename__ = "circuits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("key_accounts.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id"), index=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id"), index=True)
+    interface_name: Mapped[str] = mapped_column(String(200))
+    far_end_address: Mapped[str | None] = mapped_column(String(255), default=None)
+    committed_rate_bps: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    probe: Mapped[str] = mapped_column(String(8), default="none")
+    vrf: Mapped[str | None] = mapped_column(String(100), default=None)
+    source_interface: Mapped[str | None] = mapped_column(String(200), default=None)
+    service: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(String(300), default="")
+
+    account: Mapped[KeyAccount] = relationship(lazy="raise")
+    contract: Mapped[Contract] = relationship(lazy="raise")
+    device: Mapped[Device] = relationship(lazy="raise")
+
+
+class Technician(Base):
+    __tablename__ = "technicians"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    user: Mapped[User | None] = relationship(lazy="raise")
+
+
+class ChangeRecord(Base):
+    """Who changed what, when, before and after: the dynamic record the operator's rules require."""
+
+    __tablename__ = "change_history"
+    __table_args__ = (Index("ix_change_history_entity", "entity", "entity_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_name: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(16))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    changed_fields: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -1,0 +1,100 @@
+"""YAML that remembers where each value came from, so every error can name ``file:line: field``.
+
+PyYAML's composer gives nodes with marks; we build plain Python data from them and keep a map from the
+path of each value (``("circuits", 3, "device")``) to its 1-based line. Duplicate keys, which plain
+``yaml.safe_load`` silently lets the last one win, are an error here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from noc.errors import Problem, ValidationFailed
+
+Path = tuple[str | int, ...]
+
+# Guards against alias bombs ("billion laughs") and absurdly large documents.
+MAX_NODES = 2_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    data: Any
+    lines: dict[Path, int]
+    source: str
+
+    def line_of(self, path: Sequence[str | int]) -> int | None:
+        """The line of the deepest known prefix of ``path`` (a missing field points at its parent)."""
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return self.lines.get((), None)
+
+    def problem(self, path: Sequence[str | int], reason: str) -> Problem:
+        return Problem(self.source, self.line_of(path), format_path(path), reason)
+
+
+def format_path(path: Sequence[str | int]) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def load(text: str, source: str) -> Located:
+    """Parse ``text``; raise ValidationFailed with a located problem for malformed YAML or duplicate keys."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise ValidationFailed([Problem(source, line, "", f"malformed YAML: {exc.problem or exc.context}")]) from exc
+    except yaml.YAMLError as exc:
+        raise ValidationFailed([Problem(source, None, "", f"malformed YAML: {exc}")]) from exc
+    lines: dict[Path, int] = {}
+    if root is None:
+        return Located(None, lines, source)
+    constructor = yaml.SafeLoader("")
+    problems: list[Problem] = []
+    budget = [MAX_NODES]
+
+    def build(node: yaml.Node, path: Path) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ValidationFailed([Problem(source, node.start_mark.line + 1, "", "document too large")])
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    problems.append(Problem(source, key_node.start_mark.line + 1, format_path(path), "keys must be plain"))
+                    continue
+                key = constructor.construct_object(key_node)
+                if key in result:
+                    problems.append(
+                        Problem(source, key_node.start_mark.line + 1, format_path((*path, key)), "duplicate key")
+                    )
+                    continue
+                result[key] = build(value_node, (*path, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [build(item, (*path, i)) for i, item in enumerate(node.value)]
+        try:
+            return constructor.construct_object(node)
+        except yaml.constructor.ConstructorError as exc:
+            problems.append(Problem(source, node.start_mark.line + 1, format_path(path), f"bad value: {exc.problem}"))
+            return None
+
+    data = build(root, ())
+    if problems:
+        raise ValidationFailed(problems)
+    return Located(data, lines, source)
