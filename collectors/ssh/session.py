@@ -228,6 +228,15 @@ def open_netmiko_session(device: DeviceTarget, options: SessionOptions, handle: 
         if handle.aborted:
             raise SessionTimeout(f"{device.name}: aborted at the device deadline during login") from exc
         raise classify(exc, device, "login") from exc
+
+    def detach_channel() -> None:
+        # netmiko polls ``channel.remote_conn`` until its read timeout, even on a closed socket; without the
+        # channel its next poll raises ReadException, so an aborted command returns now, not at read_timeout.
+        channel = getattr(conn, "channel", None)
+        if channel is not None and hasattr(channel, "remote_conn"):
+            channel.remote_conn = None
+
+    handle.register(detach_channel)
     if creds.enable_secret:
         try:
             conn.enable()
