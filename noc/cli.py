@@ -214,8 +214,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("history", help="who changed what, when, before and after")
-    p.add_argument("--entity", choices=["users", "snmp_profiles", "ssh_profiles", "technicians", "devices",
-                                        "accounts", "contracts", "circuits"])
+    p.add_argument(
+        "--entity",
+        choices=[
+            "users",
+            "snmp_profiles",
+            "ssh_profiles",
+            "technicians",
+            "devices",
+            "accounts",
+            "contracts",
+            "circuits",
+        ],
+    )
     p.add_argument("--name", help="one entity's name")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")

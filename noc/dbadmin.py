@@ -52,4 +52,6 @@ async def require_current(engine: AsyncEngine) -> None:
     """Refuse to run against a schema older (or newer) than this code: say what to run instead."""
     current, head = await current_revision(engine), head_revision()
     if current != head:
-        raise OperationalError(f"database schema is at {current or 'nothing'}, this code needs {head}: run 'noc db upgrade'")
+        raise OperationalError(
+            f"database schema is at {current or 'nothing'}, this code needs {head}: run 'noc db upgrade'"
+        )

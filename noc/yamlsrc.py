@@ -76,7 +76,9 @@ def load(text: str, source: str) -> Located:
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode):
-                    problems.append(Problem(source, key_node.start_mark.line + 1, format_path(path), "keys must be plain"))
+                    problems.append(
+                        Problem(source, key_node.start_mark.line + 1, format_path(path), "keys must be plain")
+                    )
                     continue
                 key = constructor.construct_object(key_node)
                 if key in result:

@@ -43,10 +43,8 @@ def _file_path(data: Any, loc: Sequence[Any]) -> list[str | int]:
     path: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
-        if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and part in node:
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_list or (isinstance(node, dict) and part in node):
             path.append(part)
             node = node[part]
         elif i == len(loc) - 1 and isinstance(part, str):
@@ -63,9 +61,7 @@ def check_references(doc: InventoryDoc, located: yamlsrc.Located) -> list[Proble
             value = getattr(item, key)
             if value in seen:
                 first = located.line_of((section, seen[value][0], key))
-                problems.append(
-                    located.problem((section, i, key), f"duplicate name {value!r} (first at line {first})")
-                )
+                problems.append(located.problem((section, i, key), f"duplicate name {value!r} (first at line {first})"))
             else:
                 seen[value] = (i, item)
         return {k: v[1] for k, v in seen.items()}
@@ -122,6 +118,8 @@ def check_references(doc: InventoryDoc, located: yamlsrc.Located) -> list[Proble
             )
         if device is not None and circuit.probe == "ssh" and device.ssh_profile is None:
             problems.append(
-                located.problem(("circuits", i, "probe"), f"probe ssh needs device {device.name!r} to have an ssh_profile")
+                located.problem(
+                    ("circuits", i, "probe"), f"probe ssh needs device {device.name!r} to have an ssh_profile"
+                )
             )
     return problems

@@ -18,13 +18,14 @@ from sqlalchemy.orm import selectinload
 
 from noc import models as m
 from noc.crypto import SecretBox
+from noc.db import Base
 from noc.errors import Problem, ValidationFailed
 from noc.inventory import schema as s
 from noc.inventory.secrets import Secret
 from noc.yamlsrc import Located, format_path
 
 E = TypeVar("E", bound=BaseModel)
-M = TypeVar("M", bound=m.Base)
+M = TypeVar("M", bound=Base)
 
 KINDS = ("users", "snmp_profiles", "ssh_profiles", "technicians", "devices", "accounts", "contracts", "circuits")
 DEFAULT_RESTORE_MIN = {"A": 4 * 60, "B": 24 * 60, "C": 24 * 60}
@@ -356,7 +357,9 @@ def _fill_masks(
                 reason = "masked value *** but nothing is stored to keep; give the value or a ${ENV_VAR}"
                 where = (*path, name)
                 problems.append(
-                    located.problem(where, reason) if located else Problem("inventory", None, format_path(where), reason)
+                    located.problem(where, reason)
+                    if located
+                    else Problem("inventory", None, format_path(where), reason)
                 )
         elif isinstance(desired, s.AccountIn) and name == "contacts":
             stored_contacts = {c.role: c for c in current.contacts} if isinstance(current, s.AccountIn) else {}

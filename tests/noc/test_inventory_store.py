@@ -72,8 +72,9 @@ async def test_env_reference_is_exported_as_the_reference(sessions: Sessions, bo
 async def test_changed_target_leaves_history(sessions: Sessions, box: SecretBox, tmp_path: Path) -> None:
     await service.import_file(sessions, box, EXAMPLE_INVENTORY, "karl")
     changed = tmp_path / "inv.yaml"
-    changed.write_text(EXAMPLE_INVENTORY.read_text().replace('availability_target_pct: "99.95"',
-                                                             'availability_target_pct: "99.99"'))
+    changed.write_text(
+        EXAMPLE_INVENTORY.read_text().replace('availability_target_pct: "99.95"', 'availability_target_pct: "99.99"')
+    )
     report = await service.import_file(sessions, box, changed, "mei")
     assert [(c.kind, c.name, c.changed_fields) for c in report.changes if c.action == "updated"] == [
         ("contracts", "ACME-2026-01", ("sla.availability_target_pct",))
@@ -148,9 +149,7 @@ async def test_removed_contact_takes_its_personal_data(sessions: Sessions, box: 
         assert await session.scalar(select(func.count()).select_from(m.Contact)) == 2
 
 
-async def test_rotation_leaves_everything_readable_with_the_new_key_alone(
-    sessions: Sessions, secret_key: str
-) -> None:
+async def test_rotation_leaves_everything_readable_with_the_new_key_alone(sessions: Sessions, secret_key: str) -> None:
     old = SecretBox.from_text(secret_key)
     await service.import_file(sessions, old, EXAMPLE_INVENTORY, "test")
     new_key = generate_key()

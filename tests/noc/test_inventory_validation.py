@@ -64,8 +64,10 @@ def test_base_is_valid() -> None:
         ),
         # duplicate name
         (
-            BASE.replace("circuits:\n", "circuits:\n  - {name: ckt-1, account: acme, contract: c-1, device: pe-1, "
-                         "interface: Gi0/2}\n"),
+            BASE.replace(
+                "circuits:\n",
+                "circuits:\n  - {name: ckt-1, account: acme, contract: c-1, device: pe-1, interface: Gi0/2}\n",
+            ),
             ["inv.yaml:22: circuits[1].name: duplicate name 'ckt-1' (first at line 21)"],
         ),
         # duplicate key in one mapping (plain YAML would silently keep the last)
@@ -76,15 +78,22 @@ def test_base_is_valid() -> None:
         # malformed YAML
         (BASE.replace("  - {name: acme, legal_name", "  - {name: acme legal_name: [", 1), None),
         # unknown field
-        (BASE.replace("    platform: cisco_ios\n", "    platform: cisco_ios\n    colour: red\n"),
-         ["inv.yaml:10: devices[0].colour: unknown field"]),
+        (
+            BASE.replace("    platform: cisco_ios\n", "    platform: cisco_ios\n    colour: red\n"),
+            ["inv.yaml:10: devices[0].colour: unknown field"],
+        ),
         # missing field
-        (BASE.replace("    timezone: Europe/Berlin\n", ""), ["inv.yaml:14: contracts[0].timezone: required field is missing"]),
+        (
+            BASE.replace("    timezone: Europe/Berlin\n", ""),
+            ["inv.yaml:14: contracts[0].timezone: required field is missing"],
+        ),
         # unknown time zone
         (
             BASE.replace("Europe/Berlin", "Mars/Olympus"),
-            ["inv.yaml:18: contracts[0].timezone: unknown time zone 'Mars/Olympus' (use an IANA name such as "
-             "Europe/Berlin)"],
+            [
+                "inv.yaml:18: contracts[0].timezone: unknown time zone 'Mars/Olympus' (use an IANA name such as "
+                "Europe/Berlin)"
+            ],
         ),
         # role mismatch
         (
@@ -98,17 +107,31 @@ def test_base_is_valid() -> None:
                 "  - {name: v2, version: 3, user: u, auth_protocol: MD5, auth_key: k1234567, priv_protocol: DES, "
                 "priv_key: k7654321}",
             ),
-            ["inv.yaml:5: snmp_profiles[0]: MD5/DES is weak; use SHA-224..SHA-512 with AES, or set "
-             "allow_weak_crypto: true for this profile"],
+            [
+                "inv.yaml:5: snmp_profiles[0]: MD5/DES is weak; use SHA-224..SHA-512 with AES, or set "
+                "allow_weak_crypto: true for this profile"
+            ],
         ),
         # an environment reference that is not set
         (
-            BASE.replace("community: public-ro", "community: \"${NOT_SET_ANYWHERE}\""),
+            BASE.replace("community: public-ro", 'community: "${NOT_SET_ANYWHERE}"'),
             ["inv.yaml:5: snmp_profiles[0].community: environment variable NOT_SET_ANYWHERE is not set"],
         ),
     ],
-    ids=["unknown-ref", "wrong-type", "bad-address", "duplicate-name", "duplicate-key", "malformed", "unknown-field",
-         "missing-field", "bad-timezone", "role-mismatch", "weak-snmpv3", "unset-env"],
+    ids=[
+        "unknown-ref",
+        "wrong-type",
+        "bad-address",
+        "duplicate-name",
+        "duplicate-key",
+        "malformed",
+        "unknown-field",
+        "missing-field",
+        "bad-timezone",
+        "role-mismatch",
+        "weak-snmpv3",
+        "unset-env",
+    ],
 )
 def test_broken_inventory_is_located(text: str, expected: list[str] | None) -> None:
     found = problems(text)
@@ -124,26 +147,37 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_weak_crypto_is_allowed_only_when_asked() -> None:
-    weak = "  - {name: v2, version: 3, user: u, auth_protocol: SHA, auth_key: k1234567, priv_protocol: AES, priv_key: k7654321"
-    doc, _ = loader.parse(BASE.replace("  - {name: v2, version: 2c, community: public-ro", weak + ", allow_weak_crypto: true"),
-                          "inv.yaml", {})
+    weak = (
+        "  - {name: v2, version: 3, user: u, auth_protocol: SHA, auth_key: k1234567, priv_protocol: AES, "
+        "priv_key: k7654321"
+    )
+    doc, _ = loader.parse(
+        BASE.replace("  - {name: v2, version: 2c, community: public-ro", weak + ", allow_weak_crypto: true"),
+        "inv.yaml",
+        {},
+    )
     assert doc.snmp_profiles[0].allow_weak_crypto is True
     assert problems(BASE.replace("  - {name: v2, version: 2c, community: public-ro", weak))
 
 
 def test_env_reference_is_resolved_and_remembered() -> None:
-    doc, _ = loader.parse(BASE.replace("community: public-ro", "community: '${RO_COMMUNITY}'"), "inv.yaml",
-                          {"RO_COMMUNITY": "s3cret-value"})
+    doc, _ = loader.parse(
+        BASE.replace("community: public-ro", "community: '${RO_COMMUNITY}'"),
+        "inv.yaml",
+        {"RO_COMMUNITY": "s3cret-value"},
+    )
     community = doc.snmp_profiles[0].community
     assert community is not None and community.plain == "s3cret-value" and community.ref == "RO_COMMUNITY"
     assert "s3cret" not in repr(doc)
 
 
 def test_contract_must_belong_to_the_circuits_account() -> None:
-    text = BASE.replace(
-        "accounts:\n", "accounts:\n  - {name: other, legal_name: Other, tier: C}\n"
-    ).replace("ckt-1, account: acme", "ckt-1, account: other")
-    assert problems(text) == ["inv.yaml:22: circuits[0].contract: contract 'c-1' belongs to account 'acme', not 'other'"]
+    text = BASE.replace("accounts:\n", "accounts:\n  - {name: other, legal_name: Other, tier: C}\n").replace(
+        "ckt-1, account: acme", "ckt-1, account: other"
+    )
+    assert problems(text) == [
+        "inv.yaml:22: circuits[0].contract: contract 'c-1' belongs to account 'acme', not 'other'"
+    ]
 
 
 def test_credit_bands_must_descend() -> None:

@@ -1,0 +1,3 @@
+from noc.cli import entry
+
+entry()

@@ -1,0 +1,33 @@
+"""The web skeleton: health and metrics from a real server on loopback."""
+
+from __future__ import annotations
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from prometheus_client.parser import text_string_to_metric_families
+
+from noc.app import create_app
+from noc.errors import OperationalError
+from noc.settings import Settings
+
+
+async def test_healthz_and_metrics(engine: object, db_url: str) -> None:
+    app = create_app(Settings(database_url=db_url))
+    async with TestClient(TestServer(app)) as client:
+        health = await client.get("/healthz")
+        assert health.status == 200
+        assert (await health.json())["database"] == "ok"
+        scraped = await client.get("/metrics")
+        assert scraped.status == 200
+        names = {f.name for f in text_string_to_metric_families(await scraped.text())}
+        assert "noc_build_info" in names
+
+
+async def test_app_refuses_an_unmigrated_database(sqlite_url: str) -> None:
+    app = create_app(Settings(database_url=sqlite_url))
+    client = TestClient(TestServer(app))
+    try:
+        with pytest.raises(OperationalError, match="run 'noc db upgrade'"):
+            await client.start_server()
+    finally:
+        await client.close()
