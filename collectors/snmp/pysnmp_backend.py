@@ -166,11 +166,28 @@ class PysnmpClient:
             self._transports[key] = cached
         return cached
 
+    def _forget_peer_engine(self, endpoint: SnmpEndpoint) -> None:
+        """Drop pysnmp's cached snmpEngineID of this peer (kept 300 s by its v3 message processing model).
+
+        A reboot that keeps the engineID is handled by pysnmp itself (notInTimeWindow → re-sync, resend). An agent
+        that comes back with a NEW engineID (no persistent storage, replaced hardware) would otherwise time out
+        until that cache expires; after a timeout we forget it so the next request rediscovers. pysnmp offers no
+        public call for this, hence the name-mangled attribute, guarded so a pysnmp change degrades to a no-op.
+        """
+        model = getattr(self._engine, "message_processing_subsystems", {}).get(3)
+        cache = getattr(model, "_SnmpV3MessageProcessingModel__engineIdCache", None)
+        if not isinstance(cache, dict):
+            return
+        for key in [k for k in cache if tuple(k[1])[:2] == (endpoint.address, endpoint.port)]:
+            cache.pop(key, None)
+
     def _result(self, endpoint: SnmpEndpoint, answer: Any) -> list[VarBind]:
         error_indication, error_status, error_index, var_binds = answer
         if error_indication:
             message = f"{endpoint.device} ({endpoint.address}:{endpoint.port}): {error_indication}"
             if isinstance(error_indication, errind.RequestTimedOut):
+                if endpoint.credentials.version == "3":
+                    self._forget_peer_engine(endpoint)
                 raise DeviceUnreachable(message)
             if isinstance(error_indication, _CREDENTIAL_ERRORS):
                 raise CredentialsRejected(message)

@@ -48,7 +48,7 @@ class SnmpdAgent:
 
     @property
     def conf(self) -> Path:
-        return self.workdir / "snmpd.conf"
+        return self.workdir / "agent.conf"
 
     def write_config(self) -> None:
         self.conf.write_text(
@@ -65,8 +65,16 @@ class SnmpdAgent:
         if self.process is not None:
             return
         self.write_config()
-        env = {**os.environ, "MIBS": "", "SNMP_PERSISTENT_DIR": str(self.workdir / "persist")}
-        argv = [SNMPD, "-f", "-Lf", str(self.workdir / "snmpd.log"), "-C", "-c", str(self.conf)]
+        # No -C: the persistent file must be read back so that a restart keeps the engineID and bumps engineBoots
+        # like a real reboot. SNMPCONFPATH points at an empty dir so /etc/snmp is still never read.
+        (self.workdir / "etc").mkdir(exist_ok=True)
+        env = {
+            **os.environ,
+            "MIBS": "",
+            "SNMP_PERSISTENT_DIR": str(self.workdir / "persist"),
+            "SNMPCONFPATH": f"{self.workdir / 'etc'}:{self.workdir / 'persist'}",
+        }
+        argv = [SNMPD, "-f", "-Lf", str(self.workdir / "snmpd.log"), "-c", str(self.conf)]
         argv += ["-p", str(self.workdir / "snmpd.pid"), "-I", "-smux"]
         if self.netns is not None:
             argv = self.netns.cmd(*argv)
