@@ -193,10 +193,10 @@ def open_netmiko_session(device: DeviceTarget, options: SessionOptions, handle: 
         raise classify(exc, device, "TCP connect") from exc
 
     def close_socket() -> None:
-        try:
+        # paramiko may already have closed it (failed login); a second close must not mask the real error.
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        finally:
-            sock.close()
+        sock.close()
 
     handle.register(close_socket)
     params: dict[str, Any] = {

@@ -3,7 +3,10 @@
 Topology (addresses are inside namespaces the lab created, never outside)::
 
     host (root ns) 10.200.<n>.1/30 ──veth── 10.200.<n>.2 [PE ns: sshd :2222, nft]
-                                            [PE ns] 10.200.<n>.5/30 ──veth── 10.200.<n>.6 [far ns]
+                                            [PE ns] 10.200.<n>.9/29 ──veth── 10.200.<n>.10 + .11 [far ns]
+
+Loss rules (``set_loss``) match only ``far_address`` (.10), so a circuit toward ``far_address_clean`` (.11) in
+the same session is a control that sees no drop.
 
 The sshd has its own config, host key, authorized_keys and pid file in a temp dir: root logs in with a key made
 for the run (``PermitRootLogin prohibit-password``), so no system account or password is created or changed.
@@ -70,7 +73,11 @@ class SshdPE:
 
     @property
     def far_address(self) -> str:
-        return f"10.200.{self.subnet}.6"
+        return f"10.200.{self.subnet}.10"
+
+    @property
+    def far_address_clean(self) -> str:
+        return f"10.200.{self.subnet}.11"
 
     @property
     def port(self) -> int:
@@ -79,7 +86,8 @@ class SshdPE:
     def start(self) -> None:
         self.pe, self.far = self.lab.namespace(), self.lab.namespace()
         self._host_veth()
-        self.lab.veth(self.pe, "core0", f"10.200.{self.subnet}.5/30", self.far, "cust0", f"{self.far_address}/30")
+        self.lab.veth(self.pe, "core0", f"10.200.{self.subnet}.9/29", self.far, "cust0", f"{self.far_address}/29")
+        self.far.run("ip", "addr", "add", f"{self.far_address_clean}/29", "dev", "cust0")
         self.client_key_text = keygen(self.workdir / "client")
         keygen(self.workdir / "hostkey")
         pub = (self.workdir / "hostkey.pub").read_text().split()
