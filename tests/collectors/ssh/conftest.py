@@ -109,7 +109,13 @@ def fakenos() -> Iterator[FakeNos]:
             ports["junos"],
             FAKENOS_USER,
             FAKENOS_PASSWORD,
-            {JUNOS_PING: ping_fixture("juniper_junos", "rapid_ok")},
+            {
+                JUNOS_PING: ping_fixture("juniper_junos", "rapid_ok"),
+                # What a real Junos CLI answers; FakeNOS's own entries print nothing, so netmiko's session
+                # preparation would wait for these patterns until its read timeout (10 s per connection).
+                "set cli complete-on-space off": "Disabling complete-on-space",
+                "set cli screen-length 0": "Screen length set to 0",
+            },
         ),
     ]
     peer = FakeNosPeer(hosts)
