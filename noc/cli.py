@@ -179,6 +179,21 @@ def cmd_secrets_rotate(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_engine(settings, body))
 
 
+def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
+    from noc.polling import run_poll  # collectors (pysnmp, netmiko) are only loaded for polling
+
+    box = _secret_box(settings)
+
+    async def body(engine: AsyncEngine) -> int:
+        await dbadmin.require_current(engine)
+        interval = args.interval if args.interval is not None else settings.poller.interval_s
+        return await run_poll(
+            session_factory(engine), box, settings.poller, args.cycles, interval, args.device or None, args.json
+        )
+
+    return asyncio.run(_with_engine(settings, body))
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from noc.app import run  # the web stack is only loaded for serving
 
@@ -237,6 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     sec.add_parser("rotate", help="re-encrypt every stored secret under the first key").set_defaults(
         func=cmd_secrets_rotate
     )
+
+    p = sub.add_parser("poll", help="poll devices and probe circuits now; store and print what was measured")
+    p.add_argument("--cycles", type=int, default=1, help="how many cycles (default 1)")
+    p.add_argument("--interval", type=float, help="seconds between cycle starts (default: poller.interval_s)")
+    p.add_argument("--device", action="append", help="only this device (repeatable)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line: device, interface, probe")
+    p.set_defaults(func=cmd_poll)
 
     p = sub.add_parser("serve", help="run the web app (API, pages, /metrics)")
     p.add_argument("--host")

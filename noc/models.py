@@ -226,3 +226,98 @@ class ChangeRecord(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     changed_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+# --- what the poller measured ----------------------------------------------------------------------------------
+
+
+class DeviceStatus(Base):
+    """The live availability of a device: one row each, updated on every poll."""
+
+    __tablename__ = "device_status"
+
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True)
+    available: Mapped[bool | None] = mapped_column(Boolean, default=None)  # None: never polled
+    since: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    last_poll_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    uptime_s: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    sys_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    sys_descr: Mapped[str | None] = mapped_column(Text, default=None)
+    discovered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class DeviceOutage(Base):
+    """A period a device was down, dated from its first failed poll; ``end_at`` is None while it lasts."""
+
+    __tablename__ = "device_outages"
+    __table_args__ = (Index("ix_device_outages_device_start", "device_id", "start_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    start_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    end_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class InterfaceMeasurement(Base):
+    """One interface between two polls (raw, kept ``poller.raw_retention_days``). Rates are None when the delta
+    was discarded (first poll, reboot, reset, discontinuity, above speed): never a spike."""
+
+    __tablename__ = "interface_measurements"
+    __table_args__ = (Index("ix_interface_measurements_device_if_ts", "device_id", "if_name", "ts"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    if_name: Mapped[str] = mapped_column(String(200))
+    if_index: Mapped[int] = mapped_column(Integer)
+    ts: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    interval_s: Mapped[float | None] = mapped_column(default=None)
+    oper_status: Mapped[str] = mapped_column(String(16))
+    speed_bps: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    in_bps: Mapped[float | None] = mapped_column(default=None)
+    out_bps: Mapped[float | None] = mapped_column(default=None)
+    in_utilisation_ratio: Mapped[float | None] = mapped_column(default=None)
+    out_utilisation_ratio: Mapped[float | None] = mapped_column(default=None)
+    in_errors_per_s: Mapped[float | None] = mapped_column(default=None)
+    out_errors_per_s: Mapped[float | None] = mapped_column(default=None)
+    in_discards_per_s: Mapped[float | None] = mapped_column(default=None)
+    out_discards_per_s: Mapped[float | None] = mapped_column(default=None)
+    verdict: Mapped[str] = mapped_column(String(16))
+
+
+class ProbeMeasurement(Base):
+    """One burst of echo requests toward a circuit's far end (raw, kept ``poller.raw_retention_days``)."""
+
+    __tablename__ = "probe_measurements"
+    __table_args__ = (Index("ix_probe_measurements_circuit_ts", "circuit_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    circuit_id: Mapped[int] = mapped_column(ForeignKey("circuits.id", ondelete="CASCADE"))
+    ts: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    method: Mapped[str] = mapped_column(String(8))
+    sent: Mapped[int] = mapped_column(Integer)
+    received: Mapped[int] = mapped_column(Integer)
+    loss_ratio: Mapped[float | None] = mapped_column(default=None)
+    rtt_min_ms: Mapped[float | None] = mapped_column(default=None)
+    rtt_avg_ms: Mapped[float | None] = mapped_column(default=None)
+    rtt_max_ms: Mapped[float | None] = mapped_column(default=None)
+    jitter_ms: Mapped[float | None] = mapped_column(default=None)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class PollCycle(Base):
+    """The poller's own health: each cycle's duration and overruns."""
+
+    __tablename__ = "poll_cycles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    duration_s: Mapped[float] = mapped_column()
+    interval_s: Mapped[float | None] = mapped_column(default=None)
+    devices: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    overrun: Mapped[bool] = mapped_column(Boolean)
+    overrun_devices: Mapped[int] = mapped_column(Integer, default=0)

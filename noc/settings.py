@@ -36,6 +36,14 @@ class PollerSettings(_Slice):
     down_after_failures: int = Field(default=3, ge=1, le=100)
     discovery_interval_s: float = Field(default=6 * 3600.0, gt=0)
     ssh_workers: int = Field(default=16, ge=1, le=256)
+    ssh_connect_timeout_s: float = Field(default=10.0, gt=0)
+    # Only the interfaces that carry circuits (fewer PDUs on big devices), or every interface.
+    circuit_interfaces_only: bool = False
+    probe_count: int = Field(default=5, ge=1, le=1000)
+    probe_interval_s: float = Field(default=0.2, gt=0)
+    probe_timeout_s: float = Field(default=2.0, gt=0)
+    # Poller-side ICMP: raw sockets need root (or CAP_NET_RAW); unprivileged needs net.ipv4.ping_group_range.
+    icmp_privileged: bool = True
     raw_retention_days: int = Field(default=7, ge=1)
 
 
