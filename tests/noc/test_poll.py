@@ -92,7 +92,8 @@ def test_poll_prints_measures_and_stores(agent: SnmpdAgent, tmp_path: Path) -> N
         assert datetime.fromisoformat(outages[0][0]) == datetime.fromisoformat(dead[0]["ts"]).replace(tzinfo=None)
         interfaces = dict(
             conn.execute(
-                "select i.name, i.present from interfaces i join devices d on d.id = i.device_id where d.name = 'lab-pe'"
+                "select i.name, i.present from interfaces i join devices d on d.id = i.device_id "
+                "where d.name = 'lab-pe'"
             ).fetchall()
         )
         assert interfaces.get("lo") == 1
