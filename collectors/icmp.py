@@ -11,6 +11,11 @@ Figures are the same as the SSH collector's: ``sent``/``received`` per burst, RT
 ``jitter_ms`` = population standard deviation of the RTTs (the statistic iputils prints as mdev), None below two
 replies. A per-circuit problem (bad address, unreachable source) becomes ``ProbeSample.error``.
 
+Timing: icmplib sends the next request only after the previous reply or its timeout, so a burst lasts about
+``count * interval_s`` when the far end answers and up to ``count * (interval_s + timeout_s)`` under total loss;
+choose ``timeout_s`` well above the circuit's normal RTT but small enough for the cycle (bursts to different
+circuits run concurrently).
+
 Privileges (what a deployment needs): ``privileged=True`` opens a raw ICMP socket, which needs root or
 CAP_NET_RAW on the poller process (e.g. ``AmbientCapabilities=CAP_NET_RAW`` in its systemd unit);
 ``privileged=False`` uses the kernel's ICMP datagram sockets, allowed only when the process's group is inside
