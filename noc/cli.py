@@ -194,6 +194,18 @@ def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_engine(settings, body))
 
 
+def cmd_discover(settings: Settings, args: argparse.Namespace) -> int:
+    from noc.polling import run_discover
+
+    box = _secret_box(settings)
+
+    async def body(engine: AsyncEngine) -> int:
+        await dbadmin.require_current(engine)
+        return await run_discover(session_factory(engine), box, settings.poller, args.device or None, args.json)
+
+    return asyncio.run(_with_engine(settings, body))
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from noc.app import run  # the web stack is only loaded for serving
 
@@ -259,6 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", action="append", help="only this device (repeatable)")
     p.add_argument("--json", action="store_true", help="one JSON object per line: device, interface, probe")
     p.set_defaults(func=cmd_poll)
+
+    p = sub.add_parser("discover", help="walk system group and IF-MIB now; store and list the interfaces")
+    p.add_argument("--device", action="append", help="only this device (repeatable)")
+    p.add_argument("--json", action="store_true", help="one JSON object per interface")
+    p.set_defaults(func=cmd_discover)
 
     p = sub.add_parser("serve", help="run the web app (API, pages, /metrics)")
     p.add_argument("--host")

@@ -263,7 +263,7 @@ class MeasurementStore:
                 ticks = result.device.uptime_ticks
                 status.uptime_s = None if ticks is None else ticks // TIMETICKS_PER_SECOND
                 if result.discovery is not None and self._stored_discovery.get(record.device) != result.discovery.ts:
-                    await _store_discovery(session, device_id, result.discovery)
+                    await store_discovery(session, device_id, result.discovery)
                     status.sys_name = result.discovery.system.name
                     status.sys_descr = result.discovery.system.descr
                     status.discovered_at = result.discovery.ts
@@ -358,7 +358,7 @@ async def _record_transition(session: AsyncSession, device_id: int, record: Poll
         open_outage.end_at = transition.at
 
 
-async def _store_discovery(session: AsyncSession, device_id: int, discovery: DeviceDiscovery) -> None:
+async def store_discovery(session: AsyncSession, device_id: int, discovery: DeviceDiscovery) -> None:
     """Interfaces by name: an index that moved is updated in place; one that vanished is kept, marked absent."""
     stored = {
         i.name: i for i in (await session.scalars(select(m.Interface).where(m.Interface.device_id == device_id))).all()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from collectors.errors import CollectorError
+from collectors.snmp.ifmib import if_type_name
 from collectors.snmp.poll import SnmpCollector
 from collectors.snmp.pysnmp_backend import PysnmpClient
 from collectors.ssh import SshCollector
@@ -22,8 +26,12 @@ from noc.pipeline import (
     ProbeObservation,
     load_plan,
     ssh_settings,
+    store_discovery,
 )
 from noc.settings import PollerSettings
+from noc.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def _human(obs: Observation) -> str:
@@ -98,6 +106,62 @@ async def run_poll(
         async with SshCollector(ssh_settings(settings)) as ssh:
             poller = Poller(sessions, plan, settings, snmp, ssh, listeners=[show])
             await poller.run_cycles(cycles, interval_s)
+            purged = await poller.store.purge(timedelta(days=settings.raw_retention_days), utcnow())
+            if purged:
+                log.info("purged %d raw measurements older than %d days", purged, settings.raw_retention_days)
     finally:
         client.close()
     return 0
+
+
+async def run_discover(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
+    settings: PollerSettings,
+    devices: Sequence[str] | None,
+    as_json: bool,
+) -> int:
+    """Walk the system group and IF-MIB of each device now and store its interfaces. Exit 1 if any failed."""
+    async with sessions() as session:
+        plan = _only(await load_plan(session, box, settings), devices)
+    client = PysnmpClient()
+    failed = 0
+    try:
+        snmp = SnmpCollector(client, timeout_s=settings.timeout_s, retries=settings.retries)
+        for device in plan.devices:
+            if device.target.snmp is None:
+                continue
+            try:
+                found = await snmp.discover(device.target)
+            except CollectorError as exc:
+                failed += 1
+                sys.stderr.write(f"{device.target.name}: discovery failed: {exc}\n")
+                continue
+            async with sessions() as session:
+                await store_discovery(session, device.device_id, found)
+                await session.commit()
+            for i in found.interfaces:
+                row = {
+                    "device": device.target.name,
+                    "if_index": i.if_index,
+                    "if_name": i.if_name,
+                    "if_descr": i.if_descr,
+                    "if_alias": i.if_alias,
+                    "if_type": if_type_name(i.if_type),
+                    "speed_bps": i.speed_bps,
+                    "admin_status": i.admin_status,
+                    "oper_status": i.oper_status,
+                    "mac": i.mac,
+                    "mtu": i.mtu,
+                }
+                if as_json:
+                    sys.stdout.write(json.dumps(row) + "\n")
+                else:
+                    speed = "-" if i.speed_bps is None else f"{i.speed_bps / 1e6:g}M"
+                    sys.stdout.write(
+                        f"{device.target.name:16} {i.if_index:>6} {i.if_name:28} {i.oper_status or '-':8} "
+                        f"{speed:>8}  {i.if_alias}\n"
+                    )
+    finally:
+        client.close()
+    return 1 if failed else 0

@@ -102,6 +102,36 @@ def test_poll_prints_measures_and_stores(agent: SnmpdAgent, tmp_path: Path) -> N
         assert conn.execute("select count(*) from poll_cycles").fetchone()[0] == 3
 
 
+def test_discover_lists_and_stores_interfaces(agent: SnmpdAgent, tmp_path: Path) -> None:
+    inventory = tmp_path / "inventory.yaml"
+    inventory.write_text(
+        "snmp_profiles:\n"
+        "  - {name: lab, version: 2c, community: noc-lab-ro}\n"
+        "devices:\n"
+        f"  - {{name: lab-pe, address: 127.0.0.1, platform: linux, snmp_profile: lab, snmp_port: {agent.port}}}\n"
+        f"  - {{name: dead-pe, address: 127.0.0.1, platform: linux, snmp_profile: lab, snmp_port: {free_udp_port()}}}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
+        "NOC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'noc.db'}",
+        "NOC_SECRET_KEY": generate_key(),
+        "NOC_POLLER__TIMEOUT_S": "0.3",
+        "NOC_POLLER__RETRIES": "0",
+    }
+    run = [sys.executable, "-m", "noc"]
+    for args in (["db", "upgrade"], ["inventory", "import", str(inventory)]):
+        assert subprocess.run([*run, *args], env=env, capture_output=True, check=False).returncode == 0
+    only_live = subprocess.run(
+        [*run, "discover", "--device", "lab-pe", "--json"], env=env, capture_output=True, text=True, check=False
+    )
+    assert only_live.returncode == 0, only_live.stderr
+    rows = [json.loads(line) for line in only_live.stdout.splitlines()]
+    lo = next(r for r in rows if r["if_name"] == "lo")
+    assert lo["if_type"] == "softwareLoopback" and lo["oper_status"] == "up" and lo["device"] == "lab-pe"
+    both = subprocess.run([*run, "discover"], env=env, capture_output=True, text=True, check=False)
+    assert both.returncode == 1
+    assert "dead-pe: discovery failed" in both.stderr and "lab-pe" in both.stdout
+
+
 def test_poll_refuses_an_unknown_device(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
         "NOC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'noc.db'}",
