@@ -101,13 +101,17 @@ async def test_traffic_of_known_volume_is_measured_within_5_percent(router: Rout
     router.far.run("python3", "-c", SENDER, router.near_addr, "1", "10")
 
     async def synced() -> PollResult:
-        """A poll whose counter equals the kernel's: the agent's cache has caught up with the link."""
-        kernel = router.kernel_rx_bytes()
-        return await until(
-            lambda: poll(client, ep, discovery, only=only),
-            lambda r: iface(r, "ethT").in_octets == kernel,
-            "the kernel's rx_bytes",
+        """A poll whose counter equals the kernel's, unchanged around it: the agent's cache caught up."""
+
+        async def probe() -> tuple[int, PollResult, int]:
+            before = router.kernel_rx_bytes()
+            result = await poll(client, ep, discovery, only=only)
+            return before, result, router.kernel_rx_bytes()
+
+        _, result, _ = await until(
+            probe, lambda r: r[0] == r[2] == iface(r[1], "ethT").in_octets, "the kernel's rx_bytes"
         )
+        return result
 
     first = await synced()
     count, payload = 3000, 1000
