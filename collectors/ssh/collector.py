@@ -220,6 +220,8 @@ class SshCollector:
         opts = options or self.settings.ping
         probes = [p for p in probes if p.method == "ssh"]
         started = time.monotonic()
+        if not probes:
+            return DeviceProbeResult(device.name, "ok", None, (), 0.0)  # nothing to measure: do not log in
         ts0 = self._now()
         try:
             platform = platform_for(device.platform)

@@ -200,3 +200,10 @@ async def test_cancellation_propagates_and_releases_the_worker() -> None:
         # The permit comes back once the aborted worker exits, so the next device still runs.
         res = await asyncio.wait_for(ssh.probe_device(device("next"), [circuit("C2", "next")]), timeout=10)
     assert res.state == "ok"
+
+
+async def test_a_device_without_ssh_probes_is_not_logged_into() -> None:
+    net = FakeNetwork()
+    async with SshCollector(SshCollectorSettings(), opener=net.open) as ssh:
+        [res] = await ssh.probe_cycle([(device("pe1"), [ProbeTarget("C1", "pe1", "192.0.2.1", "icmp")])])
+    assert (res.state, res.samples, net.opened) == ("ok", (), {})

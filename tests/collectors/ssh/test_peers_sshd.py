@@ -9,6 +9,7 @@ The band 0.10-0.30 is ±3.5 standard deviations, so a correct collector fails it
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from pathlib import Path
@@ -96,7 +97,8 @@ async def test_host_key_pinning(sshd_pe: SshdPE, tmp_path: Path) -> None:
     assert states == {"good": "ok", "changed": "host_key_changed", "empty": "host_key_unknown"}
 
 
-async def test_wrong_key_is_auth_failed(sshd_pe: SshdPE, tmp_path: Path) -> None:
+async def test_wrong_key_is_auth_failed(sshd_pe: SshdPE, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     stranger = keygen(tmp_path / "stranger")
     probe = ProbeTarget("C-1", "pe-linux", sshd_pe.far_address_clean, "ssh")
     async with SshCollector(SshCollectorSettings(connect_timeout_s=5)) as ssh:
@@ -107,6 +109,11 @@ async def test_wrong_key_is_auth_failed(sshd_pe: SshdPE, tmp_path: Path) -> None
     assert s.error.startswith("auth_failed:")
     assert s.loss_ratio is None  # a failed login is not packet loss
     assert "PRIVATE KEY" not in s.error
+    # Neither the rejected key nor the good one (used by other tests in this session) shows in any log record.
+    for key_text in (stranger, sshd_pe.client_key_text):
+        body = max(key_text.splitlines(), key=len)
+        assert body not in caplog.text
+    assert "auth_failed" in caplog.text  # the transition was logged
 
 
 async def test_device_that_hangs_mid_command_ends_at_its_deadline_while_others_complete(sshd_pe: SshdPE) -> None:
