@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import paramiko  # type: ignore[import-untyped]  # no stubs; the lead may add types-paramiko
+import paramiko  # type: ignore[import-untyped, unused-ignore]  # no stubs unless types-paramiko is added
 from netmiko import ConnectHandler
 from netmiko.exceptions import NetmikoAuthenticationException, NetmikoBaseException, ReadTimeout
 

@@ -65,6 +65,7 @@ def namespace_host() -> Iterator[Host]:
         lab.close()
 
 
+@pytest.mark.peers
 @needs_root
 async def test_namespace_address_with_and_without_loss(namespace_host: Host) -> None:
     # icmplib waits for each reply (or its timeout) before the next request, so every lost echo costs timeout_s;
@@ -89,6 +90,7 @@ async def test_namespace_address_with_and_without_loss(namespace_host: Host) -> 
     assert 0.10 <= lossy.loss_ratio <= 0.30
 
 
+@pytest.mark.peers
 @needs_root
 def test_unprivileged_mode_without_ping_group_range_is_a_clear_error() -> None:
     """In a fresh namespace ping_group_range is the kernel default "1 0" (no group may open ICMP datagram sockets)."""
