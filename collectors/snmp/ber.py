@@ -132,6 +132,11 @@ def _signed(data: bytes, start: int, stop: int) -> int:
 def decode_oid(body: bytes) -> Oid:
     if not body:
         raise BadAnswer("empty OBJECT IDENTIFIER")
+    if max(body) < 0x80:
+        # Fast path (most table OIDs): every arc fits one byte, so the bytes ARE the arcs.
+        first = body[0]
+        head = (0, first) if first < 40 else (1, first - 40) if first < 80 else (2, first - 80)
+        return (*head, *body[1:])
     arcs: list[int] = []
     value = 0
     for byte in body:

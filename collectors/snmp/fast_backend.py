@@ -22,22 +22,25 @@ from collectors.snmp.client import Oid, SnmpClient, SnmpEndpoint, VarBind, check
 _ERROR_STATUS = {1: "tooBig", 2: "noSuchName", 3: "badValue", 4: "readOnly", 5: "genErr"}
 
 
+Decoded = tuple[int, bytes, int, int, list[VarBind]]
+
+
 class _Protocol(asyncio.DatagramProtocol):
     def __init__(self) -> None:
-        self.pending: dict[int, tuple[asyncio.Future[bytes], tuple[str, int]]] = {}
+        self.pending: dict[int, tuple[asyncio.Future[Decoded], tuple[str, int]]] = {}
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         try:
-            request_id = ber.decode_response(data)[0]
+            decoded = ber.decode_response(data)
         except BadAnswer:
             # Can't tell whose it is: leave it; the waiting request times out and reports the device.
             return
-        waiting = self.pending.get(request_id)
+        waiting = self.pending.get(decoded[0])
         if waiting is None or (addr[0], addr[1]) != waiting[1]:
             return
         future = waiting[0]
         if not future.done():
-            future.set_result(data)
+            future.set_result(decoded)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP errors on an unconnected socket carry no request: timeouts report the device instead.
@@ -78,13 +81,13 @@ class FastV2cClient:
         except ValueError as exc:
             raise CollectorError(f"{endpoint.device}: {exc}") from exc
         address = (endpoint.address, endpoint.port)
-        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Decoded] = asyncio.get_running_loop().create_future()
         protocol.pending[request_id] = (future, address)
         try:
             for _ in range(endpoint.retries + 1):
                 transport.sendto(packet, address)
                 try:
-                    data = await asyncio.wait_for(asyncio.shield(future), endpoint.timeout_s)
+                    decoded = await asyncio.wait_for(asyncio.shield(future), endpoint.timeout_s)
                     break
                 except TimeoutError:
                     continue
@@ -97,7 +100,7 @@ class FastV2cClient:
             protocol.pending.pop(request_id, None)
             if not future.done():
                 future.cancel()
-        _, answer_community, status, index, varbinds = ber.decode_response(data)
+        _, answer_community, status, index, varbinds = decoded
         if answer_community != community.encode():
             raise BadAnswer(f"{endpoint.device}: answer carries another community")
         if status:
