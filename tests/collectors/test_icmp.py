@@ -49,7 +49,7 @@ def namespace_host() -> Iterator[Host]:
     if not namespaces_available():
         pytest.skip("needs root and iproute2")
     lab = Lab(prefix="nocicmp")
-    subnet = 100 + (os.getpid() + 77) % 150
+    subnet = 60 + os.getpid() % 40  # 10.200.60-99: clear of the SSH (20-59) and SNMP (100-247) labs
     host_dev, tmp = f"ni{os.getpid() % 10000}", f"nj{os.getpid() % 10000}"
     try:
         ns = lab.namespace()

@@ -59,7 +59,7 @@ class SshdPE:
     """One PE namespace running sshd, reachable from the host, with a far end to ping."""
 
     lab: Lab
-    subnet: int = 231
+    subnet: int = 20
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="noc-sshd-")))
     pe: Netns | None = None
     far: Netns | None = None
