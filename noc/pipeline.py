@@ -35,6 +35,8 @@ from noc.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 TIMETICKS_PER_SECOND = 100
+# SSH states that mean the device itself did not let us in; any other state is the device answering.
+SSH_DEVICE_FAILURES = frozenset({"auth_failed", "timeout", "refused", "unreachable", "host_key_changed", "error"})
 
 
 # --- what the pipeline tells its listeners ---------------------------------------------------------------------
@@ -417,8 +419,10 @@ class Poller:
             return DevicePoll(result.device, result.interfaces, self.snmp.discovery_of(target.name))
         if target.ssh is not None:
             counters = await self.ssh.collect_counters(target)
-            if counters.state != "ok":
+            if counters.state in SSH_DEVICE_FAILURES:
                 raise DeviceUnreachable(f"{target.name}: {counters.state}: {counters.reason}")
+            # The device answered; a rejected or unparsable counters command costs its counters, not its availability
+            # (the SSH collector logs that state once, on the transition).
             ts = counters.samples[0].ts if counters.samples else utcnow()
             return DevicePoll(DeviceSample(target.name, ts, reachable=True), counters.samples)
         raise CollectorError(f"{target.name}: neither an SNMP nor an SSH profile to poll it with")
