@@ -10,6 +10,9 @@ What it does (every loop bounded; everything it starts is stopped on exit, also 
 - (b) our CPU per poll cycle of the 48-port device (SnmpCollector.poll: sysUpTime, HC octets, errors, discards,
   oper status, discontinuity time) and the devices per minute per core that implies (goal >= 10,000);
 - a cProfile summary of one walk, grouped by package, and the top functions.
+
+Each figure is the best of 3 runs (others' processes on a shared machine only ever add CPU time), for both our
+backends: the pysnmp adapter (default) and the lean v2c codec (collectors/snmp/fast_backend.py).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ IF_TABLE_COLUMNS = [oid(f"1.3.6.1.2.1.2.2.1.{c}") for c in range(1, 23)]
 IFX_TABLE_COLUMNS = [oid(f"1.3.6.1.2.1.31.1.1.1.{c}") for c in range(1, 20)]
 EXPORTER = "/usr/bin/prometheus-snmp-exporter"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+REPEATS = 3
 
 # (name, column, exporter type) for the hand-written if_mib module, as the generator would emit for IF-MIB.
 IF_MIB_METRICS = [
@@ -192,11 +196,13 @@ def measure_exporter(agent: SnmpdAgent, scrapes: int) -> tuple[float, int, int]:
         url = f"http://127.0.0.1:{port}/snmp?target={agent.address}:{agent.port}&module=if_mib"
         body = urllib.request.urlopen(url, timeout=10).read().decode()
         series = sum(1 for line in body.splitlines() if line and not line.startswith("#"))
-        before = process_cpu_s(proc.pid)
-        for _ in range(scrapes):
-            urllib.request.urlopen(url, timeout=10).read()
-        after = process_cpu_s(proc.pid)
-    return (after - before) * 1000 / scrapes, series, len(body)
+        runs = []
+        for _ in range(REPEATS):  # best of REPEATS, as for ours
+            before = process_cpu_s(proc.pid)
+            for _ in range(scrapes):
+                urllib.request.urlopen(url, timeout=10).read()
+            runs.append((process_cpu_s(proc.pid) - before) * 1000 / scrapes)
+    return min(runs), series, len(body)
 
 
 async def measure_ours(
@@ -213,20 +219,26 @@ async def measure_ours(
         for size in pdu_sizes:
             first = await walk_columns(seam, endpoint, columns, max_varbinds_per_pdu=size)  # warm-up
             values = sum(len(rows) for rows in first.columns.values())
-            start = time.process_time()
-            for _ in range(walks):
-                await walk_columns(seam, endpoint, columns, max_varbinds_per_pdu=size)
-            walk_ms[size] = ((time.process_time() - start) * 1000 / walks, values, first.requests)
+            runs = []
+            for _ in range(REPEATS):  # best of REPEATS: other processes on a shared machine only ever add time
+                start = time.process_time()
+                for _ in range(walks):
+                    await walk_columns(seam, endpoint, columns, max_varbinds_per_pdu=size)
+                runs.append((time.process_time() - start) * 1000 / walks)
+            walk_ms[size] = (min(runs), values, first.requests)
         out["walk"] = walk_ms
 
         target = DeviceTarget(name="bench48", address=agent.address, platform="linux", snmp=creds, snmp_port=agent.port)
         collector = SnmpCollector(seam, timeout_s=5.0, retries=1)
         discovery = await collector.discover(target)
         result = await collector.poll(target)
-        start = time.process_time()
-        for _ in range(polls):
-            await collector.poll(target)
-        out["poll_ms"] = (time.process_time() - start) * 1000 / polls
+        runs = []
+        for _ in range(REPEATS):
+            start = time.process_time()
+            for _ in range(polls):
+                await collector.poll(target)
+            runs.append((time.process_time() - start) * 1000 / polls)
+        out["poll_ms"] = min(runs)
         out["interfaces"] = len(discovery.interfaces)
         out["poll_interfaces"] = len(result.interfaces)
 
