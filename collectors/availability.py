@@ -8,6 +8,7 @@ Public API::
     state = AvailabilityState()                                   # unknown until the first outcome
     state, transition = observe(state, ok=True|False, at=ts, threshold=3)
     # transition is None, or Transition(kind="down"|"recovered", at, down_since)
+    interface_available(oper_status) -> bool                      # only ifOperStatus up(1) carries traffic
 """
 
 from __future__ import annotations
@@ -50,3 +51,11 @@ def observe(
         new = AvailabilityState(up=False, consecutive_failures=failures, first_failure_at=first, down_since=first)
         return new, Transition("down", at, first)
     return replace(state, consecutive_failures=failures, first_failure_at=first), None
+
+
+def interface_available(oper_status: str | None) -> bool:
+    """An interface (and later its circuits) is available only when ifOperStatus is ``up``.
+
+    dormant, testing, lowerLayerDown, notPresent and unknown all mean it does not pass traffic for the customer.
+    """
+    return oper_status == "up"

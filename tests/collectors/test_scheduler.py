@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collectors.availability import AvailabilityState, observe
+from collectors.availability import AvailabilityState, interface_available, observe
 from collectors.errors import BadAnswer, DeviceUnreachable
 from collectors.model import DeviceTarget
 from collectors.scheduler import PollRecord, Scheduler, SchedulerSettings
@@ -63,6 +63,14 @@ def test_recovered_transition_carries_the_outage_start() -> None:
     state, transition = observe(state, ok=True, at=at(20), threshold=3)
     assert transition is not None
     assert (transition.kind, transition.down_since) == ("recovered", at(10))
+
+
+@pytest.mark.parametrize(
+    ("status", "available"),
+    [("up", True), ("down", False), ("lowerLayerDown", False), ("dormant", False), ("testing", False), (None, False)],
+)
+def test_interface_available_only_when_oper_up(status: str | None, available: bool) -> None:
+    assert interface_available(status) is available
 
 
 def target(name: str, interval_s: float = 0.02) -> DeviceTarget:

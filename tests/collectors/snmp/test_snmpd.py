@@ -18,7 +18,7 @@ from collectors.counters import RateTracker, Verdict
 from collectors.errors import DeviceUnreachable, WeakCryptoRefused
 from collectors.model import InterfaceSample, SnmpCredentials
 from collectors.scheduler import Scheduler, SchedulerSettings
-from collectors.snmp.client import SnmpEndpoint, oid
+from collectors.snmp.client import SnmpEndpoint, VarBind, oid
 from collectors.snmp.discovery import DeviceDiscovery, discover
 from collectors.snmp.poll import PollResult, SnmpCollector, poll
 from collectors.snmp.pysnmp_backend import PysnmpClient
@@ -214,7 +214,7 @@ async def test_snmpv3_agent_with_a_new_engine_id_is_relearned(client: PysnmpClie
         agent.stop()
         shutil.rmtree(agent.workdir / "persist")
         agent.start()
-        outcomes = []
+        outcomes: list[list[VarBind] | None] = []
         for _ in range(3):  # bounded: the first may time out on the stale engineID
             try:
                 outcomes.append(await client.get(ep, [ENGINE_ID]))
