@@ -1,0 +1,224 @@
+"""Availability of one circuit over one period, by exact interval arithmetic. Hand-checkable by design.
+
+Inputs are sets of UTC intervals: outages (from Δt states and from explicit sources such as device outage
+records; overlapping sources are unioned, so counted once), unknown time (Δt without data), and exclusions
+(maintenance windows and stop-clock intervals). Everything is clipped to the period first.
+
+The arithmetic, in minutes (``B`` = the month-length rule's basis, see ``sla.period``)::
+
+    O  = |union(outages)|                       outage time in the period
+    OX = |union(outages) ∩ union(exclusions)|   outage time forgiven by maintenance / stop-clock
+    U  = |unknown - union(outages)|             no data and no known outage
+    UX = |that unknown ∩ union(exclusions)|     unknown time inside a window: neither down nor removed
+    UR = U - UX                                  unknown time the contract's unknown-time rule applies to
+
+    rule "available":    D = O - OX             M = B
+    rule "unavailable":  D = O - OX + UR        M = B
+    rule "excluded":     D = O - OX             M = B - UR
+    availability % = 100 x (M - D) / M, clamped to [0, 100]; None when M <= 0 (nothing measurable)
+
+Maintenance and stop-clock never enter the denominator: they only forgive the outage (and unknown) time that
+falls inside them, so a window with no outage in it changes nothing. Under ``fixed_43200`` the basis is 43,200
+minutes while outages are measured in real minutes, so a long outage in a 31-day month can push the figure
+below zero; it is clamped to 0 and ``clamped`` says so. The percentage is computed from exact seconds in
+Decimal, so e.g. a 30-minute outage in a 31-day calendar month gives exactly ``100 x 44610 / 44640``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sla.errors import SlaError
+from sla.intervals import Interval, Labelled, clip, difference, intersection, make, seconds, total, union_labelled
+from sla.terms import UnknownRule
+
+SIXTY = Decimal(60)
+HUNDRED = Decimal(100)
+
+
+def fmt(value: Decimal, places: int = 4) -> str:
+    """A Decimal for the shown arithmetic: at most ``places`` decimals, no trailing zeros, no exponent."""
+    q = value.quantize(Decimal(1).scaleb(-places))
+    text = format(q, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@dataclass(frozen=True, slots=True)
+class OutageRecord:
+    """One merged outage within the period, with the parts forgiven by maintenance or stop-clock."""
+
+    start: datetime
+    end: datetime
+    causes: tuple[str, ...]
+    excluded: tuple[Labelled, ...]  # per window / stop-clock reason; may overlap each other
+    duration_min: Decimal
+    excluded_min: Decimal  # the union of the excluded parts
+    counted_min: Decimal
+    continues_before: bool  # began before the period (clipped)
+    continues_after: bool  # still going at the period's end (clipped)
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilityResult:
+    unknown_rule: UnknownRule
+    span: Interval
+    basis_min: Decimal  # B
+    outage_min: Decimal  # O
+    excluded_outage_min: Decimal  # OX
+    unknown_min: Decimal  # U
+    unknown_in_exclusion_min: Decimal  # UX
+    unknown_ruled_min: Decimal  # UR
+    downtime_min: Decimal  # D
+    measurable_min: Decimal  # M
+    availability_pct: Decimal | None
+    clamped: bool
+    outages: tuple[OutageRecord, ...]
+    unknown: tuple[Interval, ...]
+    steps: tuple[str, ...]
+
+    @property
+    def downtime_s(self) -> Decimal:
+        return self.downtime_min * SIXTY
+
+    @property
+    def measurable_s(self) -> Decimal:
+        return self.measurable_min * SIXTY
+
+
+def outage_records(
+    outages: Iterable[Labelled], exclusions: Iterable[Labelled], span: Interval
+) -> tuple[OutageRecord, ...]:
+    excl = tuple(exclusions)
+    records: list[OutageRecord] = []
+    for whole, labels in union_labelled(outages):
+        part = make(max(whole.start, span.start), min(whole.end, span.end))
+        if part is None:
+            continue
+        parts = tuple(Labelled(piece, e.label) for e in excl for piece in intersection((part,), (e.interval,)))
+        excluded_s = seconds(total(p.interval for p in parts))
+        duration_s = seconds(part.duration)
+        records.append(
+            OutageRecord(
+                start=part.start,
+                end=part.end,
+                causes=tuple(sorted(labels)),
+                excluded=tuple(sorted(parts, key=lambda p: (p.interval.start, p.label))),
+                duration_min=duration_s / SIXTY,
+                excluded_min=excluded_s / SIXTY,
+                counted_min=(duration_s - excluded_s) / SIXTY,
+                continues_before=whole.start < span.start,
+                continues_after=whole.end > span.end,
+            )
+        )
+    return tuple(records)
+
+
+def compute_availability(
+    span: Interval,
+    basis_min: Decimal,
+    *,
+    outages: Iterable[Labelled],
+    unknown: Iterable[Interval],
+    exclusions: Iterable[Labelled],
+    unknown_rule: UnknownRule,
+) -> AvailabilityResult:
+    """Availability over ``span`` against ``basis_min`` (see the module docstring for every term)."""
+    if basis_min < 0:
+        raise SlaError("basis_min must be >= 0")
+    outage_items = tuple(outages)
+    exclusion_items = tuple(exclusions)
+    down = clip((o.interval for o in outage_items), span)
+    windows = clip((e.interval for e in exclusion_items), span)
+    no_data = difference(clip(unknown, span), down)
+
+    o_s = seconds(total(down))
+    ox_s = seconds(total(intersection(down, windows)))
+    u_s = seconds(total(no_data))
+    ux_s = seconds(total(intersection(no_data, windows)))
+    ur_s = u_s - ux_s
+    basis_s = basis_min * SIXTY
+
+    downtime_s = o_s - ox_s + (ur_s if unknown_rule == "unavailable" else 0)
+    measurable_s = basis_s - (ur_s if unknown_rule == "excluded" else 0)
+
+    steps = [
+        f"period {span.start.isoformat()} .. {span.end.isoformat()}: "
+        f"{fmt(seconds(span.duration) / SIXTY)} real minutes; basis B = {fmt(basis_min)} min",
+        f"outages (sources unioned) O = {fmt(o_s / SIXTY)} min; inside maintenance / stop-clock OX = "
+        f"{fmt(ox_s / SIXTY)} min",
+        f"unknown (no data, no outage) U = {fmt(u_s / SIXTY)} min; inside maintenance / stop-clock UX = "
+        f"{fmt(ux_s / SIXTY)} min; rule '{unknown_rule}' applies to UR = {fmt(ur_s / SIXTY)} min",
+    ]
+    if unknown_rule == "unavailable":
+        steps.append(
+            f"downtime D = O - OX + UR = {fmt(o_s / SIXTY)} - {fmt(ox_s / SIXTY)} + {fmt(ur_s / SIXTY)} "
+            f"= {fmt(downtime_s / SIXTY)} min"
+        )
+    else:
+        steps.append(f"downtime D = O - OX = {fmt(o_s / SIXTY)} - {fmt(ox_s / SIXTY)} = {fmt(downtime_s / SIXTY)} min")
+    if unknown_rule == "excluded":
+        steps.append(
+            f"measurable M = B - UR = {fmt(basis_min)} - {fmt(ur_s / SIXTY)} = {fmt(measurable_s / SIXTY)} min"
+        )
+    else:
+        steps.append(f"measurable M = B = {fmt(measurable_s / SIXTY)} min")
+
+    pct: Decimal | None
+    clamped = False
+    if measurable_s <= 0:
+        pct = None
+        steps.append("availability: nothing measurable in the period (M <= 0), not evaluated")
+    else:
+        pct = HUNDRED * (measurable_s - downtime_s) / measurable_s
+        steps.append(
+            f"availability = 100 x (M - D) / M = 100 x ({fmt(measurable_s / SIXTY)} - {fmt(downtime_s / SIXTY)}) / "
+            f"{fmt(measurable_s / SIXTY)} = {fmt(pct, 6)} %"
+        )
+        if pct < 0:
+            pct, clamped = Decimal(0), True
+            steps.append("downtime exceeds the basis (fixed month shorter than the real one): clamped to 0 %")
+
+    return AvailabilityResult(
+        unknown_rule=unknown_rule,
+        span=span,
+        basis_min=basis_min,
+        outage_min=o_s / SIXTY,
+        excluded_outage_min=ox_s / SIXTY,
+        unknown_min=u_s / SIXTY,
+        unknown_in_exclusion_min=ux_s / SIXTY,
+        unknown_ruled_min=ur_s / SIXTY,
+        downtime_min=downtime_s / SIXTY,
+        measurable_min=measurable_s / SIXTY,
+        availability_pct=pct,
+        clamped=clamped,
+        outages=outage_records(outage_items, exclusion_items, span),
+        unknown=no_data,
+        steps=tuple(steps),
+    )
+
+
+def aggregate_availability(results: Iterable[AvailabilityResult]) -> tuple[Decimal | None, tuple[str, ...]]:
+    """A contract's availability from its circuits', weighted by measurable minutes:
+    ``100 x Σ(M_i - D_i) / ΣM_i`` (clamped per circuit first). With equal M for every circuit this is the plain mean;
+    a circuit with less measurable time (unknown excluded) weighs less. Circuits with nothing measurable are left
+    out; None when no circuit is measurable."""
+    num = Decimal(0)
+    den = Decimal(0)
+    terms: list[str] = []
+    for r in results:
+        if r.availability_pct is None:
+            continue
+        good_s = max(r.measurable_s - r.downtime_s, Decimal(0))  # (M - D), clamped like the circuit figure
+        num += good_s
+        den += r.measurable_s
+        terms.append(f"({fmt(good_s / SIXTY)} / {fmt(r.measurable_min)})")
+    if den <= 0:
+        return None, ("no circuit has measurable time: contract availability not evaluated",)
+    pct = HUNDRED * num / den
+    return pct, (
+        f"contract availability = 100 x Σ(M - D) / ΣM over circuits {' + '.join(terms)} = "
+        f"100 x {fmt(num / SIXTY)} / {fmt(den / SIXTY)} = {fmt(pct, 6)} %",
+    )
