@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from collectors.errors import CollectorError
+from collectors.snmp.client import SnmpClient
+from collectors.snmp.fast_backend import FastV2cClient, HybridClient
 from collectors.snmp.ifmib import if_type_name
 from collectors.snmp.poll import SnmpCollector
 from collectors.snmp.pysnmp_backend import PysnmpClient
@@ -61,6 +64,19 @@ def _human(obs: Observation) -> str:
     )
 
 
+@contextmanager
+def snmp_client(settings: PollerSettings) -> Iterator[SnmpClient]:
+    """The configured SNMP backend, closed (sockets, engine) on the way out."""
+    v3 = PysnmpClient()
+    fast = FastV2cClient() if settings.snmp_backend == "hybrid" else None
+    try:
+        yield v3 if fast is None else HybridClient(fast, v3)
+    finally:
+        v3.close()
+        if fast is not None:
+            fast.close()
+
+
 def _only(plan: PollPlan, devices: Sequence[str] | None) -> PollPlan:
     if not devices:
         return plan
@@ -95,8 +111,7 @@ async def run_poll(
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
-    client = PysnmpClient()
-    try:
+    with snmp_client(settings) as client:
         snmp = SnmpCollector(
             client,
             timeout_s=settings.timeout_s,
@@ -109,8 +124,6 @@ async def run_poll(
             purged = await poller.store.purge(timedelta(days=settings.raw_retention_days), utcnow())
             if purged:
                 log.info("purged %d raw measurements older than %d days", purged, settings.raw_retention_days)
-    finally:
-        client.close()
     return 0
 
 
@@ -124,9 +137,8 @@ async def run_discover(
     """Walk the system group and IF-MIB of each device now and store its interfaces. Exit 1 if any failed."""
     async with sessions() as session:
         plan = _only(await load_plan(session, box, settings), devices)
-    client = PysnmpClient()
     failed = 0
-    try:
+    with snmp_client(settings) as client:
         snmp = SnmpCollector(client, timeout_s=settings.timeout_s, retries=settings.retries)
         for device in plan.devices:
             if device.target.snmp is None:
@@ -162,6 +174,4 @@ async def run_discover(
                         f"{device.target.name:16} {i.if_index:>6} {i.if_name:28} {i.oper_status or '-':8} "
                         f"{speed:>8}  {i.if_alias}\n"
                     )
-    finally:
-        client.close()
     return 1 if failed else 0

@@ -29,7 +29,8 @@ def agent() -> Iterator[SnmpdAgent]:
         snmpd.cleanup()
 
 
-def test_poll_prints_measures_and_stores(agent: SnmpdAgent, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["pysnmp", "hybrid"])
+def test_poll_prints_measures_and_stores(agent: SnmpdAgent, tmp_path: Path, backend: str) -> None:
     dead_port = free_udp_port()  # nothing listens there: a dead agent
     inventory = tmp_path / "inventory.yaml"
     inventory.write_text(
@@ -46,6 +47,7 @@ def test_poll_prints_measures_and_stores(agent: SnmpdAgent, tmp_path: Path) -> N
         "NOC_POLLER__TIMEOUT_S": "0.3",
         "NOC_POLLER__RETRIES": "0",
         "NOC_POLLER__DOWN_AFTER_FAILURES": "2",
+        "NOC_POLLER__SNMP_BACKEND": backend,
     }
 
     def noc(*args: str) -> subprocess.CompletedProcess[str]:
