@@ -79,9 +79,9 @@ def compute_credit(
         return result(None, zero, zero, steps)
     uncapped = _money(fee * band.credit_pct / HUNDRED, quantum)
     steps.append(f"band below {_pct(band.below_pct)} % -> credit {_pct(band.credit_pct)} % of the monthly fee")
-    steps.append(f"{_pct(fee)} {cur} x {_pct(band.credit_pct)} / 100 = {uncapped} {cur}")
+    steps.append(f"{fee} {cur} x {_pct(band.credit_pct)} / 100 = {uncapped} {cur}")
     steps.append(
-        f"cap {_pct(schedule.cap_pct)} % of the fee: {_pct(fee)} x {_pct(schedule.cap_pct)} / 100 = {cap_amount} {cur}"
+        f"cap {_pct(schedule.cap_pct)} % of the fee: {fee} x {_pct(schedule.cap_pct)} / 100 = {cap_amount} {cur}"
     )
     amount = min(uncapped, cap_amount)
     steps.append(
