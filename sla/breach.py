@@ -45,7 +45,7 @@ from typing import Literal
 from sla.errors import SlaError
 from sla.intervals import Interval, as_utc, difference, intersection, minutes, total, union
 from sla.period import MonthPeriod, month_containing
-from sla.states import DeltaInput, DeltaState, SlidingWindow, classify, merge_worst, sanitise
+from sla.states import Cause, DeltaInput, DeltaState, SlidingWindow, StateRun, classify, merge_worst, sanitise
 from sla.terms import SlaTerms, maintenance_intervals
 
 Objective = Literal["availability", "burn_rate", "latency", "loss", "jitter", "utilisation", "committed_rate"]
@@ -125,6 +125,8 @@ class _Track:
     month: MonthPeriod | None = None
     month_exclusions: tuple[Interval, ...] = ()
     samples: list[DeltaInput] = field(default_factory=list)  # for the rolling windows
+    pending_causes: dict[int, frozenset[Cause]] = field(default_factory=dict)
+    decided_runs: list[StateRun] = field(default_factory=list)  # for storage, until drained
     gates: dict[Objective, _Gate] = field(default_factory=dict)
 
 
@@ -143,6 +145,7 @@ class BreachDetector:
             self._tracks[circuit] = _Track(terms, committed_rate_bps, SlidingWindow(terms.sliding_window_n))
         else:
             track.terms, track.committed_rate_bps, track.month = terms, committed_rate_bps, None
+            track.window.n = terms.sliding_window_n
 
     def remove_circuit(self, circuit: str) -> None:
         self._tracks.pop(circuit, None)
@@ -194,6 +197,19 @@ class BreachDetector:
             events.extend(self._quality(circuit, track, now))
         return events
 
+    def drain_runs(self) -> dict[str, list[StateRun]]:
+        """Δt states decided since the last drain, per circuit, merged into runs: what to store as rollups.
+
+        Only measured Δt are decided; time without data is absent (unknown), as the monthly report expects of
+        ``CircuitMonthInput.states``. A run may continue in the next drain (merge on storage, or with
+        ``sla.states.merge_runs``).
+        """
+        out: dict[str, list[StateRun]] = {}
+        for circuit, track in sorted(self._tracks.items()):
+            if track.decided_runs:
+                out[circuit], track.decided_runs = track.decided_runs, []
+        return out
+
     def active(self) -> list[ActiveBreach]:
         return [
             ActiveBreach(circuit, objective, gate.measured, gate.limit, gate.since)
@@ -217,11 +233,16 @@ class BreachDetector:
             sample = track.open_slots.pop(index)
             track.decided_through = index
             was_available = track.window.available
-            raw, _ = classify(sample, track.terms.unavailable_loss_ratio)
+            raw, causes = classify(sample, track.terms.unavailable_loss_ratio)
+            track.pending_causes[index] = causes
             decided = track.window.feed(index, raw)
             for key, state in decided:
+                slot_iv = self._slot(track, key)
+                why = track.pending_causes.pop(key, frozenset())
                 if state is DeltaState.UNAVAILABLE:
-                    self._add_down(track, self._slot(track, key))
+                    self._add_down(track, slot_iv)
+                if state is not DeltaState.UNKNOWN:
+                    self._add_run(track, StateRun(slot_iv.start, slot_iv.end, state, why))
             if was_available and not track.window.available:
                 first = self._slot(track, min(k for k, _ in decided)).start
                 track.down_since = first
@@ -234,6 +255,14 @@ class BreachDetector:
                 track.down_since = None
                 events.append(Recovery(circuit, "availability", since, back))
         return events
+
+    @staticmethod
+    def _add_run(track: _Track, run: StateRun) -> None:
+        last = track.decided_runs[-1] if track.decided_runs else None
+        if last is not None and last.state is run.state and last.end == run.start:
+            track.decided_runs[-1] = StateRun(last.start, run.end, run.state, last.causes | run.causes)
+        else:
+            track.decided_runs.append(run)
 
     @staticmethod
     def _add_down(track: _Track, slot: Interval) -> None:

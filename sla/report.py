@@ -5,8 +5,10 @@ per-Δt inputs or from compact rollups:
 
 * ``samples`` given (a sequence, possibly empty): Δt states are decided here from them (sliding window included)
   and slots without a sample are unknown; statistics come from the samples.
-* ``samples`` None: the circuit's states are given as intervals (``outages`` as measured unavailability and
-  ``unknown``); the rest of the period is available. Statistics come from ``stats`` when given.
+* ``states`` given: decided Δt states as stored rollups (``StateRun``, e.g. from ``BreachDetector.drain_runs``);
+  unavailable runs are outages, time covered by no run is unknown. Statistics come from ``stats``.
+* neither: the circuit's states are given as intervals (``outages`` and ``unknown``); the rest of the period is
+  available. Statistics come from ``stats`` when given.
 
 Explicit outage sources (device outage records, tickets) go in ``outages`` in both shapes and are unioned with
 the measured ones, so overlaps count once.
@@ -36,9 +38,9 @@ from decimal import Decimal
 from sla.availability import AvailabilityResult, aggregate_availability, compute_availability, fmt
 from sla.credits import CreditResult, compute_credit
 from sla.errors import SlaError
-from sla.intervals import Interval, Labelled, as_utc, make, seconds
+from sla.intervals import Interval, Labelled, as_utc, difference, make, seconds
 from sla.period import MonthPeriod, month_period
-from sla.states import DeltaEvaluation, DeltaInput, DeltaState, evaluate_deltas
+from sla.states import DeltaEvaluation, DeltaInput, DeltaState, StateRun, evaluate_deltas, outage_labels
 from sla.stats import MetricSummary, summarise
 from sla.terms import SlaTerms, maintenance_intervals
 
@@ -104,6 +106,7 @@ def stats_from_samples(samples: Iterable[DeltaInput], committed_rate_bps: float 
 class CircuitMonthInput:
     circuit: str
     samples: Sequence[DeltaInput] | None = None
+    states: Sequence[StateRun] | None = None
     outages: Sequence[OutageSource] = ()
     unknown: Sequence[Interval] = ()
     stop_clock: Sequence[Labelled] = ()  # labelled e.g. "stop_clock:waiting for customer"
@@ -258,6 +261,19 @@ def circuit_report(
         outages.append(Labelled(iv, source.cause))
 
     stats = item.stats
+    if item.samples is not None and item.states is not None:
+        raise SlaError(f"circuit {item.circuit}: give samples or states, not both")
+    if item.states is not None:
+        covered: list[Interval] = []
+        for run in item.states:
+            iv = make(as_utc(run.start, "state run start"), as_utc(run.end, "state run end"))
+            if iv is None:
+                ignored["state_run_empty"] = ignored.get("state_run_empty", 0) + 1
+                continue
+            covered.append(iv)
+            if run.state is DeltaState.UNAVAILABLE:
+                outages.extend(Labelled(iv, label) for label in outage_labels(run.causes))
+        unknown.extend(difference((span,), covered))
     if item.samples is not None:
         # Grid n-1 slots beyond each end so the window decides boundary Δt with neighbouring data when given.
         margin = timedelta(seconds=terms.delta_s * (terms.sliding_window_n - 1))

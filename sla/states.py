@@ -107,6 +107,11 @@ def classify(sample: DeltaInput, unavailable_loss_ratio: float) -> tuple[DeltaSt
     return DeltaState.AVAILABLE, frozenset()
 
 
+def outage_labels(causes: Iterable[Cause]) -> list[str]:
+    """How measured unavailability is labelled as an outage cause: ``measured:<cause>`` per cause."""
+    return sorted(f"measured:{c.value}" for c in causes) or ["measured"]
+
+
 class SlidingWindow(Generic[K]):
     """The n-consecutive-Δt state machine, fed one raw state at a time (batch and real time share it).
 
@@ -185,13 +190,34 @@ class DeltaEvaluation:
                 j += 1
             span = Interval(self.slot(i).start, self.slot(j - 1).end)
             if state is DeltaState.UNAVAILABLE:
-                labels = sorted(f"measured:{c.value}" for c in seen) or ["measured"]
-                out.extend(Labelled(span, label) for label in labels)
+                out.extend(Labelled(span, label) for label in outage_labels(seen))
             else:
                 out.append(Labelled(span, state.value))
             i = j
 
         return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class StateRun:
+    """Consecutive Δt of one decided state: the compact form to store as a rollup (unknown is simply absent)."""
+
+    start: datetime
+    end: datetime
+    state: DeltaState
+    causes: frozenset[Cause] = frozenset()
+
+
+def merge_runs(runs: Iterable[StateRun]) -> list[StateRun]:
+    """Sort and merge adjacent runs of the same state (causes unioned), e.g. per-Δt decisions into rollups."""
+    merged: list[StateRun] = []
+    for run in sorted(runs, key=lambda r: (r.start, r.end)):
+        last = merged[-1] if merged else None
+        if last is not None and last.state is run.state and last.end == run.start:
+            merged[-1] = StateRun(last.start, run.end, last.state, last.causes | run.causes)
+        else:
+            merged.append(run)
+    return merged
 
 
 def merge_worst(a: DeltaInput, b: DeltaInput) -> DeltaInput:

@@ -9,7 +9,8 @@ import pytest
 
 from sla.breach import ActiveBreach, Breach, BreachDetector, DetectorSettings, Recovery
 from sla.errors import SlaError
-from sla.states import DeltaInput
+from sla.report import CircuitMonthInput, monthly_report
+from sla.states import Cause, DeltaInput, DeltaState, StateRun, merge_runs
 from sla.terms import RecurringWindow, SlaTerms
 from tests.sla.factories import terms, utc
 
@@ -215,3 +216,46 @@ def test_settings_are_checked() -> None:
         DetectorSettings(window_s=600, max_age_s=60)
     with pytest.raises(SlaError):
         DetectorSettings(margin_ratio=1.0)
+
+
+def test_drained_runs_give_the_same_month_as_the_batch_evaluation() -> None:
+    # The real-time machine and the monthly report share the sliding window: storing the detector's decided runs
+    # and reporting from them must give exactly what the report computes from the raw samples.
+    t = terms(sliding_window_n=3, loss_ceiling_pct=1.0)
+    d = detector(t)
+    pattern = "aaauuaauuuuaauaaaxxxuuuaaa" * 4  # a: good, u: bad (loss), x: no data
+    samples = []
+    start = utc(2026, 1, 10)
+    runs: list[StateRun] = []
+    for i, ch in enumerate(pattern):
+        ts = start + timedelta(minutes=i)
+        if ch != "x":
+            sample = DeltaInput(ts, device_reachable=True, loss_ratio=0.5 if ch == "u" else 0.0)
+            samples.append(sample)
+            d.observe("c1", sample, now=ts)
+        d.evaluate(ts + timedelta(minutes=1))
+        runs.extend(d.drain_runs().get("c1", []))
+    # The pattern ends on three good Δt, so real time has decided every measured Δt by the last evaluation.
+    batch = monthly_report(t, 2026, 1, [CircuitMonthInput("c1", samples=samples)])
+    stored = monthly_report(t, 2026, 1, [CircuitMonthInput("c1", states=merge_runs(runs))])
+    b, s = batch.circuits[0].availability, stored.circuits[0].availability
+    assert b.downtime_min == s.downtime_min > 0
+    assert [(o.start, o.end, o.causes) for o in b.outages] == [(o.start, o.end, o.causes) for o in s.outages]
+    assert b.availability_pct == s.availability_pct
+    assert b.unknown == s.unknown  # the gaps: no decided run covers them
+
+
+def test_merge_runs() -> None:
+    up, down = DeltaState.AVAILABLE, DeltaState.UNAVAILABLE
+    loss, dev = Cause.LOSS_ABOVE_THRESHOLD, Cause.DEVICE_UNREACHABLE
+    runs = [
+        StateRun(at(2), at(3), down, frozenset({dev})),
+        StateRun(at(0), at(1), up),
+        StateRun(at(1), at(2), down, frozenset({loss})),
+        StateRun(at(4), at(5), down),  # a gap before it: not merged
+    ]
+    assert merge_runs(runs) == [
+        StateRun(at(0), at(1), up),
+        StateRun(at(1), at(3), down, frozenset({loss, dev})),
+        StateRun(at(4), at(5), down),
+    ]
