@@ -54,6 +54,11 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True, slots=True)
 class Breach:
+    """An objective crossed its limit. ``measured`` and ``limit`` are in the objective's unit: ms (latency,
+    jitter), ratio (loss, utilisation), bit/s (committed_rate), budget burn multiple (burn_rate); availability
+    reports 0.0 against 1.0 (down against up). ``since``: the evaluation that saw it, or for availability the
+    first Δt of the outage."""
+
     circuit: str
     objective: Objective
     measured: float
@@ -63,6 +68,8 @@ class Breach:
 
 @dataclass(frozen=True, slots=True)
 class Recovery:
+    """A breach cleared: open from ``since`` until ``until`` (for availability, the first good Δt)."""
+
     circuit: str
     objective: Objective
     since: datetime

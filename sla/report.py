@@ -254,6 +254,8 @@ def circuit_report(
         except SlaError:
             ignored["outage_naive_timestamp"] = ignored.get("outage_naive_timestamp", 0) + 1
             continue
+        if source.end is None and start >= span.end:
+            continue  # still open, but began after this period: nothing to count here
         iv = make(start, end)
         if iv is None:
             ignored["outage_empty"] = ignored.get("outage_empty", 0) + 1

@@ -81,10 +81,7 @@ def sanitise(sample: DeltaInput) -> tuple[DeltaInput, int]:
     changes: dict[str, Any] = {}
     for name in _NUMERIC:
         value = getattr(sample, name)
-        if value is None:
-            continue
-        bad = not math.isfinite(value) or value < 0 or (name == "loss_ratio" and value > 1)
-        if bad:
+        if value is not None and (not math.isfinite(value) or value < 0 or (name == "loss_ratio" and value > 1)):
             changes[name] = None
     return (replace(sample, **changes) if changes else sample), len(changes)
 
@@ -275,7 +272,8 @@ def evaluate_deltas(
         if at >= span.end:
             note("after_period")
             continue
-        sample, bad_values = sanitise(replace(raw_sample, at=at))
+        # Copy only when needed: this loop runs once per Δt of a month per circuit.
+        sample, bad_values = sanitise(raw_sample if raw_sample.at is at else replace(raw_sample, at=at))
         if bad_values:
             note("invalid_value", bad_values)
         i = (at - span.start) // step

@@ -247,3 +247,32 @@ def test_credit_cap_in_a_report() -> None:
         Decimal("200.00"),
         True,
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "downtime_min", "ignored"),
+    [
+        pytest.param(OutageSource(utc(1970, 1, 1), utc(1970, 1, 1, 1), "device"), 0, {}, id="1970-clipped-away"),
+        pytest.param(OutageSource(utc(2999, 1, 1), None, "device"), 0, {}, id="far-future-clipped-away"),
+        pytest.param(
+            OutageSource(utc(2026, 1, 5, 1), utc(2026, 1, 5), "device"), 0, {"outage_empty": 1}, id="reversed"
+        ),
+        pytest.param(
+            OutageSource(utc(2026, 1, 5).replace(tzinfo=None), None, "device"),
+            0,
+            {"outage_naive_timestamp": 1},
+            id="naive",
+        ),
+        # An outage open since a reset clock is still an open outage: the whole month is down.
+        pytest.param(OutageSource(utc(1970, 1, 1), None, "device"), 44_640, {}, id="open-since-1970"),
+    ],
+)
+def test_absurd_outage_sources(source: OutageSource, downtime_min: int, ignored: dict[str, int]) -> None:
+    report = monthly_report(terms(), 2026, 1, [CircuitMonthInput("c", outages=[source])])
+    assert report.circuits[0].availability.downtime_min == downtime_min
+    assert report.circuits[0].ignored == ignored
+
+
+def test_samples_and_states_together_are_refused() -> None:
+    with pytest.raises(SlaError, match="not both"):
+        monthly_report(terms(), 2026, 1, [CircuitMonthInput("c", samples=[], states=[])])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sla.intervals import Interval
 from sla.states import Cause, DeltaInput, DeltaState, SlidingWindow, classify, evaluate_deltas
@@ -130,3 +132,19 @@ def test_partial_last_slot_is_clipped() -> None:
     assert [r.interval for r in ev.runs(DeltaState.UNAVAILABLE)] == [
         Interval(minute(1), minute(1) + timedelta(seconds=30))
     ]
+
+
+@given(st.text(alphabet="aux", max_size=60), st.integers(1, 6))
+def test_sliding_window_matches_the_mef_definition(raw: str, n: int) -> None:
+    # Over measured Δt only: the state flips at Δt k exactly when the n measured Δt from k all disagree with the
+    # state before k; unknown Δt stay unknown.
+    decided = run(raw, n)
+    measured = [i for i, ch in enumerate(raw) if ch != "x"]
+    assert all(decided[i] == "x" for i, ch in enumerate(raw) if ch == "x")
+    state = "a"
+    for pos, i in enumerate(measured):
+        ahead = [raw[j] for j in measured[pos : pos + n]]
+        flips = len(ahead) == n and all(ch != state for ch in ahead)
+        if flips:
+            state = "u" if state == "a" else "a"
+        assert decided[i] == state, (raw, n, i)
