@@ -18,10 +18,14 @@ The arithmetic, in minutes (``B`` = the month-length rule's basis, see ``sla.per
     availability % = 100 x (M - D) / M, clamped to [0, 100]; None when M <= 0 (nothing measurable)
 
 Maintenance and stop-clock never enter the denominator: they only forgive the outage (and unknown) time that
-falls inside them, so a window with no outage in it changes nothing. Under ``fixed_43200`` the basis is 43,200
-minutes while outages are measured in real minutes, so a long outage in a 31-day month can push the figure
-below zero; it is clamped to 0 and ``clamped`` says so. The percentage is computed from exact seconds in
-Decimal, so e.g. a 30-minute outage in a 31-day calendar month gives exactly ``100 x 44610 / 44640``.
+falls inside them, so a window with no outage in it changes nothing. Time inside a window counts as service
+time whatever was measured there, so unknown time inside a window (UX) is neither down nor removed from M; were
+it removed, a new window over unknown time would lower availability under the "available" rule.
+
+Under ``fixed_43200`` the basis is 43,200 minutes while outages are measured in real minutes, so a long outage
+in a 31-day month can push the figure below zero; it is clamped to 0 and ``clamped`` says so. The percentage
+is computed from exact seconds in Decimal, so e.g. a 30-minute outage in a 31-day calendar month gives exactly
+``100 x 44610 / 44640``.
 """
 
 from __future__ import annotations

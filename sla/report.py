@@ -30,10 +30,12 @@ The credit is computed from the contract availability.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from sla.availability import AvailabilityResult, aggregate_availability, compute_availability, fmt
 from sla.credits import CreditResult, compute_credit
@@ -360,3 +362,27 @@ def monthly_report(
         objectives=tuple(_contract_objectives(terms, pct, reports)),
         credit=credit,
     )
+
+
+def to_plain(value: object) -> object:
+    """A report (or any part of it) as JSON-ready data: Decimals as strings (exact), instants as ISO 8601 UTC,
+    sets sorted, enums by value, non-finite floats as strings. Rendering (JSON, CSV, PDF) starts from this."""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime | time):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted((to_plain(v) for v in value), key=str)
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    raise SlaError(f"cannot express {type(value).__name__} as plain data")

@@ -9,7 +9,7 @@ import pytest
 
 from sla.errors import SlaError
 from sla.intervals import Interval, Labelled
-from sla.report import CircuitMonthInput, CircuitStats, ObjectiveResult, OutageSource, monthly_report
+from sla.report import CircuitMonthInput, CircuitStats, ObjectiveResult, OutageSource, monthly_report, to_plain
 from sla.states import DeltaInput
 from sla.stats import MetricSummary, percentile, summarise
 from sla.terms import CreditBand, CreditSchedule, RecurringWindow, terms_from_contract
@@ -276,3 +276,24 @@ def test_absurd_outage_sources(source: OutageSource, downtime_min: int, ignored:
 def test_samples_and_states_together_are_refused() -> None:
     with pytest.raises(SlaError, match="not both"):
         monthly_report(terms(), 2026, 1, [CircuitMonthInput("c", samples=[], states=[])])
+
+
+def test_report_as_plain_data_round_trips_through_json() -> None:
+    import json
+
+    t = terms_from_contract(ROW)
+    outage = OutageSource(utc(2026, 3, 7, 19), utc(2026, 3, 7, 20, 30), "device:pe1")
+    samples = [DeltaInput(utc(2026, 3, 2, 1, i), device_reachable=True, rtt_ms=3.0) for i in range(10)]
+    report = monthly_report(t, 2026, 3, [CircuitMonthInput("acme-1", samples=samples, outages=[outage])])
+    plain = json.loads(json.dumps(to_plain(report)))
+    assert plain["contract"] == "ACME-2026-01"
+    assert plain["period"]["start"] == "2026-02-28T16:00:00+00:00"
+    assert Decimal(plain["availability_pct"]) == report.availability_pct
+    # Unknown time is excluded except inside maintenance, which counts as service time (never leaves the basis):
+    # five Sunday windows of 120 min = 600, 60 of them under the outage. M = 10 measured + 90 outage + 540 window
+    # = 640; D = 90 - 60 = 30. 100 x 610 / 640 = 95.3125 %: the lowest band, 30 %.
+    assert report.availability_pct == pct(610, 640)
+    assert plain["credit"]["amount"] == "14400.00"
+    assert plain["circuits"][0]["stats"]["latency_ms"]["avg"] == 3.0
+    assert plain["circuits"][0]["availability"]["outages"][0]["excluded"][0]["label"] == "maintenance:weekly core"
+    assert plain["terms"]["maintenance"][0]["start_local"] == "02:00:00"
