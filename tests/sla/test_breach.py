@@ -6,6 +6,8 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sla.breach import ActiveBreach, Breach, BreachDetector, DetectorSettings, Recovery
 from sla.errors import SlaError
@@ -259,3 +261,46 @@ def test_merge_runs() -> None:
         StateRun(at(1), at(3), down, frozenset({loss, dev})),
         StateRun(at(4), at(5), down),
     ]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.floats(0, 60)), max_size=40), st.sampled_from([0.0, 0.1, 0.3]), st.integers(1, 3)
+)
+def test_events_alternate_and_recoveries_close_their_breach(
+    values: list[float | None], margin: float, clear_after: int
+) -> None:
+    d = detector(margin_ratio=margin, clear_after=clear_after)
+    events: list[Breach | Recovery] = []
+    for minute, rtt in enumerate(values):
+        if rtt is not None:
+            d.observe("c1", DeltaInput(at(minute), rtt_ms=rtt), now=at(minute))
+        events.extend(d.evaluate(at(minute)))
+    open_since = None
+    for event in events:
+        assert event.objective == "latency"
+        if isinstance(event, Breach):
+            assert open_since is None and event.measured > event.limit
+            open_since = event.since
+        else:
+            assert open_since == event.since and event.until > event.since
+            open_since = None
+    assert (open_since is not None) == bool(d.active())
+
+
+def test_settle_waits_for_late_polls() -> None:
+    d = detector(terms(sliding_window_n=1), settle_s=20.0)
+    d.observe("c1", DeltaInput(at(0), device_reachable=False), now=at(0))
+    assert d.evaluate(at(1)) == []  # Δt 0 ended at 1 min, but settles only 20 s later
+    d.observe("c1", DeltaInput(at(0) + timedelta(seconds=59), device_reachable=True), now=at(1) + timedelta(seconds=10))
+    events = d.evaluate(at(1) + timedelta(seconds=20))
+    assert [e.objective for e in events if isinstance(e, Breach)] == ["availability"]  # worst of the two polls
+
+
+def test_replacing_terms_keeps_state_and_applies_new_limits() -> None:
+    d = detector()
+    assert feed(d, 0, rtt_ms=25.0) == [Breach("c1", "latency", 25.0, 20.0, at(0))]
+    d.add_circuit("c1", terms(latency_ceiling_ms=50.0))
+    assert feed(d, 1, rtt_ms=25.0) == [Recovery("c1", "latency", at(0), at(1))]  # 25 <= 50 x 0.9
+    d.remove_circuit("c1")
+    assert d.evaluate(at(2)) == [] and d.active() == []
