@@ -227,9 +227,10 @@ def _contract_objectives(
         if not measured:
             out.append(ObjectiveResult(name, None, rows[0].limit, rows[0].unit, None, "every circuit: " + rows[0].rule))
             continue
-        # The worst circuit: highest value for ceilings, lowest speed for the committed rate.
+        # The worst circuit relative to its own limit (committed rates differ per circuit): the highest share of
+        # a ceiling, the lowest share of the committed rate.
         pick = min if name == "committed_rate" else max
-        worst = pick(measured, key=lambda o: float(o.measured or 0))
+        worst = pick(measured, key=lambda o: float(o.measured or 0) / float(o.limit or 1))
         out.append(
             ObjectiveResult(
                 name,

@@ -297,3 +297,22 @@ def test_report_as_plain_data_round_trips_through_json() -> None:
     assert plain["circuits"][0]["stats"]["latency_ms"]["avg"] == 3.0
     assert plain["circuits"][0]["availability"]["outages"][0]["excluded"][0]["label"] == "maintenance:weekly core"
     assert plain["terms"]["maintenance"][0]["start_local"] == "02:00:00"
+
+
+def test_contract_committed_rate_worst_is_relative_to_each_circuit() -> None:
+    def speed(low: float, committed: float) -> CircuitStats:
+        return CircuitStats(
+            speed_bps=MetricSummary(count=1, avg=low, p95=low, max=low, min=low), committed_rate_bps=committed
+        )
+
+    report = monthly_report(
+        terms(),
+        2026,
+        1,
+        [
+            CircuitMonthInput("small", stats=speed(15e6, 20e6), committed_rate_bps=20e6),  # 75 % of committed
+            CircuitMonthInput("big", stats=speed(50e6, 100e6), committed_rate_bps=100e6),  # 50 %: the worst
+        ],
+    )
+    contract = {o.objective: o for o in report.objectives}["committed_rate"]
+    assert (contract.measured, contract.limit, contract.met) == (50e6, 100e6, False)
