@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sla.errors import SlaError, TermsError
 from sla.intervals import Interval
@@ -209,3 +212,28 @@ def test_durations_are_elapsed_time_not_wall_clock() -> None:
     assert all(
         w.interval.duration == timedelta(minutes=180) for w in maintenance_intervals([window], "Europe/Berlin", march)
     )
+
+
+ZONES = [
+    "Europe/Berlin",
+    "Asia/Shanghai",
+    "America/New_York",
+    "America/Santiago",  # clocks change at midnight
+    "America/Havana",  # clocks change at midnight
+    "Australia/Lord_Howe",  # a 30-minute DST shift
+    "Asia/Kathmandu",  # a +05:45 offset
+    "Pacific/Apia",  # skipped a whole day in 2011
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(ZONES), st.integers(1971, 2037), st.integers(1, 12))
+def test_months_start_at_the_first_local_instant_and_tile(tz: str, year: int, month: int) -> None:
+    period = month_period(year, month, tz)
+    zone = ZoneInfo(tz)
+    first = period.start.astimezone(zone)
+    before = (period.start - timedelta(microseconds=1)).astimezone(zone)
+    assert (first.year, first.month, first.day) == (year, month, 1)
+    assert (before.year, before.month) != (year, month)
+    assert period.next().start == period.end
+    assert period.calendar_min * 60 == int((period.end - period.start).total_seconds())
