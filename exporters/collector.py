@@ -1,0 +1,157 @@
+"""Prometheus collectors: fresh metric families per scrape, read from the snapshot, never any I/O.
+
+Names follow Prometheus conventions (base units, ``_ratio``, ``_seconds``, ``_bits_per_second``). Labels carry
+device, interface, circuit, contract and account tier: never personal data, never a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from exporters.snapshot import Snapshot
+
+POLL_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class NocCollector(Collector):
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+
+    def describe(self) -> Iterator[Metric]:
+        # No description up front: registering must not trigger a collect() of a half-built snapshot.
+        return iter(())
+
+    def collect(self) -> Iterator[Metric]:
+        s = self._snapshot.copy()
+        yield from _devices(s)
+        yield from _interfaces(s)
+        yield from _circuits(s)
+        yield from _tickets(s)
+
+
+def _gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, labels=labels)
+
+
+def _devices(s: Snapshot) -> Iterator[Metric]:
+    up = _gauge(
+        "noc_device_up",
+        "1 when the device answers its polls, 0 when down (N failures).",
+        ["device", "platform", "region", "role"],
+    )
+    uptime = _gauge("noc_device_uptime_seconds", "The device's sysUpTime.", ["device"])
+    last = _gauge("noc_device_last_poll_timestamp_seconds", "When the device was last polled.", ["device"])
+    for name, info in sorted(s.devices.items()):
+        state = s.device_state.get(name)
+        if state is None:
+            continue  # never polled yet: no value is better than a made-up one
+        up.add_metric([name, info.platform, info.region, info.role], 1.0 if state.up else 0.0)
+        last.add_metric([name], state.last_poll_ts.timestamp())
+        if state.uptime_s is not None:
+            uptime.add_metric([name], state.uptime_s)
+    yield from (up, uptime, last)
+
+
+def _interfaces(s: Snapshot) -> Iterator[Metric]:
+    labels = ["device", "interface"]
+    oper = _gauge("noc_interface_oper_up", "1 when ifOperStatus is up.", labels)
+    rx = _gauge("noc_interface_receive_bits_per_second", "Inbound traffic over the last poll interval.", labels)
+    tx = _gauge("noc_interface_transmit_bits_per_second", "Outbound traffic over the last poll interval.", labels)
+    util = _gauge("noc_interface_utilisation_ratio", "Traffic against the interface speed.", [*labels, "direction"])
+    speed = _gauge("noc_interface_speed_bits_per_second", "The interface speed.", labels)
+    for (device, interface), st in sorted(s.interfaces.items()):
+        key = [device, interface]
+        oper.add_metric(key, 1.0 if st.oper_up else 0.0)
+        if st.receive_bps is not None:
+            rx.add_metric(key, st.receive_bps)
+        if st.transmit_bps is not None:
+            tx.add_metric(key, st.transmit_bps)
+        if st.receive_utilisation_ratio is not None:
+            util.add_metric([*key, "receive"], st.receive_utilisation_ratio)
+        if st.transmit_utilisation_ratio is not None:
+            util.add_metric([*key, "transmit"], st.transmit_utilisation_ratio)
+        if st.speed_bps is not None:
+            speed.add_metric(key, float(st.speed_bps))
+    yield from (oper, rx, tx, util, speed)
+
+
+def _circuits(s: Snapshot) -> Iterator[Metric]:
+    labels = ["circuit", "device", "interface", "contract", "account_tier"]
+    rtt = _gauge(
+        "noc_circuit_rtt_seconds", "Round-trip time toward the far end in the last probe burst.", [*labels, "stat"]
+    )
+    loss = _gauge("noc_circuit_loss_ratio", "Share of echo requests lost in the last probe burst.", labels)
+    jitter = _gauge("noc_circuit_jitter_seconds", "Delay variation in the last probe burst.", labels)
+    available = _gauge("noc_circuit_available", "1 when the circuit is usable now (device, interface, loss).", labels)
+    month = _gauge("noc_sla_month_availability_ratio", "Month-to-date availability against the contract rules.", labels)
+    met = _gauge("noc_sla_objective_met", "1 when the objective is met month to date.", [*labels, "objective"])
+    breach = _gauge("noc_sla_breach_active", "1 while a breach of the objective is open.", [*labels, "objective"])
+    ceilings = {
+        "rtt": _gauge("noc_circuit_rtt_ceiling_seconds", "The contract's latency ceiling.", labels),
+        "loss": _gauge("noc_circuit_loss_ceiling_ratio", "The contract's loss ceiling.", labels),
+        "jitter": _gauge("noc_circuit_jitter_ceiling_seconds", "The contract's jitter ceiling.", labels),
+    }
+    for name, info in sorted(s.circuits.items()):
+        key = [name, info.device, info.interface, info.contract, info.account_tier]
+        for what, limit in (
+            ("rtt", info.rtt_ceiling_s),
+            ("loss", info.loss_ceiling_ratio),
+            ("jitter", info.jitter_ceiling_s),
+        ):
+            if limit is not None:
+                ceilings[what].add_metric(key, limit)
+        probe = s.probes.get(name)
+        if probe is not None:
+            for stat, value in (("min", probe.rtt_min_s), ("avg", probe.rtt_avg_s), ("max", probe.rtt_max_s)):
+                if value is not None:
+                    rtt.add_metric([*key, stat], value)
+            if probe.loss_ratio is not None:
+                loss.add_metric(key, probe.loss_ratio)
+            if probe.jitter_s is not None:
+                jitter.add_metric(key, probe.jitter_s)
+        sla = s.sla.get(name)
+        if sla is None:
+            continue
+        if sla.available is not None:
+            available.add_metric(key, 1.0 if sla.available else 0.0)
+        if sla.month_availability_ratio is not None:
+            month.add_metric(key, sla.month_availability_ratio)
+        for objective, ok in sorted(sla.objectives_met.items()):
+            met.add_metric([*key, objective], 1.0 if ok else 0.0)
+        for objective in sorted(sla.breaches_active):
+            breach.add_metric([*key, objective], 1.0)
+    yield from (rtt, loss, jitter, available, month, met, breach, *ceilings.values())
+
+
+def _tickets(s: Snapshot) -> Iterator[Metric]:
+    open_ = _gauge("noc_tickets_open", "Open tickets by priority and status.", ["priority", "status"])
+    for (priority, status), count in sorted(s.tickets.open_by_priority_status.items()):
+        open_.add_metric([priority, status], float(count))
+    overdue = GaugeMetricFamily(
+        "noc_ticket_response_overdue", "Open tickets past their response time.", value=float(s.tickets.response_overdue)
+    )
+    yield from (open_, overdue)
+
+
+class PollerMetrics:
+    """The poller's own health, as ordinary instrumentation on the app's registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.poll_duration = Histogram(
+            "noc_poll_duration_seconds",
+            "Duration of one device poll.",
+            ["collector"],
+            buckets=POLL_BUCKETS_S,
+            registry=registry,
+        )
+        self.poll_errors = Counter(
+            "noc_poll_errors_total", "Failed device polls and probes by reason.", ["reason"], registry=registry
+        )
+        self.cycle_overruns = Counter(
+            "noc_poll_overruns_total", "Device polls that took longer than their interval.", registry=registry
+        )
+        self.in_flight = Gauge("noc_polls_in_flight", "Device polls running now.", registry=registry)
