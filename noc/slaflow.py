@@ -1,0 +1,359 @@
+"""The SLA engine in the running system: measurements → per-circuit Δt inputs → breach detection → events, with
+the rollups (state runs, hourly statistics, breach records) stored so a monthly report never scans raw samples.
+
+Assembly: the only place that joins ``sla`` (pure) to the database. The arithmetic lives in ``sla``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from noc import models as m
+from noc.errors import InputError
+from noc.pipeline import DeviceObservation, InterfaceObservation, Observation, ProbeObservation
+from noc.timeutil import utcnow
+from sla.breach import Breach, BreachDetector, DetectorSettings, Event, Recovery
+from sla.errors import SlaError
+from sla.period import month_period
+from sla.report import CircuitMonthInput, CircuitStats, ContractReport, OutageSource, monthly_report
+from sla.states import Cause, DeltaInput, DeltaState, StateRun, merge_runs
+from sla.stats import MetricSummary, percentile
+from sla.terms import SlaTerms, terms_from_contract
+
+HOUR = timedelta(hours=1)
+# (column prefix in CircuitHourStats, DeltaInput attribute, CircuitStats field)
+METRICS: tuple[tuple[str, str, str], ...] = (
+    ("rtt", "rtt_ms", "latency_ms"),
+    ("loss", "loss_ratio", "loss_ratio"),
+    ("jitter", "jitter_ms", "jitter_ms"),
+    ("in", "in_bps", "in_bps"),
+    ("out", "out_bps", "out_bps"),
+    ("util", "utilisation_ratio", "utilisation_ratio"),
+)
+_SUFFIX = {"rtt": "ms", "loss": "ratio", "jitter": "ms", "in": "bps", "out": "bps", "util": "ratio"}
+
+
+def hour_of(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+# --- hourly statistics (pure) ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Acc:
+    n: int = 0
+    total: float = 0.0
+    low: float | None = None
+    high: float | None = None
+
+    def add(self, value: float) -> None:
+        self.n += 1
+        self.total += value
+        self.low = value if self.low is None else min(self.low, value)
+        self.high = value if self.high is None else max(self.high, value)
+
+
+@dataclass
+class HourBucket:
+    """What one circuit measured in one UTC hour, before it is added to the stored row."""
+
+    metrics: dict[str, _Acc] = field(default_factory=lambda: {prefix: _Acc() for prefix, _, _ in METRICS})
+    speed_min_bps: float | None = None
+    speed_max_bps: float | None = None
+
+    def add(self, sample: DeltaInput) -> None:
+        for prefix, attr, _ in METRICS:
+            value = getattr(sample, attr)
+            if value is not None and math.isfinite(value) and value >= 0:
+                self.metrics[prefix].add(float(value))
+        if sample.speed_bps is not None and sample.speed_bps > 0:
+            speed = float(sample.speed_bps)
+            self.speed_min_bps = speed if self.speed_min_bps is None else min(self.speed_min_bps, speed)
+            self.speed_max_bps = speed if self.speed_max_bps is None else max(self.speed_max_bps, speed)
+
+    def merge_into(self, row: m.CircuitHourStats) -> None:
+        for prefix, acc in self.metrics.items():
+            if not acc.n:
+                continue
+            unit = _SUFFIX[prefix]
+            setattr(row, f"{prefix}_n", (getattr(row, f"{prefix}_n") or 0) + acc.n)
+            setattr(row, f"{prefix}_sum_{unit}", (getattr(row, f"{prefix}_sum_{unit}") or 0.0) + acc.total)
+            low, high = getattr(row, f"{prefix}_min_{unit}"), getattr(row, f"{prefix}_max_{unit}")
+            setattr(row, f"{prefix}_min_{unit}", acc.low if low is None else min(low, acc.low or low))
+            setattr(row, f"{prefix}_max_{unit}", acc.high if high is None else max(high, acc.high or high))
+        if self.speed_min_bps is not None:
+            row.speed_min_bps = (
+                self.speed_min_bps if row.speed_min_bps is None else min(row.speed_min_bps, self.speed_min_bps)
+            )
+        if self.speed_max_bps is not None:
+            row.speed_max_bps = (
+                self.speed_max_bps if row.speed_max_bps is None else max(row.speed_max_bps, self.speed_max_bps)
+            )
+
+
+def stats_from_hours(rows: Sequence[m.CircuitHourStats], committed_rate_bps: float | None) -> CircuitStats:
+    """A month's statistics from its hourly rows: exact count, mean, min and max; the 95th percentile is taken over
+    the hourly means (nearest rank), which is what the report states."""
+    summaries: dict[str, MetricSummary] = {}
+    for prefix, _, stat_field in METRICS:
+        unit = _SUFFIX[prefix]
+        n = sum(getattr(r, f"{prefix}_n") for r in rows)
+        if not n:
+            summaries[stat_field] = MetricSummary()
+            continue
+        total = math.fsum(getattr(r, f"{prefix}_sum_{unit}") for r in rows)
+        means = [
+            getattr(r, f"{prefix}_sum_{unit}") / getattr(r, f"{prefix}_n") for r in rows if getattr(r, f"{prefix}_n")
+        ]
+        lows = [v for r in rows if (v := getattr(r, f"{prefix}_min_{unit}")) is not None]
+        highs = [v for r in rows if (v := getattr(r, f"{prefix}_max_{unit}")) is not None]
+        summaries[stat_field] = MetricSummary(
+            count=n, avg=total / n, p95=percentile(means, 95), max=max(highs), min=min(lows)
+        )
+    speeds_low = [r.speed_min_bps for r in rows if r.speed_min_bps is not None]
+    speeds_high = [r.speed_max_bps for r in rows if r.speed_max_bps is not None]
+    speed = (
+        MetricSummary(count=len(speeds_low), min=min(speeds_low), max=max(speeds_high))
+        if speeds_low
+        else MetricSummary()
+    )
+    return CircuitStats(**summaries, speed_bps=speed, committed_rate_bps=committed_rate_bps)
+
+
+# --- the live engine ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitRef:
+    circuit_id: int
+    name: str
+    device: str
+    interface: str
+    committed_rate_bps: float | None
+
+
+EventListener = Callable[[Event], Awaitable[None] | None]
+
+
+class SlaEngine:
+    """Feeds the breach detector from pipeline observations and stores what reports need, once per ``tick``."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        circuits: Sequence[tuple[CircuitRef, SlaTerms]],
+        settings: DetectorSettings | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self.detector = BreachDetector(settings)
+        self.circuits = {ref.name: ref for ref, _ in circuits}
+        self._by_device: dict[str, list[CircuitRef]] = {}
+        self._by_interface: dict[tuple[str, str], list[CircuitRef]] = {}
+        for ref, terms in circuits:
+            self.detector.add_circuit(ref.name, terms, committed_rate_bps=ref.committed_rate_bps)
+            self._by_device.setdefault(ref.device, []).append(ref)
+            self._by_interface.setdefault((ref.device, ref.interface), []).append(ref)
+        self._hours: dict[tuple[int, datetime], HourBucket] = {}
+        self.listeners: list[EventListener] = []
+
+    def _feed(self, ref: CircuitRef, sample: DeltaInput) -> None:
+        if self.detector.observe(ref.name, sample, now=self._clock()):
+            self._hours.setdefault((ref.circuit_id, hour_of(sample.at)), HourBucket()).add(sample)
+
+    def observe(self, obs: Observation) -> None:
+        """A pipeline listener: device reachability, interface status and traffic, probe results."""
+        if isinstance(obs, DeviceObservation):
+            # A failed poll short of the down threshold says nothing either way: unknown, not available.
+            reachable = None if obs.error is not None and obs.available else obs.available
+            for ref in self._by_device.get(obs.device, ()):
+                self._feed(ref, DeltaInput(at=obs.ts, device_reachable=reachable))
+        elif isinstance(obs, InterfaceObservation):
+            r = obs.rate
+            for ref in self._by_interface.get((r.device, r.if_name), ()):
+                self._feed(
+                    ref,
+                    DeltaInput(
+                        at=r.ts,
+                        oper_up=r.oper_status == "up",
+                        in_bps=r.in_bits_per_second,
+                        out_bps=r.out_bits_per_second,
+                        speed_bps=None if r.speed_bps is None else float(r.speed_bps),
+                    ),
+                )
+        elif isinstance(obs, ProbeObservation):
+            s = obs.sample
+            probed = self.circuits.get(s.circuit)
+            if probed is not None and s.error is None:
+                self._feed(
+                    probed, DeltaInput(at=s.ts, loss_ratio=s.loss_ratio, rtt_ms=s.rtt_avg_ms, jitter_ms=s.jitter_ms)
+                )
+
+    async def tick(self, now: datetime | None = None) -> list[Event]:
+        """Evaluate, store the decided Δt runs, the hourly statistics and the breach records; tell listeners."""
+        now = now or self._clock()
+        events = self.detector.evaluate(now)
+        runs = self.detector.drain_runs()
+        hours, self._hours = self._hours, {}
+        async with self._sessions() as session:
+            for name, circuit_runs in runs.items():
+                await _store_runs(session, self.circuits[name].circuit_id, circuit_runs)
+            for (circuit_id, hour), bucket in hours.items():
+                row = await session.get(m.CircuitHourStats, (circuit_id, hour))
+                if row is None:
+                    row = m.CircuitHourStats(circuit_id=circuit_id, hour_start=hour)
+                    session.add(row)
+                bucket.merge_into(row)
+            for event in events:
+                await _store_event(session, self.circuits[event.circuit].circuit_id, event)
+            await session.commit()
+        for event in events:
+            for listener in self.listeners:
+                outcome = listener(event)
+                if outcome is not None:
+                    await outcome
+        return events
+
+
+async def _store_runs(session: AsyncSession, circuit_id: int, runs: Sequence[StateRun]) -> None:
+    """Append runs, extending the last stored one when a new run continues it (same state, touching)."""
+    last = await session.scalar(
+        select(m.SlaStateRun).where(m.SlaStateRun.circuit_id == circuit_id).order_by(m.SlaStateRun.end_at.desc())
+    )
+    for run in merge_runs(runs):
+        if last is not None and last.state == run.state.value and last.end_at == run.start:
+            last.end_at = run.end
+            last.causes = sorted(set(last.causes) | {c.value for c in run.causes})
+            continue
+        last = m.SlaStateRun(
+            circuit_id=circuit_id,
+            start_at=run.start,
+            end_at=run.end,
+            state=run.state.value,
+            causes=sorted(c.value for c in run.causes),
+        )
+        session.add(last)
+
+
+async def _store_event(session: AsyncSession, circuit_id: int, event: Event) -> None:
+    if isinstance(event, Breach):
+        session.add(
+            m.SlaBreachRecord(
+                circuit_id=circuit_id,
+                objective=event.objective,
+                measured=event.measured,
+                limit=event.limit,
+                since=event.since,
+            )
+        )
+        return
+    assert isinstance(event, Recovery)
+    open_rows = (
+        await session.scalars(
+            select(m.SlaBreachRecord).where(
+                m.SlaBreachRecord.circuit_id == circuit_id,
+                m.SlaBreachRecord.objective == event.objective,
+                m.SlaBreachRecord.until.is_(None),
+            )
+        )
+    ).all()
+    for row in open_rows:
+        row.until = event.until
+
+
+async def load_engine_inputs(session: AsyncSession) -> list[tuple[CircuitRef, SlaTerms]]:
+    """Every circuit with its contract's terms, for the live engine."""
+    contracts = {c.id: c for c in (await session.scalars(select(m.Contract))).all()}
+    devices = {d.id: d.name for d in (await session.scalars(select(m.Device))).all()}
+    terms = {cid: terms_from_contract(c) for cid, c in contracts.items()}
+    out = []
+    for circuit in (await session.scalars(select(m.Circuit).order_by(m.Circuit.name))).all():
+        ref = CircuitRef(
+            circuit.id,
+            circuit.name,
+            devices[circuit.device_id],
+            circuit.interface_name,
+            None if circuit.committed_rate_bps is None else float(circuit.committed_rate_bps),
+        )
+        out.append((ref, terms[circuit.contract_id]))
+    return out
+
+
+# --- monthly reports from rollups -------------------------------------------------------------------------------
+
+
+async def build_report(
+    session: AsyncSession, contract_name: str, year: int, month: int, as_of: datetime | None = None
+) -> tuple[ContractReport, m.Contract]:
+    """The contract's monthly report from stored runs, hourly statistics and device outages."""
+    contract = await session.scalar(select(m.Contract).where(m.Contract.name == contract_name))
+    if contract is None:
+        raise InputError(f"--contract: no contract named {contract_name!r}")
+    try:
+        terms = terms_from_contract(contract)
+        period = month_period(year, month, terms.timezone, terms.month_length)
+    except SlaError as exc:
+        raise InputError(f"contract {contract_name}: {exc}") from exc
+    # Runs that start up to a day before the month may reach into it.
+    window_start = period.start - timedelta(days=1)
+    circuits = (
+        await session.scalars(select(m.Circuit).where(m.Circuit.contract_id == contract.id).order_by(m.Circuit.name))
+    ).all()
+    inputs = []
+    for circuit in circuits:
+        runs = (
+            await session.scalars(
+                select(m.SlaStateRun)
+                .where(
+                    m.SlaStateRun.circuit_id == circuit.id,
+                    m.SlaStateRun.end_at > window_start,
+                    m.SlaStateRun.start_at < period.end,
+                )
+                .order_by(m.SlaStateRun.start_at)
+            )
+        ).all()
+        hours = (
+            await session.scalars(
+                select(m.CircuitHourStats).where(
+                    m.CircuitHourStats.circuit_id == circuit.id,
+                    m.CircuitHourStats.hour_start >= period.start,
+                    m.CircuitHourStats.hour_start < period.end,
+                )
+            )
+        ).all()
+        outages = (
+            await session.scalars(
+                select(m.DeviceOutage).where(
+                    m.DeviceOutage.device_id == circuit.device_id,
+                    m.DeviceOutage.start_at < period.end,
+                    (m.DeviceOutage.end_at.is_(None)) | (m.DeviceOutage.end_at > period.start),
+                )
+            )
+        ).all()
+        committed = None if circuit.committed_rate_bps is None else float(circuit.committed_rate_bps)
+        inputs.append(
+            CircuitMonthInput(
+                circuit=circuit.name,
+                states=[_run(r) for r in runs],
+                outages=[OutageSource(o.start_at, o.end_at, f"device down: {o.reason}".strip()) for o in outages],
+                committed_rate_bps=committed,
+                stats=stats_from_hours(hours, committed),
+            )
+        )
+    try:
+        report = monthly_report(terms, year, month, inputs, as_of=as_of)
+    except SlaError as exc:
+        raise InputError(f"contract {contract_name}: {exc}") from exc
+    return report, contract
+
+
+def _run(row: m.SlaStateRun) -> StateRun:
+    return StateRun(row.start_at, row.end_at, DeltaState(row.state), frozenset(Cause(c) for c in row.causes))
