@@ -83,8 +83,8 @@ class HourBucket:
             if not acc.n:
                 continue
             unit = _SUFFIX[prefix]
-            setattr(row, f"{prefix}_n", (getattr(row, f"{prefix}_n") or 0) + acc.n)
-            setattr(row, f"{prefix}_sum_{unit}", (getattr(row, f"{prefix}_sum_{unit}") or 0.0) + acc.total)
+            setattr(row, f"{prefix}_n", getattr(row, f"{prefix}_n") + acc.n)
+            setattr(row, f"{prefix}_sum_{unit}", getattr(row, f"{prefix}_sum_{unit}") + acc.total)
             low, high = getattr(row, f"{prefix}_min_{unit}"), getattr(row, f"{prefix}_max_{unit}")
             setattr(row, f"{prefix}_min_{unit}", acc.low if low is None else min(low, acc.low or low))
             setattr(row, f"{prefix}_max_{unit}", acc.high if high is None else max(high, acc.high or high))
@@ -96,6 +96,15 @@ class HourBucket:
             row.speed_max_bps = (
                 self.speed_max_bps if row.speed_max_bps is None else max(row.speed_max_bps, self.speed_max_bps)
             )
+
+
+def empty_hour(circuit_id: int, hour: datetime) -> m.CircuitHourStats:
+    """A new hourly row with its counters at zero (ORM defaults only apply at flush)."""
+    zeros: dict[str, object] = {}
+    for prefix, _, _ in METRICS:
+        zeros[f"{prefix}_n"] = 0
+        zeros[f"{prefix}_sum_{_SUFFIX[prefix]}"] = 0.0
+    return m.CircuitHourStats(circuit_id=circuit_id, hour_start=hour, **zeros)
 
 
 def stats_from_hours(rows: Sequence[m.CircuitHourStats], committed_rate_bps: float | None) -> CircuitStats:
@@ -209,7 +218,7 @@ class SlaEngine:
             for (circuit_id, hour), bucket in hours.items():
                 row = await session.get(m.CircuitHourStats, (circuit_id, hour))
                 if row is None:
-                    row = m.CircuitHourStats(circuit_id=circuit_id, hour_start=hour)
+                    row = empty_hour(circuit_id, hour)
                     session.add(row)
                 bucket.merge_into(row)
             for event in events:

@@ -1,0 +1,174 @@
+"""The SLA engine in the system: observations → stored runs, hourly statistics, breaches; reports from rollups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from collectors.counters import InterfaceRate, Verdict
+from collectors.model import ProbeSample
+from noc import models as m
+from noc.crypto import SecretBox
+from noc.inventory import service
+from noc.pipeline import DeviceObservation, InterfaceObservation, ProbeObservation
+from noc.slaflow import HourBucket, empty_hour, SlaEngine, build_report, load_engine_inputs, stats_from_hours
+from sla.breach import Breach, DetectorSettings, Recovery
+from sla.states import DeltaInput
+
+Sessions = async_sessionmaker[AsyncSession]
+
+INVENTORY = """
+devices:
+  - {name: pe-1, address: 10.0.0.1, platform: linux}
+accounts:
+  - {name: acme, legal_name: ACME, tier: A}
+contracts:
+  - name: c1
+    account: acme
+    valid_from: 2026-01-01
+    valid_to: 2026-12-31
+    timezone: UTC
+    monthly_fee: "1000.00"
+    sla: {availability_target_pct: "99.9", latency_ceiling_ms: 20, loss_ceiling_pct: 5}
+    credits: {bands: [{below_pct: "99.9", credit_pct: 10}], cap_pct: 30}
+circuits:
+  - {name: ckt-1, account: acme, contract: c1, device: pe-1, interface: eth1, far_end: 10.9.0.1, probe: icmp}
+"""
+
+
+async def seeded(sessions: Sessions, box: SecretBox, tmp_path: Path) -> None:
+    path = tmp_path / "inv.yaml"
+    path.write_text(INVENTORY)
+    await service.import_file(sessions, box, path, "test")
+
+
+def test_hourly_statistics_are_exact_for_mean_min_max() -> None:
+    bucket, other = HourBucket(), HourBucket()
+    t = datetime(2026, 5, 1, tzinfo=UTC)
+    for i, rtt in enumerate([10.0, 20.0, 30.0]):
+        bucket.add(DeltaInput(at=t + timedelta(minutes=i), rtt_ms=rtt, in_bps=100.0, speed_bps=1000.0))
+    other.add(DeltaInput(at=t + timedelta(hours=1), rtt_ms=100.0, in_bps=float("nan")))
+    rows = [empty_hour(1, t), empty_hour(1, t + timedelta(hours=1))]
+    bucket.merge_into(rows[0])
+    other.merge_into(rows[1])
+    stats = stats_from_hours(rows, committed_rate_bps=200.0)
+    assert (stats.latency_ms.count, stats.latency_ms.avg, stats.latency_ms.min, stats.latency_ms.max) == (
+        4,
+        40.0,
+        10.0,
+        100.0,
+    )
+    assert stats.latency_ms.p95 == 100.0  # over the hourly means 20 and 100
+    assert stats.in_bps.count == 3 and stats.in_bps.avg == 100.0  # NaN left out
+    assert stats.utilisation_ratio.max == 0.1
+    assert stats.p95_of_committed_ratio == 0.5
+
+
+async def test_engine_stores_runs_statistics_and_breaches(sessions: Sessions, box: SecretBox, tmp_path: Path) -> None:
+    await seeded(sessions, box, tmp_path)
+    start = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
+    now = [start]
+    async with sessions() as session:
+        inputs = await load_engine_inputs(session)
+    engine = SlaEngine(sessions, inputs, DetectorSettings(window_s=120), clock=lambda: now[0])
+    events: list[object] = []
+    engine.listeners.append(events.append)
+
+    def minute(i: int, up: bool, rtt_ms: float) -> None:
+        now[0] = start + timedelta(minutes=i)
+        at = now[0]
+        engine.observe(DeviceObservation("pe-1", at, True, 100.0, None))
+        engine.observe(
+            InterfaceObservation(
+                InterfaceRate(
+                    "pe-1",
+                    2,
+                    "eth1",
+                    at,
+                    "up" if up else "down",
+                    60.0,
+                    1_000_000,
+                    1000.0,
+                    2000.0,
+                    in_verdict=Verdict.OK,
+                    out_verdict=Verdict.OK,
+                )
+            )
+        )
+        engine.observe(
+            ProbeObservation(ProbeSample("ckt-1", "pe-1", "10.9.0.1", at, 5, 5, rtt_ms, rtt_ms, rtt_ms, 0.1), "icmp")
+        )
+
+    for i in range(5):
+        minute(i, True, 5.0)
+        await engine.tick(now[0] + timedelta(seconds=59))
+    for i in range(5, 8):  # interface down and latency high
+        minute(i, False, 50.0)
+        await engine.tick(now[0] + timedelta(seconds=59))
+    assert {(type(e).__name__, e.objective) for e in events if isinstance(e, Breach)} >= {
+        ("Breach", "availability"),
+        ("Breach", "latency"),
+    }
+    for i in range(8, 15):
+        minute(i, True, 5.0)
+        await engine.tick(now[0] + timedelta(seconds=59))
+    assert any(isinstance(e, Recovery) and e.objective == "availability" for e in events)
+
+    async with sessions() as session:
+        runs = (await session.scalars(select(m.SlaStateRun).order_by(m.SlaStateRun.start_at))).all()
+        breaches = (await session.scalars(select(m.SlaBreachRecord).order_by(m.SlaBreachRecord.id))).all()
+        hour = (await session.scalars(select(m.CircuitHourStats))).one()
+    # merged across ticks: available, unavailable (3 Δt, interface down), available
+    assert [(r.state, r.start_at - start, r.end_at - start) for r in runs][:2] == [
+        ("available", timedelta(0), timedelta(minutes=5)),
+        ("unavailable", timedelta(minutes=5), timedelta(minutes=8)),
+    ]
+    assert runs[1].causes == ["interface_down"]
+    availability = next(b for b in breaches if b.objective == "availability")
+    assert availability.since == start + timedelta(minutes=5) and availability.until == start + timedelta(minutes=8)
+    assert hour.rtt_n == 15 and hour.rtt_max_ms == 50.0 and hour.in_n == 15
+
+
+async def test_report_from_rollups_counts_overlaps_once(sessions: Sessions, box: SecretBox, tmp_path: Path) -> None:
+    await seeded(sessions, box, tmp_path)
+    may = datetime(2026, 5, 1, tzinfo=UTC)
+    outage_start = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
+    async with sessions() as session:
+        circuit = (await session.scalars(select(m.Circuit))).one()
+        device = (await session.scalars(select(m.Device))).one()
+        session.add_all(
+            [
+                m.SlaStateRun(circuit_id=circuit.id, start_at=may, end_at=outage_start, state="available", causes=[]),
+                m.SlaStateRun(
+                    circuit_id=circuit.id,
+                    start_at=outage_start,
+                    end_at=outage_start + timedelta(minutes=60),
+                    state="unavailable",
+                    causes=["interface_down"],
+                ),
+                m.SlaStateRun(
+                    circuit_id=circuit.id,
+                    start_at=outage_start + timedelta(minutes=60),
+                    end_at=datetime(2026, 6, 1, tzinfo=UTC),
+                    state="available",
+                    causes=[],
+                ),
+                # the device outage overlaps the measured hour by 20 minutes and adds 10 before it
+                m.DeviceOutage(
+                    device_id=device.id,
+                    start_at=outage_start - timedelta(minutes=10),
+                    end_at=outage_start + timedelta(minutes=20),
+                    reason="timeout",
+                ),
+            ]
+        )
+        await session.commit()
+        report, _ = await build_report(session, "c1", 2026, 5)
+    # 70 distinct minutes down in a 31-day month: 100 x (44,640 - 70) / 44,640 = 99.8432 %
+    expected = Decimal(100) * (Decimal(44640) - 70) / Decimal(44640)
+    assert abs(report.availability_pct - expected) < Decimal("0.000001")
+    assert report.credit.amount == Decimal("100.00")  # below 99.9 % -> 10 % of 1,000.00
