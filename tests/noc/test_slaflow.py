@@ -15,7 +15,7 @@ from noc import models as m
 from noc.crypto import SecretBox
 from noc.inventory import service
 from noc.pipeline import DeviceObservation, InterfaceObservation, ProbeObservation
-from noc.slaflow import HourBucket, empty_hour, SlaEngine, build_report, load_engine_inputs, stats_from_hours
+from noc.slaflow import HourBucket, SlaEngine, build_report, empty_hour, load_engine_inputs, stats_from_hours
 from sla.breach import Breach, DetectorSettings, Recovery
 from sla.states import DeltaInput
 
