@@ -395,6 +395,8 @@ class Poller:
     snmp: SnmpCollector
     ssh: SshCollector
     listeners: list[Listener] = field(default_factory=list)
+    # Run after every cycle, e.g. the SLA engine's evaluation and storage.
+    after_cycle: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.tracker = RateTracker()
@@ -475,6 +477,8 @@ class Poller:
                 self.scheduler.run_cycle(self.plan.targets(), interval_s=interval_s), self.probe_cycle()
             )
             await self.store.record_cycle(report)
+            for hook in self.after_cycle:
+                await hook()
             reports.append(report)
             if report.overrun:
                 log.warning("poll cycle took %.1f s, over its %.1f s interval", report.duration_s, interval_s)

@@ -32,6 +32,7 @@ from noc.pipeline import (
     store_discovery,
 )
 from noc.settings import PollerSettings
+from noc.slaflow import SlaEngine, load_engine_inputs
 from noc.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -118,8 +119,11 @@ async def run_poll(
             retries=settings.retries,
             rediscover_after_s=settings.discovery_interval_s,
         )
+        async with sessions() as session:
+            sla = SlaEngine(sessions, await load_engine_inputs(session))
         async with SshCollector(ssh_settings(settings)) as ssh:
-            poller = Poller(sessions, plan, settings, snmp, ssh, listeners=[show])
+            poller = Poller(sessions, plan, settings, snmp, ssh, listeners=[show, sla.observe])
+            poller.after_cycle.append(sla.tick)
             await poller.run_cycles(cycles, interval_s)
             purged = await poller.store.purge(timedelta(days=settings.raw_retention_days), utcnow())
             if purged:

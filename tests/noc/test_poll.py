@@ -39,6 +39,12 @@ def test_poll_prints_measures_and_stores(agent: SnmpdAgent, tmp_path: Path, back
         "devices:\n"
         f"  - {{name: lab-pe, address: 127.0.0.1, platform: linux, snmp_profile: lab, snmp_port: {agent.port}}}\n"
         f"  - {{name: dead-pe, address: 127.0.0.1, platform: linux, snmp_profile: lab, snmp_port: {dead_port}}}\n"
+        "accounts:\n  - {name: acme, legal_name: ACME, tier: A}\n"
+        "contracts:\n  - {name: c1, account: acme, valid_from: 2026-01-01, valid_to: 2027-12-31, timezone: UTC,\n"
+        "     sla: {availability_target_pct: '99.9'}}\n"
+        "circuits:\n"
+        "  - {name: ckt-lo, account: acme, contract: c1, device: lab-pe, interface: lo}\n"
+        "  - {name: ckt-dead, account: acme, contract: c1, device: dead-pe, interface: eth0}\n"
     )
     db = tmp_path / "noc.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
@@ -102,6 +108,11 @@ def test_poll_prints_measures_and_stores(agent: SnmpdAgent, tmp_path: Path, back
         stored = conn.execute("select count(*) from interface_measurements where if_name = 'lo'").fetchone()[0]
         assert stored == 3
         assert conn.execute("select count(*) from poll_cycles").fetchone()[0] == 3
+        # the SLA engine's hourly rollups (Δt runs are decided once a Δt has ended: see test_slaflow)
+        hours = conn.execute(
+            "select sum(h.in_n) from circuit_hour_stats h join circuits c on c.id = h.circuit_id where c.name = 'ckt-lo'"
+        ).fetchone()[0]
+        assert hours == 2  # two cycles had a rate (the first only a baseline)
 
 
 def test_discover_lists_and_stores_interfaces(agent: SnmpdAgent, tmp_path: Path) -> None:
