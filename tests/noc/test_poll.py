@@ -110,7 +110,8 @@ def test_poll_prints_measures_and_stores(agent: SnmpdAgent, tmp_path: Path, back
         assert conn.execute("select count(*) from poll_cycles").fetchone()[0] == 3
         # the SLA engine's hourly rollups (Δt runs are decided once a Δt has ended: see test_slaflow)
         hours = conn.execute(
-            "select sum(h.in_n) from circuit_hour_stats h join circuits c on c.id = h.circuit_id where c.name = 'ckt-lo'"
+            "select sum(h.in_n) from circuit_hour_stats h join circuits c on c.id = h.circuit_id "
+            "where c.name = 'ckt-lo'"
         ).fetchone()[0]
         assert hours == 2  # two cycles had a rate (the first only a baseline)
 
