@@ -21,8 +21,9 @@ from noc.db import create_engine, session_factory
 from noc.errors import InputError, NocError, OperationalError
 from noc.inventory import service as inventory
 from noc.logsafe import configure_logging
-from noc.models import ChangeRecord
+from noc.models import ChangeRecord, KeyAccount
 from noc.settings import Settings, load_settings
+from noc.timeutil import utcnow
 
 log = logging.getLogger("noc.cli")
 
@@ -206,6 +207,75 @@ def cmd_discover(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_engine(settings, body))
 
 
+def cmd_sla_report(settings: Settings, args: argparse.Namespace) -> int:
+    from noc import reports, slaflow
+    from sla.errors import SlaError
+    from sla.period import parse_month
+
+    try:
+        year, month = parse_month(args.month)
+    except SlaError as exc:
+        raise InputError(f"--month: {exc}") from exc
+    if args.format == "pdf" and args.output is None:
+        raise InputError("--output: a PDF needs a file to go to")
+
+    async def body(engine: AsyncEngine) -> int:
+        await dbadmin.require_current(engine)
+        now = utcnow()
+        async with session_factory(engine)() as session:
+            report, contract = await slaflow.build_report(session, args.contract, year, month, as_of=now)
+            series = await slaflow.daily_series(session, contract.id, report)
+            account = await session.get(KeyAccount, contract.account_id)
+        tier = None if account is None else account.tier
+        if args.format == "json":
+            data: bytes = reports.render_json(report, series).encode()
+        elif args.format == "csv":
+            data = reports.render_csv(report).encode()
+        else:
+            data = reports.render_pdf(report, series, generated_at=now, account_tier=tier)
+        if args.output:
+            args.output.write_bytes(data)
+            print(f"wrote {args.output} ({len(data)} bytes)")
+        else:
+            sys.stdout.write(data.decode())
+        return 0
+
+    return asyncio.run(_with_engine(settings, body))
+
+
+def cmd_sla_status(settings: Settings, args: argparse.Namespace) -> int:
+    from noc import slaflow
+
+    async def body(engine: AsyncEngine) -> int:
+        await dbadmin.require_current(engine)
+        async with session_factory(engine)() as session:
+            breaches = await slaflow.open_breaches(session)
+        if args.json:
+            for row, circuit in breaches:
+                print(
+                    json.dumps(
+                        {
+                            "circuit": circuit,
+                            "objective": row.objective,
+                            "measured": row.measured,
+                            "limit": row.limit,
+                            "since": row.since.isoformat(),
+                        }
+                    )
+                )
+            return 0
+        if not breaches:
+            print("no active breaches")
+        for row, circuit in breaches:
+            print(
+                f"{row.since:%Y-%m-%d %H:%M}Z  {circuit:20} {row.objective:14} measured {row.measured:g} "
+                f"limit {row.limit:g}"
+            )
+        return 0
+
+    return asyncio.run(_with_engine(settings, body))
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from noc.app import run  # the web stack is only loaded for serving
 
@@ -276,6 +346,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", action="append", help="only this device (repeatable)")
     p.add_argument("--json", action="store_true", help="one JSON object per interface")
     p.set_defaults(func=cmd_discover)
+
+    sla = sub.add_parser("sla", help="SLA reports and live breaches").add_subparsers(dest="sla_command", required=True)
+    p = sla.add_parser("report", help="a contract's monthly report (month in progress: up to now)")
+    p.add_argument("--contract", required=True)
+    p.add_argument("--month", required=True, help="YYYY-MM, cut at the contract's local month boundaries")
+    p.add_argument("--format", choices=["json", "csv", "pdf"], default="json")
+    p.add_argument("--output", type=Path, help="file to write (required for pdf)")
+    p.set_defaults(func=cmd_sla_report)
+    p = sla.add_parser("status", help="breaches open now")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_sla_status)
 
     p = sub.add_parser("serve", help="run the web app (API, pages, /metrics)")
     p.add_argument("--host")

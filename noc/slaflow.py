@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from noc import models as m
 from noc.errors import InputError
 from noc.pipeline import DeviceObservation, InterfaceObservation, Observation, ProbeObservation
+from noc.reports import ReportSeries, daily_availability
 from noc.timeutil import utcnow
 from sla.breach import Breach, BreachDetector, DetectorSettings, Event, Recovery
 from sla.errors import SlaError
@@ -362,6 +363,50 @@ async def build_report(
     except SlaError as exc:
         raise InputError(f"contract {contract_name}: {exc}") from exc
     return report, contract
+
+
+async def daily_series(session: AsyncSession, contract_id: int, report: ContractReport) -> ReportSeries:
+    """Per local day of the report's month: availability (from the report itself), latency mean and max and mean
+    loss over the contract's circuits (from the hourly rollups, weighted by how many Δt measured them)."""
+    circuit_ids = select(m.Circuit.id).where(m.Circuit.contract_id == contract_id)
+    rows = (
+        await session.scalars(
+            select(m.CircuitHourStats).where(
+                m.CircuitHourStats.circuit_id.in_(circuit_ids),
+                m.CircuitHourStats.hour_start >= report.period.start,
+                m.CircuitHourStats.hour_start < report.period.end,
+            )
+        )
+    ).all()
+    zone = report.terms.zone
+    days: dict[date, list[m.CircuitHourStats]] = {}
+    for row in rows:
+        days.setdefault(row.hour_start.astimezone(zone).date(), []).append(row)
+    points = []
+    for point in daily_availability(report).points:
+        stats = stats_from_hours(days.get(point.day, []), None)
+        points.append(
+            replace(
+                point,
+                latency_avg_ms=stats.latency_ms.avg,
+                latency_max_ms=stats.latency_ms.max,
+                loss_avg_ratio=stats.loss_ratio.avg,
+            )
+        )
+    return ReportSeries(tuple(points))
+
+
+async def open_breaches(session: AsyncSession) -> list[tuple[m.SlaBreachRecord, str]]:
+    """Breaches the live engine has open now, oldest first, with their circuit's name."""
+    rows = (
+        await session.execute(
+            select(m.SlaBreachRecord, m.Circuit.name)
+            .join(m.Circuit, m.Circuit.id == m.SlaBreachRecord.circuit_id)
+            .where(m.SlaBreachRecord.until.is_(None))
+            .order_by(m.SlaBreachRecord.since)
+        )
+    ).all()
+    return [(row[0], row[1]) for row in rows]
 
 
 def _run(row: m.SlaStateRun) -> StateRun:
