@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -172,3 +173,45 @@ async def test_report_from_rollups_counts_overlaps_once(sessions: Sessions, box:
     expected = Decimal(100) * (Decimal(44640) - 70) / Decimal(44640)
     assert abs(report.availability_pct - expected) < Decimal("0.000001")
     assert report.credit.amount == Decimal("100.00")  # below 99.9 % -> 10 % of 1,000.00
+
+
+async def test_database_statistics_agree_with_the_python_rule(
+    sessions: Sessions, box: SecretBox, tmp_path: Path
+) -> None:
+    """The report's SQL aggregation (both databases) and ``stats_from_hours`` give the same figures."""
+    import random
+
+    from noc.slaflow import month_stats
+
+    await seeded(sessions, box, tmp_path)
+    rng = random.Random(7)
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    async with sessions() as session:
+        circuit = (await session.scalars(select(m.Circuit))).one()
+        rows = []
+        for hour in range(97):  # an odd count, so the nearest rank is not a round number
+            bucket = HourBucket()
+            for minute in range(rng.randint(0, 3)):
+                bucket.add(
+                    DeltaInput(
+                        at=start + timedelta(hours=hour, minutes=minute),
+                        rtt_ms=rng.uniform(1, 50),
+                        loss_ratio=rng.choice([0.0, 0.0, 0.2]),
+                        in_bps=rng.uniform(0, 1e6),
+                        out_bps=rng.uniform(0, 1e6),
+                        speed_bps=1e7,
+                    )
+                )
+            row = empty_hour(circuit.id, start + timedelta(hours=hour))
+            bucket.merge_into(row)
+            rows.append(row)
+        session.add_all(rows)
+        await session.commit()
+        in_db = await month_stats(session, [circuit.id], start, start + timedelta(days=31))
+    in_python = stats_from_hours(rows, None)
+    for name, summary in in_db[circuit.id].items():
+        expected = getattr(in_python, name)
+        assert summary.count == expected.count, name
+        assert summary.p95 == pytest.approx(expected.p95), name
+        assert summary.avg == pytest.approx(expected.avg), name
+        assert (summary.min, summary.max) == pytest.approx((expected.min, expected.max)), name
