@@ -1,0 +1,1040 @@
+"""The monthly SLA report as the key-account manager's documents: JSON, CSV, PDF and the chart as PNG.
+
+Pure functions from a :class:`sla.report.ContractReport` (and an optional daily :class:`ReportSeries`) to text or
+bytes: no database, no network, no clock (the PDF's "generated at" is a parameter). Every figure comes from the
+report; nothing is recomputed here except the optional daily availability of :func:`daily_availability`, which
+runs the same ``sla.availability`` functions over each local day.
+
+Matplotlib is used without pyplot: each render builds its own ``Figure`` objects with an explicit Agg canvas (PDF
+pages go through ``PdfPages``), so renders share no global state, are safe in threads and leak no figures.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Literal
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.textpath import TextToPath
+
+from sla.availability import OutageRecord, aggregate_availability, compute_availability, fmt
+from sla.intervals import Interval, Labelled, as_utc, make, minutes
+from sla.report import CircuitReport, ContractReport, ObjectiveResult, to_plain
+from sla.terms import maintenance_intervals
+
+# --- the daily series ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DailyPoint:
+    """One local day of the contract month; None where nothing was measured that day."""
+
+    day: date
+    availability_pct: Decimal | None
+    latency_avg_ms: float | None
+    latency_max_ms: float | None
+    loss_avg_ratio: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSeries:
+    points: tuple[DailyPoint, ...]
+
+
+def month_days(report: ContractReport) -> tuple[date, ...]:
+    """The local dates of the contract month, first to last."""
+    first = report.period.start.astimezone(report.terms.zone).date()
+    last = (report.period.end.astimezone(report.terms.zone) - timedelta(microseconds=1)).date()
+    return tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
+
+
+def _day_span(report: ContractReport, day: date) -> Interval | None:
+    """The local day in UTC, clipped to the evaluated span (a month in progress ends early)."""
+    tz = report.terms.zone
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=tz).astimezone(UTC)
+    return make(max(start, report.span.start), min(end, report.span.end))
+
+
+def daily_availability(report: ContractReport) -> ReportSeries:
+    """Daily contract availability derived from the report alone (latency and loss stay None).
+
+    Each local day is evaluated with ``sla.availability.compute_availability`` on the report's own outage records
+    (with their excluded parts) and unknown time, the contract's maintenance re-expanded for the day, and the
+    contract's unknown-time rule; circuits are combined with ``aggregate_availability``. The day's basis is its
+    real length (23 or 25 hours across a DST change) whatever the month-length rule, so the days show where
+    downtime fell; the contractual figure is the month's. One approximation: stop-clock time that covered no
+    outage is not kept in the report, so unknown time inside it is ruled like any other unknown time.
+    """
+    points: list[DailyPoint] = []
+    for day in month_days(report):
+        span = _day_span(report, day)
+        pct: Decimal | None = None
+        if span is not None:
+            maintenance = maintenance_intervals(report.terms.maintenance, report.terms.timezone, span)
+            results = [
+                compute_availability(
+                    span,
+                    minutes(span.duration),
+                    outages=[Labelled(Interval(o.start, o.end), ", ".join(o.causes)) for o in c.availability.outages],
+                    unknown=c.availability.unknown,
+                    exclusions=[*maintenance, *(e for o in c.availability.outages for e in o.excluded)],
+                    unknown_rule=report.terms.unknown_time,
+                )
+                for c in report.circuits
+            ]
+            pct, _ = aggregate_availability(results)
+        points.append(DailyPoint(day, pct, None, None, None))
+    return ReportSeries(tuple(points))
+
+
+# --- formatting shared by CSV and PDF --------------------------------------------------------------------------
+
+NO_DATA = "no data"
+
+
+def _pct_shown(value: Decimal | None, places: int = 4) -> str:
+    """Availability for reading: truncated, never rounded up, so 99.94996 % never reads as a met 99.95 %."""
+    if value is None:
+        return NO_DATA
+    return fmt(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN), places)
+
+
+def _num(value: float | Decimal | None, places: int) -> str:
+    """A measured number with at most ``places`` decimals; empty when not measured."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return fmt(Decimal(str(value)), places)
+
+
+def _ratio_pct(value: float | None, places: int = 3) -> str:
+    return "" if value is None else _num(value * 100, places)
+
+
+def _bps(value: float | None) -> str:
+    """Bit rates for reading (decimal prefixes, as line rates are sold)."""
+    if value is None or not math.isfinite(value):
+        return ""
+    for factor, unit in ((1e9, "Gbit/s"), (1e6, "Mbit/s"), (1e3, "kbit/s")):
+        if abs(value) >= factor:
+            return f"{_num(value / factor, 2)} {unit}"
+    return f"{_num(value, 0)} bit/s"
+
+
+def _status(objective: ObjectiveResult | None) -> str:
+    if objective is None:
+        return ""  # the contract has no such objective
+    return NO_DATA if objective.met is None else ("met" if objective.met else "missed")
+
+
+def _measured(objective: ObjectiveResult) -> str:
+    value = objective.measured
+    if value is None:
+        return NO_DATA
+    if objective.unit == "bit/s":
+        return _bps(float(value))
+    if objective.objective == "availability" and isinstance(value, Decimal):
+        return f"{_pct_shown(value)} %"
+    return f"{_num(value, 3)} {objective.unit}"
+
+
+def _limit(objective: ObjectiveResult) -> str:
+    if objective.unit == "bit/s":
+        return _bps(float(objective.limit))
+    return f"{_num(objective.limit, 4)} {objective.unit}"
+
+
+OBJECTIVES = ("availability", "latency", "loss", "jitter", "utilisation", "committed_rate")
+
+
+def _objective_names(report: ContractReport) -> list[str]:
+    present = {o.objective for o in report.objectives} | {o.objective for c in report.circuits for o in c.objectives}
+    return [n for n in OBJECTIVES if n in present] + sorted(present - set(OBJECTIVES))
+
+
+def _by_name(objectives: Iterable[ObjectiveResult]) -> dict[str, ObjectiveResult]:
+    return {o.objective: o for o in objectives}
+
+
+def _peak_bps(c: CircuitReport) -> float | None:
+    peaks = [v for v in (c.stats.in_bps.max, c.stats.out_bps.max) if v is not None]
+    return max(peaks) if peaks else None
+
+
+# --- JSON ------------------------------------------------------------------------------------------------------
+
+
+def _series_plain(series: ReportSeries) -> list[dict[str, object]]:
+    # to_plain knows datetimes, not dates; the rest of each point goes through it so numbers follow its rules.
+    return [
+        {
+            "day": p.day.isoformat(),
+            "availability_pct": to_plain(p.availability_pct),
+            "latency_avg_ms": to_plain(p.latency_avg_ms),
+            "latency_max_ms": to_plain(p.latency_max_ms),
+            "loss_avg_ratio": to_plain(p.loss_avg_ratio),
+        }
+        for p in series.points
+    ]
+
+
+def render_json(report: ContractReport, series: ReportSeries | None) -> str:
+    """The whole report (``sla.report.to_plain``: Decimals as exact strings) plus ``series`` (null when not given).
+    Keys are sorted so two renders of the same report are identical text."""
+    plain = to_plain(report)
+    assert isinstance(plain, dict)  # a dataclass always becomes a dict
+    plain["series"] = None if series is None else _series_plain(series)
+    return json.dumps(plain, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+# --- CSV -------------------------------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "row",
+    "circuit",
+    "availability_pct",
+    "outage_count",
+    "outage_min",
+    "outage_counted_min",
+    "unknown_min",
+    "downtime_min",
+    "measurable_min",
+    "latency_avg_ms",
+    "latency_p95_ms",
+    "latency_max_ms",
+    "loss_avg_pct",
+    "loss_max_pct",
+    "jitter_avg_ms",
+    "traffic_in_p95_bps",
+    "traffic_out_p95_bps",
+    "traffic_peak_bps",
+    "committed_rate_bps",
+    "p95_of_committed_pct",
+    "peak_of_committed_pct",
+    "utilisation_p95_pct",
+)
+CREDIT_COLUMNS = ("credit_band_below_pct", "credit_pct", "credit_uncapped", "credit_cap", "credit_amount", "currency")
+
+
+def render_csv(report: ContractReport) -> str:
+    """One row per circuit, then the contract row (with the credit); RFC 4180 (CRLF, quoting as needed).
+
+    Availability is the exact Decimal string, as in JSON; other figures are rounded to a sensible precision.
+    Objective columns read ``met``, ``missed``, ``no data`` or empty (the contract has no such objective).
+    """
+    names = _objective_names(report)
+    header = [*CSV_COLUMNS, *(f"objective_{n}" for n in names), *CREDIT_COLUMNS]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\r\n")
+    writer.writeheader()
+
+    def exact(value: Decimal | None) -> str:
+        return "" if value is None else format(value, "f")
+
+    for c in report.circuits:
+        a, s = c.availability, c.stats
+        objectives = _by_name(c.objectives)
+        row: dict[str, str] = {
+            "row": "circuit",
+            "circuit": c.circuit,
+            "availability_pct": exact(a.availability_pct),
+            "outage_count": str(len(a.outages)),
+            "outage_min": _num(a.outage_min, 4),
+            "outage_counted_min": _num(a.outage_min - a.excluded_outage_min, 4),
+            "unknown_min": _num(a.unknown_min, 4),
+            "downtime_min": _num(a.downtime_min, 4),
+            "measurable_min": _num(a.measurable_min, 4),
+            "latency_avg_ms": _num(s.latency_ms.avg, 3),
+            "latency_p95_ms": _num(s.latency_ms.p95, 3),
+            "latency_max_ms": _num(s.latency_ms.max, 3),
+            "loss_avg_pct": _ratio_pct(s.loss_ratio.avg, 4),
+            "loss_max_pct": _ratio_pct(s.loss_ratio.max, 4),
+            "jitter_avg_ms": _num(s.jitter_ms.avg, 3),
+            "traffic_in_p95_bps": _num(s.in_bps.p95, 0),
+            "traffic_out_p95_bps": _num(s.out_bps.p95, 0),
+            "traffic_peak_bps": _num(_peak_bps(c), 0),
+            "committed_rate_bps": _num(s.committed_rate_bps, 0),
+            "p95_of_committed_pct": _ratio_pct(s.p95_of_committed_ratio, 2),
+            "peak_of_committed_pct": _ratio_pct(s.peak_of_committed_ratio, 2),
+            "utilisation_p95_pct": _ratio_pct(s.utilisation_ratio.p95, 2),
+        }
+        row.update({f"objective_{n}": _status(objectives.get(n)) for n in names})
+        writer.writerow(row)
+
+    credit = report.credit
+    results = [c.availability for c in report.circuits]
+    contract_row: dict[str, str] = {
+        "row": "contract",
+        "circuit": report.contract,
+        "availability_pct": exact(report.availability_pct),
+        "outage_count": str(sum(len(a.outages) for a in results)),
+        "outage_min": _num(sum((a.outage_min for a in results), Decimal(0)), 4),
+        "outage_counted_min": _num(sum((a.outage_min - a.excluded_outage_min for a in results), Decimal(0)), 4),
+        "unknown_min": _num(sum((a.unknown_min for a in results), Decimal(0)), 4),
+        "downtime_min": _num(sum((a.downtime_min for a in results), Decimal(0)), 4),
+        "measurable_min": _num(sum((a.measurable_min for a in results), Decimal(0)), 4),
+        "credit_band_below_pct": "" if credit.band is None else format(credit.band.below_pct, "f"),
+        "credit_pct": format(credit.credit_pct, "f"),
+        "credit_uncapped": str(credit.uncapped_amount),
+        "credit_cap": str(credit.cap_amount),
+        "credit_amount": str(credit.amount),
+        "currency": credit.currency,
+    }
+    contract_objectives = _by_name(report.objectives)
+    contract_row.update({f"objective_{n}": _status(contract_objectives.get(n)) for n in names})
+    writer.writerow(contract_row)
+    return out.getvalue()
+
+
+# --- the chart (one drawing for the PDF and the PNG) -----------------------------------------------------------
+
+GOOD = "#2e7d32"
+BAD = "#c62828"
+MUTED = "#757575"
+INK = "#212121"
+ACCENT = "#1f4e79"
+SHADE = "#eef2f7"
+
+
+def _series_by_day(report: ContractReport, series: ReportSeries | None) -> list[DailyPoint]:
+    """One point per day of the month: the given series where it has the day, else no data. Without a series,
+    availability is derived from the report (:func:`daily_availability`) and latency is unknown."""
+    given = daily_availability(report) if series is None else series
+    by_day = {p.day: p for p in given.points}
+    return [by_day.get(d) or DailyPoint(d, None, None, None, None) for d in month_days(report)]
+
+
+def _no_data_note(ax: Axes, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=9, color=MUTED)
+
+
+def draw_chart(
+    fig: Figure, rect: tuple[float, float, float, float], report: ContractReport, series: ReportSeries | None
+) -> tuple[Axes, Axes]:
+    """Daily availability (bars against the target) above daily latency (mean and max against the ceiling),
+    sharing the day axis, inside ``rect`` (left, bottom, width, height in figure fractions)."""
+    left, bottom, width, height = rect
+    gap = height * 0.1
+    panel = (height - gap) / 2
+    ax_av = fig.add_axes((left, bottom + panel + gap, width, panel))
+    ax_lat = fig.add_axes((left, bottom, width, panel), sharex=ax_av)
+    points = _series_by_day(report, series)
+    x = list(range(1, len(points) + 1))
+    target = float(report.terms.availability_target_pct)
+
+    # Availability: zoomed so that 99.9 and 100 are visibly different, but never hiding the target line.
+    values = [None if p.availability_pct is None else float(p.availability_pct) for p in points]
+    known = [v for v in values if v is not None]
+    low = min([*known, target])
+    floor = max(0.0, low - max((100.0 - low) * 0.25, 0.02))
+    for xi, v in zip(x, values, strict=True):
+        if v is None:
+            ax_av.axvspan(xi - 0.45, xi + 0.45, color="#e0e0e0", lw=0)
+        else:
+            ax_av.bar(xi, v - floor, bottom=floor, width=0.8, color=GOOD if v >= target else BAD, lw=0)
+    ax_av.axhline(target, color=INK, ls="--", lw=0.9)
+    ax_av.text(
+        1.0,
+        target,
+        f" target {fmt(report.terms.availability_target_pct)} %",
+        transform=ax_av.get_yaxis_transform(),
+        va="center",
+        ha="left",
+        fontsize=7,
+        color=INK,
+        clip_on=False,
+    )
+    ax_av.set_ylim(floor, 100.0 + (100.0 - floor) * 0.04)
+    ax_av.set_ylabel("availability %", fontsize=8)
+    ax_av.set_title("Daily availability", fontsize=9, loc="left", color=INK)
+    if not known:
+        _no_data_note(ax_av, "no data: availability not measured this month")
+
+    # Latency: the daily mean as a line, the daily worst as a lighter one; gaps where nothing was measured.
+    nan = float("nan")
+    avg = [nan if p.latency_avg_ms is None else p.latency_avg_ms for p in points]
+    peak = [nan if p.latency_max_ms is None else p.latency_max_ms for p in points]
+    ceiling = report.terms.latency_ceiling_ms
+    has_latency = any(math.isfinite(v) for v in (*avg, *peak))
+    if has_latency:
+        ax_lat.plot(x, peak, color="#90a4ae", lw=1, marker=".", ms=3, label="daily max")
+        ax_lat.plot(x, avg, color=ACCENT, lw=1.6, marker="o", ms=3, label="daily mean")
+        top = max(v for v in (*avg, *peak, ceiling or 0.0) if math.isfinite(v))
+        ax_lat.set_ylim(0, top * 1.15 if top > 0 else 1.0)
+        ax_lat.legend(fontsize=7, loc="upper left", frameon=False, ncols=2)
+    else:
+        _no_data_note(ax_lat, "no data: latency not measured this month")
+    if ceiling is not None:
+        ax_lat.axhline(ceiling, color=BAD, ls="--", lw=0.9)
+        ax_lat.text(
+            1.0,
+            ceiling,
+            f" ceiling {_num(ceiling, 3)} ms",
+            transform=ax_lat.get_yaxis_transform(),
+            va="center",
+            ha="left",
+            fontsize=7,
+            color=BAD,
+            clip_on=False,
+        )
+        if not has_latency:
+            ax_lat.set_ylim(0, ceiling * 1.5)
+    ax_lat.set_ylabel("RTT ms", fontsize=8)
+    ax_lat.set_title("Daily latency", fontsize=9, loc="left", color=INK)
+    ax_lat.set_xlabel(f"day of {_month_name(report)} ({report.terms.timezone})", fontsize=8)
+    ax_lat.set_xlim(0.4, len(points) + 0.6)
+    last = len(points)
+    ax_lat.set_xticks([d for d in x if d == 1 or (d % 5 == 0 and last - d >= 2) or d == last])
+    for ax in (ax_av, ax_lat):
+        ax.tick_params(labelsize=7)
+        ax.grid(axis="y", color="#e0e0e0", lw=0.5)
+        ax.set_axisbelow(True)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+    ax_av.tick_params(labelbottom=False)
+    return ax_av, ax_lat
+
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _month_name(report: ContractReport) -> str:
+    # A fixed English table rather than strftime("%B"), which follows the process locale.
+    return f"{MONTHS[report.period.month - 1]} {report.period.year}"
+
+
+def render_chart_png(report: ContractReport, series: ReportSeries | None, *, dpi: int = 100) -> bytes:
+    """The PDF's chart on its own (10 x 5.6 in; 1000 x 560 px at the default dpi), for the web page."""
+    fig = Figure(figsize=(10, 5.6), dpi=dpi)
+    FigureCanvasAgg(fig)  # Agg chosen explicitly: no backend lookup, no pyplot
+    fig.text(0.07, 0.96, f"{report.contract} - {_month_name(report)}", fontsize=11, weight="bold", va="top")
+    draw_chart(fig, (0.07, 0.1, 0.8, 0.78), report, series)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+# --- PDF layout ------------------------------------------------------------------------------------------------
+
+A4_IN = (8.27, 11.69)
+MARGIN_X_IN = 0.6
+MARGIN_TOP_IN = 0.6
+MARGIN_BOTTOM_IN = 0.75
+SLACK_IN = 0.1  # paragraphs stop short of the margin: a hinted raster preview runs a little wider than the PDF
+# Matplotlib shapes text with HarfBuzz, which joins "fl" / "fi" into one glyph; in the PDF that glyph has no
+# plain-letter text behind it, so a circuit or cause containing them would not be found by search or copy.
+NO_LIGATURES = ("-liga",)
+SANS = "DejaVu Sans"
+MONO = "DejaVu Sans Mono"  # the arithmetic: aligned digits and exact wrapping
+Align = Literal["left", "right"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Col:
+    header: str
+    align: Align = "left"
+    wrap: bool = False  # long free text (causes, rules) wraps; figures never do
+
+
+class _Pages:
+    """Flows blocks of text, tables and the chart down A4 pages, starting a new page when a block does not fit.
+
+    Positions are kept in inches from the page's top-left corner and converted to figure fractions when drawn;
+    text is measured with the fonts' own unhinted metrics (``TextToPath``, in points, as the PDF lays text out;
+    Agg's hinted widths run a few per cent short) so columns never overlap.
+    """
+
+    def __init__(self) -> None:
+        self.figures: list[Figure] = []
+        self._metrics = TextToPath()  # per render: its caches are not shared between threads
+        self.y = 0.0
+        self.new_page()
+
+    @property
+    def fig(self) -> Figure:
+        return self.figures[-1]
+
+    @property
+    def width(self) -> float:
+        return A4_IN[0] - 2 * MARGIN_X_IN
+
+    def new_page(self) -> None:
+        fig = Figure(figsize=A4_IN, dpi=72)
+        FigureCanvasAgg(fig)
+        self.figures.append(fig)
+        self.y = MARGIN_TOP_IN
+
+    def room(self) -> float:
+        return A4_IN[1] - MARGIN_BOTTOM_IN - self.y
+
+    def ensure(self, height_in: float) -> None:
+        if height_in > self.room() and self.y > MARGIN_TOP_IN:
+            self.new_page()
+
+    def measure(self, text: str, size: float, *, mono: bool = False, bold: bool = False) -> float:
+        prop = FontProperties(family=MONO if mono else SANS, size=size, weight="bold" if bold else "normal")
+        w, _, _ = self._metrics.get_text_width_height_descent(text, prop, ismath=False)
+        return float(w) / 72.0
+
+    def wrap(self, text: str, width_in: float, size: float, *, mono: bool = False, bold: bool = False) -> list[str]:
+        """Greedy word wrap by measured width; a word longer than the line is cut."""
+        width_in += 1e-6  # a column sized to its widest cell must hold that cell despite float rounding
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            line = ""
+            for word in paragraph.split(" "):
+                candidate = word if not line else f"{line} {word}"
+                if self.measure(candidate, size, mono=mono, bold=bold) <= width_in:
+                    line = candidate
+                    continue
+                if line:
+                    lines.append(line)
+                line = word
+                while len(line) > 1 and self.measure(line, size, mono=mono, bold=bold) > width_in:
+                    cut = len(line) - 1
+                    while cut > 1 and self.measure(line[:cut], size, mono=mono, bold=bold) > width_in:
+                        cut -= 1
+                    lines.append(line[:cut])
+                    line = line[cut:]
+            lines.append(line)
+        return lines
+
+    def text(
+        self,
+        x_in: float,
+        y_in: float,
+        text: str,
+        size: float,
+        *,
+        mono: bool = False,
+        bold: bool = False,
+        color: str = INK,
+        ha: Align = "left",
+    ) -> None:
+        self.fig.text(
+            x_in / A4_IN[0],
+            1 - y_in / A4_IN[1],
+            text,
+            fontsize=size,
+            family=MONO if mono else SANS,
+            weight="bold" if bold else "normal",
+            color=color,
+            ha=ha,
+            va="top",
+            fontfeatures=NO_LIGATURES,
+        )
+
+    def rule(self, y_in: float, color: str = "#bdbdbd", lw: float = 0.5) -> None:
+        yf = 1 - y_in / A4_IN[1]
+        x0, x1 = MARGIN_X_IN / A4_IN[0], (MARGIN_X_IN + self.width) / A4_IN[0]
+        self.fig.add_artist(Line2D([x0, x1], [yf, yf], transform=self.fig.transFigure, color=color, lw=lw))
+
+    def band(self, y_in: float, height_in: float, color: str) -> None:
+        self.fig.add_artist(
+            Rectangle(
+                (MARGIN_X_IN / A4_IN[0], 1 - (y_in + height_in) / A4_IN[1]),
+                self.width / A4_IN[0],
+                height_in / A4_IN[1],
+                transform=self.fig.transFigure,
+                facecolor=color,
+                edgecolor="none",
+            )
+        )
+
+    def heading(self, text: str, keep_with_in: float = 0.8) -> None:
+        """A section heading, moved to the next page with its first lines rather than left alone at the bottom."""
+        self.ensure(0.45 + keep_with_in)
+        self.y += 0.12
+        self.text(MARGIN_X_IN, self.y, text, 11.5, bold=True, color=ACCENT)
+        self.y += 0.24
+        self.rule(self.y, ACCENT, 0.8)
+        self.y += 0.08
+
+    def lines(
+        self,
+        texts: Iterable[str],
+        size: float = 7.5,
+        *,
+        mono: bool = False,
+        color: str = INK,
+        indent_in: float = 0.0,
+        keep_with_in: float = 0.0,
+    ) -> None:
+        """Wrapped paragraphs; ``keep_with_in`` moves a lead-in line to the next page together with what follows."""
+        height = size * 1.35 / 72
+        for text in texts:
+            for line in self.wrap(text, self.width - indent_in - SLACK_IN, size, mono=mono):
+                self.ensure(height + keep_with_in)
+                self.text(MARGIN_X_IN + indent_in, self.y, line, size, mono=mono, color=color)
+                self.y += height
+
+    def steps(self, title: str, steps: Iterable[str], *, color: str = INK) -> None:
+        """Shown arithmetic: a lead-in line, then each step in monospace, continuation lines indented further."""
+        self.lines([title], 8, keep_with_in=0.3)
+        size, height = 7.0, 7.0 * 1.35 / 72
+        for step in steps:
+            for k, line in enumerate(self.wrap(step, self.width - 0.4 - SLACK_IN, size, mono=True)):
+                self.ensure(height)
+                self.text(MARGIN_X_IN + (0.15 if k == 0 else 0.4), self.y, line, size, mono=True, color=color)
+                self.y += height
+
+    def table(
+        self,
+        cols: Sequence[_Col],
+        rows: Sequence[Sequence[str]],
+        *,
+        size: float = 7.0,
+        header: bool = True,
+        colour: Callable[[int, str], str] | None = None,
+    ) -> None:
+        """Columns sized to their content (headers wrap at spaces, free text wraps to the room left); the
+        header row repeats on every page the table runs onto."""
+        pad = 0.12
+        line_h = size * 1.3 / 72
+
+        def natural(i: int) -> float:
+            words = cols[i].header.split(" ") if header else []
+            widths = [self.measure(w, size, bold=True) for w in words]
+            widths += [self.measure(line, size) for r in rows for line in r[i].split("\n")]
+            return max(widths, default=0.2) + pad
+
+        def longest_word(i: int) -> float:
+            words = [w for r in rows for w in r[i].split()]
+            return max((self.measure(w, size) for w in words), default=0.2) + pad
+
+        widths = [natural(i) for i in range(len(cols))]
+        fixed = sum(w for w, c in zip(widths, cols, strict=True) if not c.wrap)
+        flexible = [i for i, c in enumerate(cols) if c.wrap]
+        share = max(self.width - fixed, 0.5 * len(flexible))
+        if flexible and sum(widths[i] for i in flexible) > share:
+            # Free-text columns shrink, but keep their longest word whole when the room allows (a circuit name
+            # cut in two is hard to read); what is left over goes to them in proportion to what they lack.
+            floors = {i: min(widths[i], longest_word(i)) for i in flexible}
+            floor_sum = sum(floors.values())
+            if floor_sum >= share:
+                for i in flexible:
+                    widths[i] = share * floors[i] / floor_sum
+            else:
+                lack = sum(widths[i] - floors[i] for i in flexible)
+                for i in flexible:
+                    widths[i] = floors[i] + (share - floor_sum) * (widths[i] - floors[i]) / lack
+        xs: list[float] = []
+        x = MARGIN_X_IN
+        for w in widths:
+            xs.append(x)
+            x += w
+
+        def cell_lines(i: int, text: str, bold: bool) -> list[str]:
+            return self.wrap(text, widths[i] - pad, size, bold=bold) if text else [""]
+
+        def row_height(wrapped: Sequence[Sequence[str]]) -> float:
+            return max(len(w) for w in wrapped) * line_h + 0.06
+
+        heads = [c.header for c in cols]
+
+        def draw_row(cells: Sequence[str], bold: bool, shade: str | None) -> None:
+            wrapped = [cell_lines(i, t, bold) for i, t in enumerate(cells)]
+            height = row_height(wrapped)
+            self.ensure(height)
+            if not bold and self.y == MARGIN_TOP_IN and header:
+                draw_row(heads, True, SHADE)  # a table continued on a new page
+            if shade:
+                self.band(self.y, height, shade)
+            for i, lines in enumerate(wrapped):
+                colr = INK if bold or colour is None else colour(i, cells[i])
+                for k, line in enumerate(lines):
+                    right = cols[i].align == "right"
+                    x_at = xs[i] + widths[i] - pad if right else xs[i]
+                    self.text(
+                        x_at,
+                        self.y + 0.03 + k * line_h,
+                        line,
+                        size,
+                        bold=bold,
+                        color=colr,
+                        ha="right" if right else "left",
+                    )
+            self.y += height
+            self.rule(self.y, "#e0e0e0", 0.4)
+
+        if header:
+            # Never a header alone at the foot of a page: it goes with the first row.
+            first = row_height([cell_lines(i, t, False) for i, t in enumerate(rows[0])]) if rows else 0.0
+            self.ensure(row_height([cell_lines(i, t, True) for i, t in enumerate(heads)]) + first)
+            draw_row(heads, True, SHADE)
+        for row in rows:
+            draw_row(row, False, None)
+        self.y += 0.1
+
+    def footers(self, left: str) -> None:
+        total = len(self.figures)
+        for number, fig in enumerate(self.figures, start=1):
+            y = 1 - (A4_IN[1] - 0.45) / A4_IN[1]
+            fig.text(MARGIN_X_IN / A4_IN[0], y, left, fontsize=7, color=MUTED, va="top", fontfeatures=NO_LIGATURES)
+            fig.text(
+                1 - MARGIN_X_IN / A4_IN[0],
+                y,
+                f"page {number} of {total}",
+                fontsize=7,
+                color=MUTED,
+                va="top",
+                ha="right",
+            )
+
+
+def _status_colour(_: int, text: str) -> str:
+    return {"met": GOOD, "missed": BAD, NO_DATA: MUTED}.get(text, INK)
+
+
+def _local(instant: datetime, report: ContractReport) -> str:
+    return _clock(instant.astimezone(report.terms.zone))
+
+
+def _clock(instant: datetime) -> str:
+    # Seconds only when an outage did not start on the minute (Δt outages always do).
+    seconds = instant.second or instant.microsecond
+    return instant.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def _local_and_utc(instant: datetime, report: ContractReport) -> str:
+    """Two lines for one cell: local wall clock, then UTC (date repeated only when it differs)."""
+    local, utc = _local(instant, report), _clock(instant.astimezone(UTC))
+    return f"{local}\n{utc[11:] if utc[:10] == local[:10] else utc} UTC"
+
+
+def _excluded_note(o: OutageRecord, report: ContractReport) -> str:
+    notes = [
+        f"{e.label} {_local(e.interval.start, report)[11:]}-{_local(e.interval.end, report)[11:]} "
+        f"({fmt(minutes(e.interval.duration), 2)} min)"
+        for e in o.excluded
+    ]
+    if o.continues_before:
+        notes.append("began before the month")
+    if o.continues_after:
+        notes.append("still down at the end of the period")
+    return "; ".join(notes) or "-"
+
+
+def _title_block(
+    pages: _Pages, report: ContractReport, generated_at: datetime | None, account_tier: str | None
+) -> None:
+    pages.text(MARGIN_X_IN, pages.y, "Monthly SLA report", 10, color=MUTED)
+    pages.y += 0.2
+    pages.text(MARGIN_X_IN, pages.y, f"{report.contract} - {_month_name(report)}", 18, bold=True, color=ACCENT)
+    pages.y += 0.42
+    period = report.period
+    basis = f"{fmt(period.basis_min)} min"
+    if period.basis_min != period.calendar_min:
+        basis += f" (the month has {fmt(period.calendar_min)} calendar minutes)"
+    details = [
+        ("Contract", report.contract),
+        ("Account tier", account_tier or "-"),
+        ("Month", f"{period.label} (local midnight of the 1st to the next, {report.terms.timezone})"),
+        ("Period (UTC)", f"{_clock(period.start.astimezone(UTC))} .. {_clock(period.end.astimezone(UTC))}"),
+        ("Timezone", report.terms.timezone),
+        ("Month-length rule", report.terms.month_length),
+        ("Basis", basis),
+        ("Unknown time", f"counted as {report.terms.unknown_time}"),
+        ("Generated at", "-" if generated_at is None else f"{_clock(generated_at)} UTC"),
+    ]
+    if not report.complete:
+        details.append(("Status", f"month in progress, evaluated to {_clock(report.span.end.astimezone(UTC))} UTC"))
+    pages.table([_Col("Field"), _Col("Value", wrap=True)], details, size=8, header=False)
+
+    # The headline an account manager reads first: the month's figure against the target, and what is owed.
+    target = report.terms.availability_target_pct
+    pct = report.availability_pct
+    verdict = (
+        "nothing measured this month: availability not evaluated"
+        if pct is None
+        else ("target met" if pct >= target else "target missed")
+    )
+    colour = MUTED if pct is None else (GOOD if pct >= target else BAD)
+    shown = NO_DATA if pct is None else f"{_pct_shown(pct)} %"
+    measurable = sum((c.availability.measurable_min for c in report.circuits), Decimal(0))
+    basis_total = sum((c.availability.basis_min for c in report.circuits), Decimal(0))
+    if pct is not None and measurable < basis_total:
+        # Unknown time left out of the basis: say on how much of the month the figure rests.
+        verdict += f"; measured over {fmt(measurable, 0)} of {fmt(basis_total, 0)} circuit-minutes"
+    pages.y += 0.05
+    pages.band(pages.y, 0.62, SHADE)
+    pages.text(MARGIN_X_IN + 0.12, pages.y + 0.08, "Contract availability", 8, color=MUTED)
+    pages.text(MARGIN_X_IN + 0.12, pages.y + 0.25, shown, 14, bold=True, color=colour)
+    pages.text(MARGIN_X_IN + 0.12, pages.y + 0.48, f"target {fmt(target)} % - {verdict}", 7.5, color=colour)
+    credit = report.credit
+    right = MARGIN_X_IN + pages.width - 0.12
+    pages.text(right, pages.y + 0.08, "Credit owed", 8, color=MUTED, ha="right")
+    pages.text(
+        right,
+        pages.y + 0.25,
+        f"{credit.amount} {credit.currency}",
+        14,
+        bold=True,
+        ha="right",
+        color=BAD if credit.amount > 0 else INK,
+    )
+    pages.text(right, pages.y + 0.48, f"{fmt(credit.credit_pct)} % of the monthly fee", 7.5, color=MUTED, ha="right")
+    pages.y += 0.75
+
+
+def _objective_sections(pages: _Pages, report: ContractReport) -> None:
+    pages.heading("Objectives")
+    pages.table(
+        [_Col("Objective"), _Col("Measured", "right"), _Col("Limit", "right"), _Col("Result"), _Col("Rule", wrap=True)],
+        [(o.objective, _measured(o), _limit(o), _status(o), o.rule) for o in report.objectives],
+        colour=lambda i, t: _status_colour(i, t) if i == 3 else INK,
+    )
+    names = _objective_names(report)
+    if report.circuits:
+        pages.lines(["Per circuit:"], 8, keep_with_in=0.6)
+        pages.y += 0.04
+        pages.table(
+            [_Col("Circuit", wrap=True), *(_Col(n.replace("_", " ")) for n in names)],
+            [(c.circuit, *(_status(_by_name(c.objectives).get(n)) or "-" for n in names)) for c in report.circuits],
+            colour=lambda i, t: _status_colour(i, t) if i else INK,
+        )
+
+
+def _circuit_sections(pages: _Pages, report: ContractReport) -> None:
+    pages.heading("Circuits: availability and quality")
+    pages.table(
+        [
+            _Col("Circuit", wrap=True),
+            _Col("Availability %", "right"),
+            _Col("Outages", "right"),
+            _Col("Down min", "right"),
+            _Col("Counted min", "right"),
+            _Col("Unknown min", "right"),
+            _Col("Latency avg ms", "right"),
+            _Col("p95 ms", "right"),
+            _Col("max ms", "right"),
+            _Col("Loss avg %", "right"),
+            _Col("max %", "right"),
+            _Col("Jitter avg ms", "right"),
+        ],
+        [
+            (
+                c.circuit,
+                _pct_shown(c.availability_pct),
+                str(len(c.availability.outages)),
+                _num(c.availability.outage_min, 2),
+                _num(c.availability.outage_min - c.availability.excluded_outage_min, 2),
+                _num(c.availability.unknown_min, 2),
+                _num(c.stats.latency_ms.avg, 2) or "-",
+                _num(c.stats.latency_ms.p95, 2) or "-",
+                _num(c.stats.latency_ms.max, 2) or "-",
+                _ratio_pct(c.stats.loss_ratio.avg) or "-",
+                _ratio_pct(c.stats.loss_ratio.max) or "-",
+                _num(c.stats.jitter_ms.avg, 2) or "-",
+            )
+            for c in report.circuits
+        ],
+        colour=lambda i, t: MUTED if t in (NO_DATA, "-") else INK,
+    )
+    pages.heading("Circuits: traffic")
+    pages.table(
+        [
+            _Col("Circuit", wrap=True),
+            _Col("In p95", "right"),
+            _Col("Out p95", "right"),
+            _Col("Peak", "right"),
+            _Col("Committed", "right"),
+            _Col("p95 of committed %", "right"),
+            _Col("Peak of committed %", "right"),
+            _Col("Utilisation p95 %", "right"),
+            _Col("Lowest port speed", "right"),
+        ],
+        [
+            (
+                c.circuit,
+                _bps(c.stats.in_bps.p95) or "-",
+                _bps(c.stats.out_bps.p95) or "-",
+                _bps(_peak_bps(c)) or "-",
+                _bps(c.stats.committed_rate_bps) or "-",
+                _ratio_pct(c.stats.p95_of_committed_ratio, 1) or "-",
+                _ratio_pct(c.stats.peak_of_committed_ratio, 1) or "-",
+                _ratio_pct(c.stats.utilisation_ratio.p95, 1) or "-",
+                _bps(c.stats.speed_bps.min) or "-",
+            )
+            for c in report.circuits
+        ],
+    )
+
+
+def _outage_section(pages: _Pages, report: ContractReport) -> None:
+    pages.heading("Outages")
+    rows = [
+        (
+            c.circuit,
+            _local_and_utc(o.start, report),
+            _local_and_utc(o.end, report),
+            fmt(o.duration_min, 2),
+            fmt(o.counted_min, 2),
+            ", ".join(o.causes),
+            _excluded_note(o, report),
+        )
+        for c in report.circuits
+        for o in c.availability.outages
+    ]
+    if not rows:
+        pages.lines(["No outages in the period."], 8, color=MUTED)
+        return
+    pages.lines(
+        [
+            f"Start and end in the contract's local time ({report.terms.timezone}) above UTC. Counted minutes are"
+            " the duration less the excluded parts (maintenance and stop-clock time, intersected exactly)."
+        ],
+        7,
+    )
+    pages.y += 0.04
+    pages.table(
+        [
+            _Col("Circuit", wrap=True),
+            _Col("Start local / UTC"),
+            _Col("End local / UTC"),
+            _Col("Duration min", "right"),
+            _Col("Counted min", "right"),
+            _Col("Cause", wrap=True),
+            _Col("Excluded parts / notes", wrap=True),
+        ],
+        rows,
+        size=6.5,
+    )
+
+
+def _credit_section(pages: _Pages, report: ContractReport) -> None:
+    credit = report.credit
+    schedule = report.terms.credits
+    pages.heading("Credit", keep_with_in=1.6)
+    if schedule.bands:
+        pages.table(
+            [_Col("Availability below"), _Col("Credit of the monthly fee", "right"), _Col("Applies")],
+            [
+                (
+                    f"{fmt(b.below_pct)} %",
+                    f"{fmt(b.credit_pct)} %",
+                    "applied" if b == credit.band else "",
+                )
+                for b in schedule.bands
+            ],
+            colour=lambda i, t: BAD if t == "applied" else INK,
+        )
+    else:
+        pages.lines(["The contract has no credit schedule."], 8, color=MUTED)
+    pages.table(
+        [_Col("Item"), _Col("Amount", "right")],
+        [
+            (
+                "Contract availability",
+                "no data" if credit.availability_pct is None else f"{fmt(credit.availability_pct, 6)} %",
+            ),
+            ("Monthly fee", f"{credit.monthly_fee} {credit.currency}"),
+            ("Credit by band", f"{credit.uncapped_amount} {credit.currency}"),
+            (f"Cap ({fmt(credit.cap_pct)} % of the fee)", f"{credit.cap_amount} {credit.currency}"),
+            ("Credit owed" + (" (capped)" if credit.capped else ""), f"{credit.amount} {credit.currency}"),
+        ],
+        size=8,
+    )
+    pages.steps("How the credit is computed:", credit.steps)
+
+
+def _arithmetic_section(pages: _Pages, report: ContractReport) -> None:
+    pages.heading("Availability arithmetic", keep_with_in=1.2)
+    pages.steps("Contract:", report.availability_steps)
+    for c in report.circuits:
+        pages.y += 0.06
+        pages.steps(f"Circuit {c.circuit}:", c.availability.steps)
+        if c.ignored:
+            ignored = ", ".join(f"{k} {v}" for k, v in sorted(c.ignored.items()))
+            pages.lines([f"samples left out: {ignored}"], 7, color=MUTED, indent_in=0.15)
+
+
+def report_pages(
+    report: ContractReport,
+    series: ReportSeries | None,
+    *,
+    generated_at: datetime | None = None,
+    account_tier: str | None = None,
+) -> list[Figure]:
+    """The PDF's pages as figures (also handy to look at one page as a PNG)."""
+    pages = _Pages()
+    _title_block(pages, report, generated_at, account_tier)
+    pages.heading("Availability and latency by day", keep_with_in=3.9)
+    chart_h = 3.9
+    top = pages.y
+    bottom = top + chart_h
+    # The axes leave room on the left for tick labels and on the right for the target / ceiling labels.
+    left_in, right_in = MARGIN_X_IN + 0.5, 0.9
+    draw_chart(
+        pages.fig,
+        (
+            left_in / A4_IN[0],
+            1 - (bottom - 0.45) / A4_IN[1],
+            (A4_IN[0] - left_in - MARGIN_X_IN - right_in) / A4_IN[0],
+            (chart_h - 0.65) / A4_IN[1],
+        ),
+        report,
+        series,
+    )
+    pages.y = bottom + 0.05
+    if series is None:
+        pages.lines(
+            ["Daily availability derived from the month's outages; daily latency was not supplied."], 7, color=MUTED
+        )
+    _objective_sections(pages, report)
+    _circuit_sections(pages, report)
+    _outage_section(pages, report)
+    _credit_section(pages, report)
+    _arithmetic_section(pages, report)
+    pages.footers(f"SLA report {report.contract} - {report.period.label} - {report.terms.timezone}")
+    return pages.figures
+
+
+def render_pdf(
+    report: ContractReport,
+    series: ReportSeries | None,
+    *,
+    generated_at: datetime | None = None,
+    account_tier: str | None = None,
+) -> bytes:
+    """The report as an A4 PDF. ``generated_at`` (aware) is printed and becomes the PDF's CreationDate; without
+    it the PDF carries no date at all, so the same input always gives the same bytes."""
+    when = None if generated_at is None else as_utc(generated_at, "generated_at")
+    figures = report_pages(report, series, generated_at=when, account_tier=account_tier)
+    buf = io.BytesIO()
+    metadata = {
+        "Title": f"SLA report {report.contract} {report.period.label}",
+        "Subject": "Monthly SLA report",
+        "Creator": "noc",
+        "CreationDate": when,
+    }
+    with PdfPages(buf, metadata=metadata) as pdf:
+        for fig in figures:
+            pdf.savefig(fig)
+    return buf.getvalue()
