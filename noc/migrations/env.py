@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import noc.models  # noqa: F401  (registers the tables on Base.metadata)
+import tickets.models  # noqa: F401
 from noc.db import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,271 @@
+"""Ticket rules as pure functions: a fault event and what is known about the circuit and its latest ticket go in,
+a decision comes out. No database, no clock: every instant is in the event.
+
+* ``decide_fault`` - open a ticket, append a recurrence to the open one for the same circuit and cause (one ticket
+  per circuit per fault; a changed impact updates it, never close-and-reopen), or reopen a ticket resolved within
+  the reopen window.
+* ``decide_device_down`` - one parent incident for the device, one child decision per affected circuit.
+* ``decide_clear`` - a recovery clears the fault condition; the account's auto-resolve setting says whether the
+  ticket is resolved by it.
+* ``priority`` - tier x impact through the settings' matrix; ``limits`` - response and restoration limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from tickets.errors import InvalidRequest
+from tickets.lifecycle import OPEN_STATUSES, Status
+from tickets.settings import TicketSettings
+
+
+class Impact(StrEnum):
+    SERVICE_DOWN = "service_down"
+    DEGRADED = "degraded"
+    AT_RISK = "at_risk"
+
+
+IMPACT_RANK = {Impact.SERVICE_DOWN: 3, Impact.DEGRADED: 2, Impact.AT_RISK: 1}
+
+
+class FaultKind(StrEnum):
+    SLA_BREACH = "sla_breach"
+    DEVICE_DOWN = "device_down"
+    ALERTMANAGER = "alertmanager"
+    COMPLAINT = "complaint"
+    MANUAL = "manual"
+
+
+def _require_aware(name: str, value: datetime) -> None:
+    if value.tzinfo is None:
+        raise InvalidRequest(f"{name}: a timezone-aware instant is required")
+
+
+@dataclass(frozen=True, slots=True)
+class FaultEvent:
+    """A fault on one circuit. ``cause`` is the deduplication key (e.g. ``sla:latency``, ``device_down:pe-bj-01``,
+    ``alert:InterfaceDown``, ``complaint``); ``summary`` is the symptom as seen, searched against the case library."""
+
+    kind: FaultKind
+    circuit: str
+    cause: str
+    impact: Impact
+    detected_at: datetime
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.circuit or not self.cause:
+            raise InvalidRequest("a fault event needs a circuit and a cause")
+        _require_aware("detected_at", self.detected_at)
+
+
+@dataclass(frozen=True, slots=True)
+class FaultCleared:
+    """The fault condition on a circuit ended (SLA recovery, alert resolved)."""
+
+    circuit: str
+    cause: str
+    cleared_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware("cleared_at", self.cleared_at)
+
+
+def device_cause(device: str) -> str:
+    return f"device_down:{device}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceDown:
+    """A PE device stopped answering: every circuit on it is affected."""
+
+    device: str
+    detected_at: datetime
+    impact: Impact = Impact.SERVICE_DOWN
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        _require_aware("detected_at", self.detected_at)
+
+    @property
+    def cause(self) -> str:
+        return device_cause(self.device)
+
+    def fault_for(self, circuit: str) -> FaultEvent:
+        summary = self.summary or f"device {self.device} down"
+        return FaultEvent(FaultKind.DEVICE_DOWN, circuit, self.cause, self.impact, self.detected_at, summary)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceUp:
+    device: str
+    cleared_at: datetime
+
+    def __post_init__(self) -> None:
+        _require_aware("cleared_at", self.cleared_at)
+
+    def cleared_for(self, circuit: str) -> FaultCleared:
+        return FaultCleared(circuit, device_cause(self.device), self.cleared_at)
+
+
+# --- what the rules are told -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitFacts:
+    circuit: str
+    account: str
+    tier: str
+    auto_resolve: bool = False
+    response_time_s: int | None = None  # the contract's, when it states one
+    restore_time_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketState:
+    """The latest ticket for one circuit and cause, as far as the rules care."""
+
+    id: int
+    status: Status
+    impact: Impact
+    resolved_at: datetime | None = None
+    fault_cleared_at: datetime | None = None
+
+
+# --- what the rules decide ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactChange:
+    old: Impact
+    new: Impact
+    priority: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTicket:
+    event: FaultEvent
+    account: str
+    priority: str
+    response_time_s: int
+    restore_time_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class AppendRecurrence:
+    ticket_id: int
+    event: FaultEvent
+    impact_change: ImpactChange | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReopenTicket:
+    ticket_id: int
+    event: FaultEvent
+    impact_change: ImpactChange | None
+
+
+FaultDecision = OpenTicket | AppendRecurrence | ReopenTicket
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIncident:
+    device: str
+    cause: str
+    impact: Impact
+    priority: str
+    detected_at: datetime
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentDecision:
+    """``parent`` is a new incident or the id of the open one for the same device; ``children`` one per circuit."""
+
+    parent: OpenIncident | int
+    children: tuple[FaultDecision, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ClearFault:
+    ticket_id: int
+    cleared_at: datetime
+    resolve: bool  # the account auto-resolves: the ticket becomes resolved, not only its condition
+
+
+# --- the rules ---------------------------------------------------------------------------------------------------
+
+
+def priority(settings: TicketSettings, tier: str, impact: Impact) -> str:
+    try:
+        return settings.priority_matrix[tier][impact.value]
+    except KeyError as exc:
+        raise InvalidRequest(f"no priority for tier {tier!r} and impact {impact.value!r}") from exc
+
+
+def limits(settings: TicketSettings, circuit: CircuitFacts) -> tuple[int, int]:
+    """Response and restoration limits in seconds: the contract's, else the standard's defaults for the tier."""
+    response = circuit.response_time_s or settings.response_time_s
+    restore = circuit.restore_time_s or settings.restore_time_s_by_tier.get(circuit.tier)
+    if restore is None:
+        raise InvalidRequest(f"no restoration time for tier {circuit.tier!r}")
+    return response, restore
+
+
+def _impact_change(
+    settings: TicketSettings, circuit: CircuitFacts, latest: TicketState, event: FaultEvent
+) -> ImpactChange | None:
+    if event.impact == latest.impact:
+        return None
+    return ImpactChange(latest.impact, event.impact, priority(settings, circuit.tier, event.impact))
+
+
+def decide_fault(
+    event: FaultEvent, circuit: CircuitFacts, latest: TicketState | None, settings: TicketSettings
+) -> FaultDecision:
+    """One ticket per circuit and cause: append while it is open, reopen within the window, else open anew."""
+    if event.circuit != circuit.circuit:
+        raise InvalidRequest(f"event for circuit {event.circuit!r} decided with facts of {circuit.circuit!r}")
+    if latest is not None:
+        change = _impact_change(settings, circuit, latest, event)
+        if latest.status in OPEN_STATUSES:
+            return AppendRecurrence(latest.id, event, change)
+        resolved_at = latest.resolved_at
+        window = timedelta(seconds=settings.reopen_window_s)
+        if resolved_at is not None and event.detected_at - resolved_at <= window:
+            return ReopenTicket(latest.id, event, change)
+    response_s, restore_s = limits(settings, circuit)
+    return OpenTicket(event, circuit.account, priority(settings, circuit.tier, event.impact), response_s, restore_s)
+
+
+def decide_device_down(
+    event: DeviceDown,
+    circuits: Sequence[CircuitFacts],
+    latest_by_circuit: Mapping[str, TicketState],
+    open_incident_id: int | None,
+    settings: TicketSettings,
+) -> IncidentDecision:
+    """One parent incident per device outage (reused while open), one child per circuit on its own account."""
+    children = tuple(
+        decide_fault(event.fault_for(c.circuit), c, latest_by_circuit.get(c.circuit), settings)
+        for c in sorted(circuits, key=lambda c: c.circuit)
+    )
+    if open_incident_id is not None:
+        return IncidentDecision(open_incident_id, children)
+    # The incident is as urgent as its most urgent child ("P1" < "P2").
+    priorities = [priority(settings, c.tier, event.impact) for c in circuits]
+    title = f"{event.device} down: {len(circuits)} circuit(s) affected"
+    parent = OpenIncident(
+        event.device, event.cause, event.impact, min(priorities, default="P4"), event.detected_at, title
+    )
+    return IncidentDecision(parent, children)
+
+
+def decide_clear(event: FaultCleared, latest: TicketState | None, auto_resolve: bool) -> ClearFault | None:
+    """Nothing to do when there is no open ticket or its condition is already cleared."""
+    if latest is None or latest.status not in OPEN_STATUSES or latest.fault_cleared_at is not None:
+        return None
+    return ClearFault(latest.id, event.cleared_at, auto_resolve)
