@@ -473,6 +473,7 @@ class _Pages:
     def __init__(self) -> None:
         self.figures: list[Figure] = []
         self._metrics = TextToPath()  # per render: its caches are not shared between threads
+        self._widths: dict[tuple[str, float, bool, bool], float] = {}
         self.y = 0.0
         self.new_page()
 
@@ -498,15 +499,28 @@ class _Pages:
             self.new_page()
 
     def measure(self, text: str, size: float, *, mono: bool = False, bold: bool = False) -> float:
-        prop = FontProperties(family=MONO if mono else SANS, size=size, weight="bold" if bold else "normal")
-        w, _, _ = self._metrics.get_text_width_height_descent(text, prop, ismath=False)
-        return float(w) / 72.0
+        if mono and not bold:
+            # Every glyph of a monospaced font has the same advance: shaping long arithmetic lines again and
+            # again while wrapping them was most of a large report's render time.
+            return len(text) * self._width(" ", size, mono=True, bold=False)
+        return self._width(text, size, mono=mono, bold=bold)
+
+    def _width(self, text: str, size: float, *, mono: bool, bold: bool) -> float:
+        key = (text, size, mono, bold)
+        if key not in self._widths:
+            prop = FontProperties(family=MONO if mono else SANS, size=size, weight="bold" if bold else "normal")
+            w, _, _ = self._metrics.get_text_width_height_descent(text, prop, ismath=False)
+            self._widths[key] = float(w) / 72.0
+        return self._widths[key]
 
     def wrap(self, text: str, width_in: float, size: float, *, mono: bool = False, bold: bool = False) -> list[str]:
         """Greedy word wrap by measured width; a word longer than the line is cut."""
         width_in += 1e-6  # a column sized to its widest cell must hold that cell despite float rounding
         lines: list[str] = []
         for paragraph in text.split("\n"):
+            if self.measure(paragraph, size, mono=mono, bold=bold) <= width_in:
+                lines.append(paragraph)  # the usual case, measured once
+                continue
             line = ""
             for word in paragraph.split(" "):
                 candidate = word if not line else f"{line} {word}"
@@ -619,7 +633,8 @@ class _Pages:
         line_h = size * 1.3 / 72
 
         def natural(i: int) -> float:
-            words = cols[i].header.split(" ") if header else []
+            # Figures keep narrow columns under a header wrapped word by word; free text wants its header whole.
+            words = ([cols[i].header] if cols[i].wrap else cols[i].header.split(" ")) if header else []
             widths = [self.measure(w, size, bold=True) for w in words]
             widths += [self.measure(line, size) for r in rows for line in r[i].split("\n")]
             return max(widths, default=0.2) + pad
