@@ -51,6 +51,9 @@ class DailyPoint:
 
 @dataclass(frozen=True, slots=True)
 class ReportSeries:
+    """Daily figures for the chart, one point per local day of the contract month (:func:`month_days`); a day
+    without a point is drawn as no data, points outside the month are ignored."""
+
     points: tuple[DailyPoint, ...]
 
 
