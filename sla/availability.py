@@ -175,6 +175,10 @@ def compute_availability(
     if measurable_s <= 0:
         pct = None
         steps.append("availability: nothing measurable in the period (M <= 0), not evaluated")
+    elif unknown_rule == "excluded" and u_s >= seconds(span.duration):
+        # Without this, maintenance minutes alone (service time that nobody measured) would read as 100 %.
+        pct = None
+        steps.append("availability: no measurement at all in the period, not evaluated")
     else:
         pct = HUNDRED * (measurable_s - downtime_s) / measurable_s
         steps.append(

@@ -251,3 +251,13 @@ def test_adding_an_outage_never_raises_availability(
     assume(before is not None and after is not None)
     assert before is not None and after is not None
     assert after <= before
+
+
+def test_a_month_without_any_measurement_is_not_evaluated_even_with_maintenance() -> None:
+    """Maintenance minutes are service time, but nobody measured them: no data must never read as 100 %."""
+    window = labelled(utc(2026, 1, 4, 2), 120, "maintenance:weekly")
+    assert availability(outages=[], exclusions=[window], unknown=[JANUARY.span]) is None
+    # one measured minute is enough to evaluate (under the excluded rule, over what was measured)
+    measured = Interval(utc(2026, 1, 10), utc(2026, 1, 10, 0, 1))
+    rest = [Interval(JANUARY.span.start, measured.start), Interval(measured.end, JANUARY.span.end)]
+    assert availability(outages=[], exclusions=[window], unknown=rest) == Decimal(100)
