@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from noc import dbadmin, secretstore
-from noc.crypto import SecretBox, generate_key, load_secret_box
+from noc import cli_tickets, dbadmin, secretstore
+from noc.crypto import generate_key, secret_box_for
 from noc.db import create_engine, session_factory
 from noc.errors import InputError, NocError, OperationalError
 from noc.inventory import service as inventory
@@ -27,17 +27,14 @@ from noc.timeutil import utcnow
 
 log = logging.getLogger("noc.cli")
 
-DEFAULT_KEY_FILE = Path("noc.key")
+
+# Kept for noc.cli_tickets until it switches to noc.crypto.secret_box_for.
+_secret_box = secret_box_for
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise InputError(f"{self.prog}: {message}")
-
-
-def _secret_box(settings: Settings) -> SecretBox:
-    key = settings.secret_key.get_secret_value() if settings.secret_key else None
-    return load_secret_box(key, settings.secret_key_file, DEFAULT_KEY_FILE)
 
 
 async def _with_engine(settings: Settings, body: Callable[[AsyncEngine], Awaitable[int]]) -> int:
@@ -77,7 +74,7 @@ def cmd_inventory_validate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_inventory_import(settings: Settings, args: argparse.Namespace) -> int:
-    box = _secret_box(settings)
+    box = secret_box_for(settings)
 
     async def body(engine: AsyncEngine) -> int:
         await dbadmin.require_current(engine)
@@ -105,7 +102,7 @@ def cmd_inventory_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_inventory_export(settings: Settings, args: argparse.Namespace) -> int:
-    box = _secret_box(settings)
+    box = secret_box_for(settings)
 
     async def body(engine: AsyncEngine) -> int:
         await dbadmin.require_current(engine)
@@ -165,7 +162,7 @@ def cmd_secrets_generate_key(settings: Settings, args: argparse.Namespace) -> in
 
 
 def cmd_secrets_rotate(settings: Settings, args: argparse.Namespace) -> int:
-    box = _secret_box(settings)
+    box = secret_box_for(settings)
     if box.key_count < 2:
         log.warning("only one key is configured: rotation re-encrypts under the same key")
 
@@ -183,7 +180,7 @@ def cmd_secrets_rotate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
     from noc.polling import run_poll  # collectors (pysnmp, netmiko) are only loaded for polling
 
-    box = _secret_box(settings)
+    box = secret_box_for(settings)
 
     async def body(engine: AsyncEngine) -> int:
         await dbadmin.require_current(engine)
@@ -198,7 +195,7 @@ def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_discover(settings: Settings, args: argparse.Namespace) -> int:
     from noc.polling import run_discover
 
-    box = _secret_box(settings)
+    box = secret_box_for(settings)
 
     async def body(engine: AsyncEngine) -> int:
         await dbadmin.require_current(engine)
@@ -362,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(func=cmd_serve)
+    cli_tickets.register(sub)
     return parser
 
 

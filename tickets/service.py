@@ -352,7 +352,10 @@ class TicketService:
             if Status(ticket.status) in ACKNOWLEDGED_ALREADY:
                 who = await session.scalar(
                     select(TicketTransition)
-                    .where(TicketTransition.ticket_id == ticket.id, TicketTransition.to_status == Status.ACKNOWLEDGED)
+                    .where(
+                        TicketTransition.ticket_id == ticket.id,
+                        TicketTransition.from_status.in_([Status.NEW, Status.REOPENED]),
+                    )
                     .order_by(TicketTransition.id.desc())
                     .limit(1)
                 )
