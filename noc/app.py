@@ -11,14 +11,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import noc
+from exporters.collector import NocCollector, PollerMetrics
+from exporters.snapshot import Snapshot
 from noc import dbadmin
+from noc.crypto import secret_box_for
 from noc.db import create_engine, session_factory
+from noc.service import NocService
 from noc.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
 REGISTRY = web.AppKey("registry", CollectorRegistry)
+SNAPSHOT = web.AppKey("snapshot", Snapshot)
+SERVICE = web.AppKey("service", NocService)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -28,6 +34,18 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[SESSIONS] = session_factory(engine)
     yield
     await engine.dispose()
+
+
+async def _service(app: web.Application) -> AsyncIterator[None]:
+    """The poller, SLA engine and exporter snapshot run beside the web app, stopped cleanly with it."""
+    settings = app[SETTINGS]
+    service = NocService(
+        app[SESSIONS], secret_box_for(settings), settings.poller, app[SNAPSHOT], PollerMetrics(app[REGISTRY])
+    )
+    await service.start()
+    app[SERVICE] = service
+    yield
+    await service.stop()
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -51,7 +69,12 @@ def create_app(settings: Settings) -> web.Application:
     registry = CollectorRegistry()
     Info("noc_build", "Build of this NOC service.", registry=registry).info({"version": noc.__version__})
     app[REGISTRY] = registry
+    snapshot = Snapshot()
+    registry.register(NocCollector(snapshot))
+    app[SNAPSHOT] = snapshot
     app.cleanup_ctx.append(_database)
+    if settings.poller.enabled:
+        app.cleanup_ctx.append(_service)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     return app

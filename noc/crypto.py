@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from noc.errors import SecretError
 from noc.logsafe import redactor
+from noc.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,15 @@ class SecretBox:
             return self._ring.rotate(token.encode("ascii")).decode("ascii")
         except InvalidToken as exc:
             raise SecretError("a stored secret cannot be decrypted with the configured keys") from exc
+
+
+DEFAULT_KEY_FILE = Path("noc.key")
+
+
+def secret_box_for(settings: Settings) -> SecretBox:
+    """The key ring the settings name (``NOC_SECRET_KEY``, ``NOC_SECRET_KEY_FILE``, else ``./noc.key``)."""
+    key = settings.secret_key.get_secret_value() if settings.secret_key else None
+    return load_secret_box(key, settings.secret_key_file, DEFAULT_KEY_FILE)
 
 
 def load_secret_box(secret_key: str | None, key_file: Path | None, default_file: Path) -> SecretBox:

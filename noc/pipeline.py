@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from collectors.availability import AvailabilityState
 from collectors.counters import DeviceRates, InterfaceRate, RateTracker
-from collectors.errors import CollectorError, DeviceUnreachable
+from collectors.errors import BadAnswer, CollectorError, CredentialsRejected, DeviceUnreachable, WeakCryptoRefused
 from collectors.icmp import IcmpSettings, icmp_cycle
 from collectors.model import DeviceSample, DeviceTarget, InterfaceSample, ProbeSample, ProbeTarget, SnmpCredentials
 from collectors.model import SshCredentials as SshCreds
@@ -28,6 +28,7 @@ from collectors.scheduler import CycleReport, PollRecord, Scheduler, SchedulerSe
 from collectors.snmp.discovery import DeviceDiscovery
 from collectors.snmp.poll import SnmpCollector
 from collectors.ssh import PingOptions, SshCollector, SshCollectorSettings
+from exporters.collector import PollerMetrics
 from noc import models as m
 from noc.crypto import SecretBox
 from noc.settings import PollerSettings
@@ -397,8 +398,11 @@ class Poller:
     listeners: list[Listener] = field(default_factory=list)
     # Run after every cycle, e.g. the SLA engine's evaluation and storage.
     after_cycle: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    metrics: PollerMetrics | None = None
 
     def __post_init__(self) -> None:
+        self._failure_reason: dict[str, str] = {}
+        self._collector_of = {d.target.name: "snmp" if d.target.snmp else "ssh" for d in self.plan.devices}
         self.tracker = RateTracker()
         self.store = MeasurementStore(self.sessions, self.plan)
         self.scheduler: Scheduler[DevicePoll] = Scheduler(
@@ -416,6 +420,18 @@ class Poller:
         )
 
     async def _poll_device(self, target: DeviceTarget) -> DevicePoll:
+        if self.metrics is not None:
+            self.metrics.in_flight.inc()
+        try:
+            return await self._poll_with_collector(target)
+        except CollectorError as exc:
+            self._failure_reason[target.name] = failure_reason(exc)
+            raise
+        finally:
+            if self.metrics is not None:
+                self.metrics.in_flight.dec()
+
+    async def _poll_with_collector(self, target: DeviceTarget) -> DevicePoll:
         if target.snmp is not None:
             result = await self.snmp.poll(target)
             return DevicePoll(result.device, result.interfaces, self.snmp.discovery_of(target.name))
@@ -430,6 +446,15 @@ class Poller:
         raise CollectorError(f"{target.name}: neither an SNMP nor an SSH profile to poll it with")
 
     async def _on_record(self, record: PollRecord[DevicePoll]) -> None:
+        reason = self._failure_reason.pop(record.device, "timeout")  # a timeout cancels the poll: nothing caught
+        if self.metrics is not None:
+            self.metrics.poll_duration.labels(collector=self._collector_of.get(record.device, "snmp")).observe(
+                record.duration_s
+            )
+            if not record.ok:
+                self.metrics.poll_errors.labels(reason=reason).inc()
+            if record.overrun:
+                self.metrics.cycle_overruns.inc()
         state = self.scheduler.availability(record.device)
         rates = None
         if record.result is not None:
@@ -462,6 +487,10 @@ class Poller:
         ssh_results, icmp_samples = await asyncio.gather(ssh_part, icmp_part)
         observations = [ProbeObservation(s, "ssh") for r in ssh_results for s in r.samples]
         observations += [ProbeObservation(s, "icmp") for s in icmp_samples]
+        if self.metrics is not None:
+            for obs in observations:
+                if obs.sample.error:
+                    self.metrics.poll_errors.labels(reason="probe_" + obs.sample.error.split(":", 1)[0]).inc()
         if observations:
             await self.store.record_probes(observations)
         for obs in observations:
@@ -485,6 +514,19 @@ class Poller:
             if i + 1 < cycles:
                 await asyncio.sleep(max(0.0, start + interval_s - time.monotonic()))
         return reports
+
+
+def failure_reason(exc: CollectorError) -> str:
+    """A short, bounded label for ``noc_poll_errors_total{reason}``: never the message (it has addresses)."""
+    for kind, reason in (
+        (WeakCryptoRefused, "config"),
+        (CredentialsRejected, "auth"),
+        (BadAnswer, "bad_answer"),
+        (DeviceUnreachable, "unreachable"),
+    ):
+        if isinstance(exc, kind):
+            return reason
+    return "error"
 
 
 def ssh_settings(settings: PollerSettings) -> SshCollectorSettings:

@@ -27,6 +27,8 @@ class WebSettings(_Slice):
 
 
 class PollerSettings(_Slice):
+    # `noc serve` runs the poller beside the web app unless this is false (e.g. a web-only replica).
+    enabled: bool = True
     interval_s: float = Field(default=60.0, gt=0)
     tier_a_interval_s: float = Field(default=30.0, gt=0)
     jitter_ratio: float = Field(default=0.1, ge=0, le=0.5)
@@ -48,6 +50,8 @@ class PollerSettings(_Slice):
     # Poller-side ICMP: raw sockets need root (or CAP_NET_RAW); unprivileged needs net.ipv4.ping_group_range.
     icmp_privileged: bool = True
     raw_retention_days: int = Field(default=7, ge=1)
+    # How often the live SLA engine evaluates, stores rollups and updates breaches.
+    sla_tick_s: float = Field(default=15.0, gt=0)
 
 
 class Settings(BaseSettings):

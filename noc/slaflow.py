@@ -23,11 +23,11 @@ from sla.breach import Breach, BreachDetector, DetectorSettings, Event, Recovery
 from sla.errors import SlaError
 from sla.period import month_period
 from sla.report import CircuitMonthInput, CircuitStats, ContractReport, OutageSource, monthly_report
-from sla.states import Cause, DeltaInput, DeltaState, StateRun, merge_runs
+from sla.states import Cause, DeltaInput, DeltaState, StateRun, classify, merge_runs
 from sla.stats import MetricSummary, percentile
 from sla.terms import SlaTerms, terms_from_contract
 
-HOUR = timedelta(hours=1)
+_LIVE_FIELDS = ("device_reachable", "oper_up", "loss_ratio", "rtt_ms", "jitter_ms", "in_bps", "out_bps", "speed_bps")
 # (column prefix in CircuitHourStats, DeltaInput attribute, CircuitStats field)
 METRICS: tuple[tuple[str, str, str], ...] = (
     ("rtt", "rtt_ms", "latency_ms"),
@@ -175,11 +175,27 @@ class SlaEngine:
             self._by_device.setdefault(ref.device, []).append(ref)
             self._by_interface.setdefault((ref.device, ref.interface), []).append(ref)
         self._hours: dict[tuple[int, datetime], HourBucket] = {}
+        self._terms = {ref.name: terms for ref, terms in circuits}
+        self._latest: dict[str, DeltaInput] = {}
         self.listeners: list[EventListener] = []
 
     def _feed(self, ref: CircuitRef, sample: DeltaInput) -> None:
         if self.detector.observe(ref.name, sample, now=self._clock()):
             self._hours.setdefault((ref.circuit_id, hour_of(sample.at)), HourBucket()).add(sample)
+            previous = self._latest.get(ref.name)
+            if previous is None:
+                self._latest[ref.name] = sample
+            else:
+                fresh = {f: v for f in _LIVE_FIELDS if (v := getattr(sample, f)) is not None}
+                self._latest[ref.name] = replace(previous, at=max(previous.at, sample.at), **fresh)
+
+    def available_now(self, circuit: str) -> bool | None:
+        """The circuit's state from its latest readings, by the same rule that decides each Δt (None: no data)."""
+        latest = self._latest.get(circuit)
+        if latest is None:
+            return None
+        state, _ = classify(latest, self._terms[circuit].unavailable_loss_ratio)
+        return None if state is DeltaState.UNKNOWN else state is DeltaState.AVAILABLE
 
     def observe(self, obs: Observation) -> None:
         """A pipeline listener: device reachability, interface status and traffic, probe results."""

@@ -50,7 +50,7 @@ def test_poll_prints_measures_and_stores(agent: SnmpdAgent, tmp_path: Path, back
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
         "NOC_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
         "NOC_SECRET_KEY": generate_key(),
-        "NOC_POLLER__TIMEOUT_S": "0.3",
+        "NOC_POLLER__TIMEOUT_S": "1",
         "NOC_POLLER__RETRIES": "0",
         "NOC_POLLER__DOWN_AFTER_FAILURES": "2",
         "NOC_POLLER__SNMP_BACKEND": backend,
@@ -128,7 +128,7 @@ def test_discover_lists_and_stores_interfaces(agent: SnmpdAgent, tmp_path: Path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
         "NOC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'noc.db'}",
         "NOC_SECRET_KEY": generate_key(),
-        "NOC_POLLER__TIMEOUT_S": "0.3",
+        "NOC_POLLER__TIMEOUT_S": "1",
         "NOC_POLLER__RETRIES": "0",
     }
     run = [sys.executable, "-m", "noc"]

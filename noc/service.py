@@ -1,0 +1,169 @@
+"""``noc serve``: one process runs the scheduler and collectors, the measurement pipeline, SLA evaluation and the
+exporter snapshot beside the web app.
+
+Every loop is a task owned by :class:`NocService`; ``stop`` cancels them and waits, so in-flight polls end
+cleanly (each poll's rows are written in one short transaction, never half). The inventory is read at start: an
+import while the service runs takes effect at its next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from collectors.snmp.poll import SnmpCollector
+from collectors.ssh import SshCollector
+from exporters.collector import PollerMetrics
+from exporters.snapshot import CircuitInfo, DeviceInfo, Snapshot
+from noc import models as m
+from noc.crypto import SecretBox
+from noc.pipeline import (
+    DeviceObservation,
+    InterfaceObservation,
+    Observation,
+    Poller,
+    ProbeObservation,
+    load_plan,
+    ssh_settings,
+)
+from noc.polling import snmp_client
+from noc.settings import PollerSettings
+from noc.slaflow import SlaEngine, load_engine_inputs
+from noc.timeutil import utcnow
+from sla.breach import DetectorSettings
+from sla.terms import terms_from_contract
+
+log = logging.getLogger(__name__)
+
+
+async def inventory_for_snapshot(session: AsyncSession) -> tuple[list[DeviceInfo], list[CircuitInfo]]:
+    """Only what labels may carry: names, platform, region, tier, contract limits. No personal data."""
+    devices = (await session.scalars(select(m.Device).where(m.Device.enabled))).all()
+    names = {d.id: d.name for d in devices}
+    tiers = {a.id: a.tier for a in (await session.scalars(select(m.KeyAccount))).all()}
+    contracts = {c.id: c for c in (await session.scalars(select(m.Contract))).all()}
+    circuits = []
+    for c in (await session.scalars(select(m.Circuit))).all():
+        if c.device_id not in names:
+            continue
+        contract = contracts[c.contract_id]
+        terms = terms_from_contract(contract)
+        circuits.append(
+            CircuitInfo(
+                name=c.name,
+                device=names[c.device_id],
+                interface=c.interface_name,
+                account_tier=tiers[c.account_id],
+                contract=contract.name,
+                rtt_ceiling_s=None if terms.latency_ceiling_ms is None else terms.latency_ceiling_ms / 1000,
+                loss_ceiling_ratio=None if terms.loss_ceiling_pct is None else terms.loss_ceiling_pct / 100,
+                jitter_ceiling_s=None if terms.jitter_ceiling_ms is None else terms.jitter_ceiling_ms / 1000,
+            )
+        )
+    return [DeviceInfo(d.name, d.platform, d.region, d.role) for d in devices], circuits
+
+
+def snapshot_listener(snapshot: Snapshot) -> Callable[[Observation], None]:
+    def listen(obs: Observation) -> None:
+        if isinstance(obs, DeviceObservation):
+            snapshot.device_polled(obs.device, obs.available, obs.uptime_s, obs.ts)
+        elif isinstance(obs, InterfaceObservation):
+            snapshot.interface_measured(obs.rate)
+        elif isinstance(obs, ProbeObservation) and obs.sample.error is None:
+            snapshot.probe_measured(obs.sample)
+
+    return listen
+
+
+class NocService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        box: SecretBox,
+        settings: PollerSettings,
+        snapshot: Snapshot,
+        metrics: PollerMetrics,
+    ) -> None:
+        self._sessions, self._box, self._settings = sessions, box, settings
+        self.snapshot, self._metrics = snapshot, metrics
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stack = contextlib.AsyncExitStack()
+        self.poller: Poller | None = None
+        self.sla: SlaEngine | None = None
+
+    async def start(self) -> None:
+        async with self._sessions() as session:
+            plan = await load_plan(session, self._box, self._settings)
+            devices, circuits = await inventory_for_snapshot(session)
+            engine_inputs = await load_engine_inputs(session)
+        self.snapshot.set_inventory(devices, circuits)
+        client = self._stack.enter_context(snmp_client(self._settings))
+        snmp = SnmpCollector(
+            client,
+            timeout_s=self._settings.timeout_s,
+            retries=self._settings.retries,
+            rediscover_after_s=self._settings.discovery_interval_s,
+        )
+        ssh = await self._stack.enter_async_context(SshCollector(ssh_settings(self._settings)))
+        self.sla = SlaEngine(self._sessions, engine_inputs, DetectorSettings())
+        self.poller = Poller(
+            self._sessions,
+            plan,
+            self._settings,
+            snmp,
+            ssh,
+            listeners=[snapshot_listener(self.snapshot), self.sla.observe],
+            metrics=self._metrics,
+        )
+        self._spawn("poll", self.poller.scheduler.run(plan.targets()))
+        self._spawn("probe", self._every(self._settings.interval_s, self.poller.probe_cycle))
+        self._spawn("sla", self._every(self._settings.sla_tick_s, self._sla_tick))
+        self._spawn("purge", self._every(3600.0, self._purge))
+        log.info("polling %d devices, probing %d circuits", len(plan.devices), sum(len(d.probes) for d in plan.devices))
+
+    def _spawn(self, name: str, work: Awaitable[object]) -> None:
+        async def guarded() -> None:
+            await work
+
+        self._tasks.append(asyncio.create_task(guarded(), name=f"noc-{name}"))
+
+    async def _every(self, interval_s: float, job: Callable[[], Awaitable[object]]) -> None:
+        """Run ``job`` every ``interval_s`` seconds; one failure is logged and the loop goes on."""
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        while True:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background job %s failed", getattr(job, "__name__", job))
+            next_at += interval_s
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+
+    async def _sla_tick(self) -> None:
+        assert self.sla is not None
+        await self.sla.tick()
+        active: dict[str, set[str]] = {name: set() for name in self.sla.circuits}
+        for breach in self.sla.detector.active():
+            active.setdefault(breach.circuit, set()).add(breach.objective)
+        for circuit, objectives in active.items():
+            self.snapshot.breaches_changed(circuit, frozenset(objectives))
+            self.snapshot.circuit_classified(circuit, self.sla.available_now(circuit))
+
+    async def _purge(self) -> None:
+        assert self.poller is not None
+        await self.poller.store.purge(timedelta(days=self._settings.raw_retention_days), utcnow())
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self._stack.aclose()
