@@ -71,8 +71,9 @@ def contracts_plan(circuits: int, per_contract: int) -> list[tuple[str, int]]:
 def generate(plan: list[tuple[str, int]], seed: int = 1) -> dict[str, list[tuple[object, ...]]]:
     """Rows for every table, ids assigned here (the database is empty)."""
     rng = random.Random(seed)
-    rows: dict[str, list[tuple[object, ...]]] = {k: [] for k in ("devices", "accounts", "contracts", "circuits",
-                                                                 "runs", "hours")}
+    rows: dict[str, list[tuple[object, ...]]] = {
+        k: [] for k in ("devices", "accounts", "contracts", "circuits", "runs", "hours")
+    }
     for d in range(100):
         rows["devices"].append((d + 1, f"pe-{d:03d}", f"10.0.{d // 250}.{d % 250 + 1}", "linux"))
     circuit_id = 0
@@ -187,8 +188,10 @@ async def time_reports(url: str, plan: list[tuple[str, int]]) -> None:
             async with sessions() as session:
                 await build_report(session, name, 2026, 5)
         total = time.perf_counter() - start
-        print(f"    all reports: {len(plan):,} contracts, {sum(n for _, n in plan):,} circuits in {total:.2f} s "
-              f"({1000 * total / len(plan):.1f} ms per contract)")
+        print(
+            f"    all reports: {len(plan):,} contracts, {sum(n for _, n in plan):,} circuits in {total:.2f} s "
+            f"({1000 * total / len(plan):.1f} ms per contract)"
+        )
         for label, name in (("one report, typical contract", plan[1][0]), ("one report, 100-circuit contract", BIG)):
             samples = []
             for _ in range(5):
@@ -215,8 +218,10 @@ async def bench_postgres(plan: list[tuple[str, int]], rows: dict[str, list[tuple
         await engine.dispose()
         t0 = time.perf_counter()
         await load_postgres(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False), rows)
-        print(f"PostgreSQL: loaded {len(rows['hours']):,} hourly rows, {len(rows['runs']):,} runs in "
-              f"{time.perf_counter() - t0:.1f} s")
+        print(
+            f"PostgreSQL: loaded {len(rows['hours']):,} hourly rows, {len(rows['runs']):,} runs in "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
         await time_reports(url, plan)
     finally:
         conn = await asyncpg.connect(admin)
@@ -233,8 +238,10 @@ async def bench_sqlite(plan: list[tuple[str, int]], rows: dict[str, list[tuple[o
         await engine.dispose()
         t0 = time.perf_counter()
         load_sqlite(path, rows)
-        print(f"SQLite: loaded {len(rows['hours']):,} hourly rows, {len(rows['runs']):,} runs in "
-              f"{time.perf_counter() - t0:.1f} s")
+        print(
+            f"SQLite: loaded {len(rows['hours']):,} hourly rows, {len(rows['runs']):,} runs in "
+            f"{time.perf_counter() - t0:.1f} s"
+        )
         await time_reports(url, plan)
 
 
@@ -249,8 +256,10 @@ def main() -> None:
     plan = contracts_plan(args.circuits, args.per_contract)
     t0 = time.perf_counter()
     rows = generate(plan)
-    print(f"generated a month of rollups for {args.circuits:,} circuits in {len(plan):,} contracts "
-          f"in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"generated a month of rollups for {args.circuits:,} circuits in {len(plan):,} contracts "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
     for db in args.db.split(","):
         asyncio.run(bench_postgres(plan, rows) if db == "postgres" else bench_sqlite(plan, rows))
     print("goals: all reports <= 10 s on PostgreSQL; one report <= 100 ms")
