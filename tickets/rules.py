@@ -74,8 +74,11 @@ class FaultCleared:
         _require_aware("cleared_at", self.cleared_at)
 
 
+DEVICE_DOWN_CAUSE_PREFIX = "device_down:"
+
+
 def device_cause(device: str) -> str:
-    return f"device_down:{device}"
+    return f"{DEVICE_DOWN_CAUSE_PREFIX}{device}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,11 +227,25 @@ def _impact_change(
 
 
 def decide_fault(
-    event: FaultEvent, circuit: CircuitFacts, latest: TicketState | None, settings: TicketSettings
+    event: FaultEvent,
+    circuit: CircuitFacts,
+    latest: TicketState | None,
+    settings: TicketSettings,
+    device_down: TicketState | None = None,
 ) -> FaultDecision:
-    """One ticket per circuit and cause: append while it is open, reopen within the window, else open anew."""
+    """One ticket per circuit and cause: append while it is open, reopen within the window, else open anew.
+
+    ``device_down`` is the circuit's open ticket for its device being down, if any: while the device is down, what
+    the circuit's probes and alerts report is that same fault, so it is recorded there instead of as a new ticket.
+    """
     if event.circuit != circuit.circuit:
         raise InvalidRequest(f"event for circuit {event.circuit!r} decided with facts of {circuit.circuit!r}")
+    if (
+        device_down is not None
+        and device_down.status in OPEN_STATUSES
+        and event.kind in (FaultKind.SLA_BREACH, FaultKind.ALERTMANAGER, FaultKind.COMPLAINT)
+    ):
+        return AppendRecurrence(device_down.id, event, None)
     if latest is not None:
         change = _impact_change(settings, circuit, latest, event)
         if latest.status in OPEN_STATUSES:
@@ -262,6 +279,24 @@ def decide_device_down(
         event.device, event.cause, event.impact, min(priorities, default="P4"), event.detected_at, title
     )
     return IncidentDecision(parent, children)
+
+
+def sla_breach_fault(
+    circuit: str, objective: str, measured: float, limit: float, since: datetime, settings: TicketSettings
+) -> FaultEvent:
+    """The ticket input for an SLA breach (``sla.breach.Breach``'s fields): impact by objective, from settings."""
+    impact = Impact(settings.impact_by_objective.get(objective, Impact.DEGRADED.value))
+    summary = f"SLA {objective}: measured {measured:g} against limit {limit:g}"
+    return FaultEvent(FaultKind.SLA_BREACH, circuit, sla_cause(objective), impact, since, summary)
+
+
+def sla_cause(objective: str) -> str:
+    return f"sla:{objective}"
+
+
+def sla_recovery(circuit: str, objective: str, until: datetime) -> FaultCleared:
+    """The ticket input for an SLA recovery (``sla.breach.Recovery``'s fields)."""
+    return FaultCleared(circuit, sla_cause(objective), until)
 
 
 def decide_clear(event: FaultCleared, latest: TicketState | None, auto_resolve: bool) -> ClearFault | None:

@@ -221,8 +221,9 @@ class TicketService:
         async with self.sessions() as session:
             row = await self._circuit(session, event.circuit)
             latest = await self._latest(session, row.circuit.id, event.cause)
-            decision = rules.decide_fault(event, row.facts, _state(latest), self.settings)
-            ticket, outcome = await self._apply(session, decision, row, latest, parent_id=None)
+            down = await self._open_device_down(session, row.circuit.id)
+            decision = rules.decide_fault(event, row.facts, _state(latest), self.settings, _state(down))
+            ticket, outcome = await self._apply(session, decision, row, [latest, down], parent_id=None)
             await self._commit(session, ticket.ref)
             return outcome
 
@@ -262,7 +263,7 @@ class TicketService:
             children = []
             for child in decision.children:
                 _, outcome = await self._apply(
-                    session, child, by_name[child.event.circuit], latest[child.event.circuit], parent_id=incident.id
+                    session, child, by_name[child.event.circuit], [latest[child.event.circuit]], parent_id=incident.id
                 )
                 children.append(outcome)
             await self._commit(session, incident.ref)
@@ -775,6 +776,20 @@ class TicketService:
         )
         return ticket
 
+    async def _open_device_down(self, session: AsyncSession, circuit_id: int) -> Ticket | None:
+        ticket: Ticket | None = await session.scalar(
+            select(Ticket)
+            .where(
+                Ticket.kind == TICKET,
+                Ticket.circuit_id == circuit_id,
+                Ticket.cause_key.startswith(rules.DEVICE_DOWN_CAUSE_PREFIX, autoescape=True),
+                Ticket.status.in_(OPEN_STATUSES),
+            )
+            .order_by(Ticket.id.desc())
+            .limit(1)
+        )
+        return ticket
+
     async def _stops(self, session: AsyncSession, ticket_id: int) -> list[StopClock]:
         return list(
             await session.scalars(select(StopClock).where(StopClock.ticket_id == ticket_id).order_by(StopClock.id))
@@ -910,9 +925,10 @@ class TicketService:
         session: AsyncSession,
         decision: rules.FaultDecision,
         row: _CircuitRow,
-        latest: Ticket | None,
+        known: Sequence[Ticket | None],
         parent_id: int | None,
     ) -> tuple[Ticket, FaultOutcome]:
+        """Persist a decision; ``known`` are the tickets it may refer to."""
         now = self.clock.now()
         event = decision.event
         actor = f"system:{event.kind}"
@@ -945,8 +961,7 @@ class TicketService:
             self._record_transition(session, ticket, None, Status.NEW, actor, now)
             self._add_recurrence(session, ticket, event.detected_at, event.kind, event.impact, event.summary)
             return ticket, FaultOutcome(ticket.id, ticket.ref, "opened", ticket.priority)
-        assert latest is not None and latest.id == decision.ticket_id
-        ticket = latest
+        ticket = next(t for t in known if t is not None and t.id == decision.ticket_id)
         if isinstance(decision, rules.ReopenTicket):
             await self._to(session, ticket, Status.REOPENED, actor, now)
             if parent_id is not None:

@@ -13,6 +13,16 @@ DEFAULT_PRIORITY_MATRIX: dict[str, dict[str, str]] = {
     "B": {"service_down": "P2", "degraded": "P3", "at_risk": "P4"},
     "C": {"service_down": "P3", "degraded": "P4", "at_risk": "P4"},
 }
+# How bad an SLA breach is, by objective: down is down; a missed ceiling degrades; a trend puts the service at risk.
+DEFAULT_IMPACT_BY_OBJECTIVE = {
+    "availability": "service_down",
+    "latency": "degraded",
+    "loss": "degraded",
+    "jitter": "degraded",
+    "committed_rate": "degraded",
+    "utilisation": "at_risk",
+    "burn_rate": "at_risk",
+}
 DEFAULT_CAUSE_CATEGORIES = (
     "fibre_cut",
     "hardware",
@@ -38,6 +48,7 @@ class TicketSettings(BaseModel):
     # Expiry escalates to level 1 (NOC lead); still unmet at this share of the limit, to level 2 (account manager).
     second_escalation_at_ratio: float = Field(default=1.5, gt=1)
     priority_matrix: dict[str, dict[str, str]] = Field(default_factory=lambda: dict(DEFAULT_PRIORITY_MATRIX))
+    impact_by_objective: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_IMPACT_BY_OBJECTIVE))
     cause_categories: tuple[str, ...] = DEFAULT_CAUSE_CATEGORIES
     contract_expiry_notice_days: int = Field(default=30, ge=0)
     case_suggestions: int = Field(default=5, ge=0, le=50)
@@ -50,4 +61,7 @@ class TicketSettings(BaseModel):
                 raise ValueError(f"priority_matrix: tier {tier} needs a priority for each of {', '.join(IMPACTS)}")
             if tier not in self.restore_time_s_by_tier:
                 raise ValueError(f"restore_time_s_by_tier: no default for tier {tier}")
+        for objective, impact in self.impact_by_objective.items():
+            if impact not in IMPACTS:
+                raise ValueError(f"impact_by_objective.{objective}: {impact!r} is not one of {', '.join(IMPACTS)}")
         return self

@@ -211,6 +211,49 @@ def test_flapping_within_the_window_is_one_ticket(flaps: int, gaps_s: list[int],
     assert store.tickets[0].recurrences == flaps
 
 
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        (FaultKind.SLA_BREACH, AppendRecurrence),
+        (FaultKind.ALERTMANAGER, AppendRecurrence),
+        (FaultKind.COMPLAINT, AppendRecurrence),
+        (FaultKind.MANUAL, OpenTicket),  # an engineer opening a ticket on purpose gets one
+    ],
+)
+def test_symptoms_of_a_device_down_join_its_ticket(kind: FaultKind, expected: type) -> None:
+    down = TicketState(3, Status.ACKNOWLEDGED, Impact.SERVICE_DOWN)
+    event = FaultEvent(kind, "ACME-1", "sla:availability", Impact.SERVICE_DOWN, T0)
+    decision = rules.decide_fault(event, ACME, None, S, device_down=down)
+    assert type(decision) is expected
+    if isinstance(decision, AppendRecurrence):
+        assert decision.ticket_id == 3
+    resolved = TicketState(3, Status.RESOLVED, Impact.SERVICE_DOWN, T0)
+    assert type(rules.decide_fault(event, ACME, None, S, device_down=resolved)) is OpenTicket
+
+
+@pytest.mark.parametrize(
+    ("objective", "impact", "cause"),
+    [
+        ("availability", Impact.SERVICE_DOWN, "sla:availability"),
+        ("latency", Impact.DEGRADED, "sla:latency"),
+        ("loss", Impact.DEGRADED, "sla:loss"),
+        ("utilisation", Impact.AT_RISK, "sla:utilisation"),
+        ("burn_rate", Impact.AT_RISK, "sla:burn_rate"),
+        ("something_new", Impact.DEGRADED, "sla:something_new"),
+    ],
+)
+def test_sla_breach_maps_to_a_fault_event(objective: str, impact: Impact, cause: str) -> None:
+    event = rules.sla_breach_fault("ACME-1", objective, 35.0, 20.0, T0, S)
+    assert (event.kind, event.impact, event.cause, event.detected_at) == (FaultKind.SLA_BREACH, impact, cause, T0)
+    assert "measured 35 against limit 20" in event.summary
+    assert rules.sla_recovery("ACME-1", objective, T0) == FaultCleared("ACME-1", cause, T0)
+
+
+def test_impact_by_objective_is_validated() -> None:
+    with pytest.raises(ValidationError, match=r"impact_by_objective\.latency"):
+        TicketSettings(impact_by_objective={"latency": "catastrophic"})
+
+
 # --- incidents -----------------------------------------------------------------------------------------------------
 
 

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
+from noc.db import Base
 from tests.tickets.conftest import T0, DrivenClock
 from tickets.audit import PersonalDataRead
 from tickets.errors import CloseRefused, Conflict, IllegalTransition, InvalidRequest, Refused
@@ -32,7 +33,7 @@ def recovery(circuit: str, at_min: float) -> FaultCleared:
     return FaultCleared(circuit, "sla:availability", T0 + timedelta(minutes=at_min))
 
 
-async def count(sessions: Sessions, model: type, *where: object) -> int:
+async def count(sessions: Sessions, model: type[Base], *where: ColumnElement[bool]) -> int:
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
@@ -136,6 +137,19 @@ async def test_pe_down_is_one_incident_with_a_child_per_circuit(svc: TicketServi
     cleared = await svc.handle_device_up(DeviceUp("pe-bj-01", T0 + timedelta(minutes=30)))
     assert len(cleared) == 20
     assert sum(c.resolved for c in cleared) == 6 + 0  # rhein-logistik auto-resolves; the others wait for people
+
+
+async def test_breaches_while_the_device_is_down_join_the_device_ticket(svc: TicketService, stocked: Sessions) -> None:
+    incident = await svc.handle_device_down(DeviceDown("pe-sh-01", T0))
+    child = incident.children[0]
+    async with stocked() as session:
+        ticket = await session.get(Ticket, child.ticket_id)
+        assert ticket is not None
+        circuit = await session.get(m.Circuit, ticket.circuit_id)
+        assert circuit is not None
+    joined = await svc.handle_fault(breach(circuit.name, 2))
+    assert (joined.ticket_id, joined.action) == (child.ticket_id, "appended")
+    assert await count(stocked, Ticket) == 3  # the incident and its two children, no storm of SLA tickets
 
 
 # --- 3. timers with a driven clock ---------------------------------------------------------------------------------

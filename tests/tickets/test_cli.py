@@ -1,0 +1,117 @@
+"""``noc tickets`` and ``noc accounts show`` as an operator runs them: messages and exit codes (0 / 1 / 2)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from noc.crypto import SecretBox
+from noc.db import create_engine, session_factory
+from tests.conftest import EXAMPLE_INVENTORY
+from tests.noc.test_cli import Cli, _cli
+from tests.tickets.conftest import T0, DrivenClock
+from tickets.audit import PersonalDataRead
+from tickets.rules import FaultEvent, FaultKind, Impact
+from tickets.service import TicketService
+from tickets.settings import TicketSettings
+
+
+async def _open_tickets(url: str, secret_key: str) -> list[int]:
+    engine = create_engine(url)
+    try:
+        svc = TicketService(
+            session_factory(engine), TicketSettings(), box=SecretBox.from_text(secret_key), clock=DrivenClock()
+        )
+        ids = []
+        for circuit, summary in (("ACME-BJ-001", "loss 5 % towards far end"), ("CITY-SH-001", "latency 60 ms")):
+            event = FaultEvent(FaultKind.SLA_BREACH, circuit, "sla:loss", Impact.DEGRADED, T0, summary)
+            ids.append((await svc.handle_fault(event)).ticket_id)
+        return ids
+    finally:
+        await engine.dispose()
+
+
+async def _audit(url: str) -> list[tuple[str, str, str]]:
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            rows = await session.scalars(select(PersonalDataRead).order_by(PersonalDataRead.id))
+            return [(r.actor, r.account, r.outcome) for r in rows]
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, sqlite_url: str, secret_key: str) -> tuple[Cli, list[int]]:
+    cli = _cli(tmp_path, sqlite_url, secret_key)
+    assert cli("inventory", "import", str(EXAMPLE_INVENTORY)).returncode == 0
+    return cli, asyncio.run(_open_tickets(sqlite_url, secret_key))
+
+
+def test_ticket_commands_and_their_exit_codes(seeded: tuple[Cli, list[int]]) -> None:
+    cli, (acme, city) = seeded
+    listed = cli("tickets", "list", "--json", "--as", "nina")
+    assert listed.returncode == 0, listed.stderr
+    assert [t["account"] for t in json.loads(listed.stdout)] == ["city-gov", "acme-bank"]
+    assert [t["ref"] for t in json.loads(cli("tickets", "list", "--json", env={"NOC_USER": "karl"}).stdout)] == [
+        f"T-{acme}"
+    ]
+
+    refused = cli("tickets", "list", "--account", "city-gov", "--as", "karl")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == "error: karl (account_manager) may not see account city-gov"
+
+    assert cli("tickets", "ack", str(acme), "--as", "nina").returncode == 0
+    again = cli("tickets", "ack", str(acme), "--as", "admin")
+    assert again.returncode == 1 and "already acknowledged by nina" in again.stderr
+
+    early = cli("tickets", "close", str(acme), "--as", "nina")
+    assert early.returncode == 1 and "is acknowledged: it cannot become closed" in early.stderr
+    assert cli("tickets", "resolve", str(acme), "--as", "nina").returncode == 0
+    bare = cli("tickets", "close", str(acme), "--as", "nina")
+    assert bare.returncode == 1
+    assert "tier-A account acme-bank: it closes only with a cause category (--cause)" in bare.stderr
+    unknown = cli("tickets", "close", str(acme), "--cause", "gremlins", "--resolution", "x", "--as", "nina")
+    assert unknown.returncode == 2
+    closed = cli("tickets", "close", str(acme), "--cause", "fibre_cut", "--resolution", "spliced", "--as", "nina")
+    assert closed.returncode == 0 and f"T-{acme} closed: closed" in closed.stdout
+
+    assert cli("tickets", "rate", str(acme), "--score", "9", "--as", "karl").returncode == 2
+    assert cli("tickets", "rate", str(acme), "--score", "5", "--comment", "fast", "--as", "karl").returncode == 0
+    assert cli("tickets", "note", str(city), "on it", "--as", "nina").returncode == 0
+
+    shown = cli("tickets", "show", str(city), "--json", "--as", "mei")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["worklog"][0]["text"] == "on it"
+
+    missing = cli("tickets", "show", "999", "--as", "nina")
+    assert (missing.returncode, missing.stderr.strip()) == (2, "error: no ticket 999")
+    nobody = cli("tickets", "list")
+    assert nobody.returncode == 2 and "--as USERNAME" in nobody.stderr
+    stranger = cli("tickets", "list", "--as", "mallory")
+    assert stranger.returncode == 2 and "no active user named 'mallory'" in stranger.stderr
+
+
+def test_accounts_show_and_the_personal_data_audit(seeded: tuple[Cli, list[int]], sqlite_url: str) -> None:
+    cli, _ = seeded
+    record = cli("accounts", "show", "city-gov", "--as", "mei")
+    assert record.returncode == 0, record.stderr
+    assert "REMINDER: CITYGOV-2025-07 expires 2026-12-15" in record.stdout
+    assert "+86 21 5555 0202" not in record.stdout and "contacts: 1 on record" in record.stdout
+
+    other = cli("accounts", "show", "city-gov", "--as", "karl")
+    assert (other.returncode, other.stderr.strip()) == (1, "error: karl (account_manager) may not see account city-gov")
+
+    technician = cli("tickets", "show", "1", "--contacts", "--as", "tom")  # his region, not his ticket
+    assert technician.returncode == 1 and "may not read the contacts of account acme-bank" in technician.stderr
+    assert "+86 10 5555 0101" not in technician.stdout + technician.stderr
+
+    allowed = cli("accounts", "show", "city-gov", "--contacts", "--json", "--as", "mei")
+    assert allowed.returncode == 0, allowed.stderr
+    assert json.loads(allowed.stdout)["contacts"][0]["phone"] == "+86 21 5555 0202"
+
+    assert asyncio.run(_audit(sqlite_url)) == [("tom", "acme-bank", "refused"), ("mei", "city-gov", "allowed")]
