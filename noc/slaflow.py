@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
@@ -25,7 +25,7 @@ from sla.period import month_period
 from sla.report import CircuitMonthInput, CircuitStats, ContractReport, OutageSource, monthly_report
 from sla.states import Cause, DeltaInput, DeltaState, StateRun, classify, merge_runs
 from sla.stats import MetricSummary, percentile
-from sla.terms import SlaTerms, terms_from_contract
+from sla.terms import MonthLengthRule, SlaTerms, terms_from_contract
 
 _LIVE_FIELDS = ("device_reachable", "oper_up", "loss_ratio", "rtt_ms", "jitter_ms", "in_bps", "out_bps", "speed_bps")
 # (column prefix in CircuitHourStats, DeltaInput attribute, CircuitStats field)
@@ -319,7 +319,7 @@ async def load_engine_inputs(session: AsyncSession) -> list[tuple[CircuitRef, Sl
 
 
 async def month_stats(
-    session: AsyncSession, circuit_ids: Sequence[int], start: datetime, end: datetime
+    session: AsyncSession, circuit_ids: Sequence[int] | Select[int], start: datetime, end: datetime
 ) -> dict[int, dict[str, MetricSummary]]:
     """Each circuit's month statistics computed in the database (portable SQL: SQLite and PostgreSQL) in two
     queries, whatever the number of circuits: count, mean, min and max are exact; the 95th percentile is the
@@ -355,10 +355,11 @@ async def month_stats(
         best = select(ranked.c.circuit_id, ranked.c.mean).where(ranked.c.rank == (ranked.c.size * 95 + 99) // 100)
         for cid, value in await session.execute(best):
             p95[(cid, prefix)] = value
-    out: dict[int, dict[str, MetricSummary]] = {cid: {} for cid in circuit_ids}
+    out: dict[int, dict[str, MetricSummary]] = {}
     query = select(h.circuit_id, *aggregates, *speed).where(*period).group_by(h.circuit_id)
     for row in await session.execute(query):
         cid, values = row[0], row[1:]
+        out[cid] = {}
         for i, (prefix, _, stat_field) in enumerate(METRICS):
             count, summed, low, high = values[4 * i : 4 * i + 4]
             if count:
@@ -371,60 +372,91 @@ async def month_stats(
     return out
 
 
+async def build_reports(
+    session: AsyncSession,
+    year: int,
+    month: int,
+    *,
+    contract_names: Sequence[str] | None = None,
+    as_of: datetime | None = None,
+) -> list[tuple[ContractReport, m.Contract]]:
+    """Monthly reports from stored runs, hourly statistics and device outages, for the named contracts or all of
+    them, by name. Contracts that share a time zone and month rule share one period, and each such group is read
+    with a fixed number of set-based queries, whatever its number of contracts and circuits."""
+    query = select(m.Contract).order_by(m.Contract.name)
+    if contract_names is not None:
+        query = query.where(m.Contract.name.in_(contract_names))
+    contracts = (await session.scalars(query)).all()
+    missing = sorted(set(contract_names or ()) - {c.name for c in contracts})
+    if missing:
+        raise InputError(f"--contract: no contract named {', '.join(map(repr, missing))}")
+    groups: dict[tuple[str, MonthLengthRule], list[tuple[m.Contract, SlaTerms]]] = {}
+    for contract in contracts:
+        try:
+            terms = terms_from_contract(contract)
+        except SlaError as exc:
+            raise InputError(f"contract {contract.name}: {exc}") from exc
+        groups.setdefault((terms.timezone, terms.month_length), []).append((contract, terms))
+    reports: dict[str, tuple[ContractReport, m.Contract]] = {}
+    for (timezone, month_length), members in groups.items():
+        try:
+            period = month_period(year, month, timezone, month_length)
+        except SlaError as exc:
+            raise InputError(f"--month: {exc}") from exc
+        contract_ids = [c.id for c, _ in members]
+        ids = select(m.Circuit.id).where(m.Circuit.contract_id.in_(contract_ids))
+        circuits = (
+            await session.scalars(
+                select(m.Circuit).where(m.Circuit.contract_id.in_(contract_ids)).order_by(m.Circuit.name)
+            )
+        ).all()
+        # Runs that start up to a day before the month may reach into it.
+        r = m.SlaStateRun.__table__.c
+        runs: dict[int, list[StateRun]] = {c.id: [] for c in circuits}
+        for cid, start, end, state, causes in await session.execute(
+            select(r.circuit_id, r.start_at, r.end_at, r.state, r.causes)
+            .where(r.circuit_id.in_(ids), r.end_at > period.start - timedelta(days=1), r.start_at < period.end)
+            .order_by(r.circuit_id, r.start_at)
+        ):
+            runs[cid].append(StateRun(start, end, DeltaState(state), frozenset(Cause(c) for c in causes)))
+        o = m.DeviceOutage.__table__.c
+        outages: dict[int, list[OutageSource]] = {}
+        for device_id, start, end, reason in await session.execute(
+            select(o.device_id, o.start_at, o.end_at, o.reason).where(
+                o.device_id.in_(select(m.Circuit.device_id).where(m.Circuit.contract_id.in_(contract_ids))),
+                o.start_at < period.end,
+                o.end_at.is_(None) | (o.end_at > period.start),
+            )
+        ):
+            outages.setdefault(device_id, []).append(OutageSource(start, end, f"device down: {reason}".strip()))
+        stats = await month_stats(session, ids, period.start, period.end)
+        by_contract: dict[int, list[CircuitMonthInput]] = {cid: [] for cid in contract_ids}
+        for circuit in circuits:
+            committed = None if circuit.committed_rate_bps is None else float(circuit.committed_rate_bps)
+            by_contract[circuit.contract_id].append(
+                CircuitMonthInput(
+                    circuit=circuit.name,
+                    states=runs[circuit.id],
+                    outages=outages.get(circuit.device_id, []),
+                    committed_rate_bps=committed,
+                    stats=CircuitStats(**stats.get(circuit.id, {}), committed_rate_bps=committed),
+                )
+            )
+        for contract, terms in members:
+            try:
+                report = monthly_report(terms, year, month, by_contract[contract.id], as_of=as_of)
+            except SlaError as exc:
+                raise InputError(f"contract {contract.name}: {exc}") from exc
+            reports[contract.name] = (report, contract)
+    return [reports[name] for name in sorted(reports)]
+
+
 async def build_report(
     session: AsyncSession, contract_name: str, year: int, month: int, as_of: datetime | None = None
 ) -> tuple[ContractReport, m.Contract]:
-    """The contract's monthly report from stored runs, hourly statistics and device outages: a fixed number of
-    set-based queries per contract, whatever its number of circuits."""
-    contract = await session.scalar(select(m.Contract).where(m.Contract.name == contract_name))
-    if contract is None:
-        raise InputError(f"--contract: no contract named {contract_name!r}")
-    try:
-        terms = terms_from_contract(contract)
-        period = month_period(year, month, terms.timezone, terms.month_length)
-    except SlaError as exc:
-        raise InputError(f"contract {contract_name}: {exc}") from exc
-    circuits = (
-        await session.scalars(select(m.Circuit).where(m.Circuit.contract_id == contract.id).order_by(m.Circuit.name))
-    ).all()
-    ids = [c.id for c in circuits]
-    # Runs that start up to a day before the month may reach into it.
-    r = m.SlaStateRun.__table__.c
-    runs: dict[int, list[StateRun]] = {cid: [] for cid in ids}
-    for cid, start, end, state, causes in await session.execute(
-        select(r.circuit_id, r.start_at, r.end_at, r.state, r.causes)
-        .where(r.circuit_id.in_(ids), r.end_at > period.start - timedelta(days=1), r.start_at < period.end)
-        .order_by(r.circuit_id, r.start_at)
-    ):
-        runs[cid].append(StateRun(start, end, DeltaState(state), frozenset(Cause(c) for c in causes)))
-    o = m.DeviceOutage.__table__.c
-    outages: dict[int, list[OutageSource]] = {}
-    for device_id, start, end, reason in await session.execute(
-        select(o.device_id, o.start_at, o.end_at, o.reason).where(
-            o.device_id.in_({c.device_id for c in circuits}),
-            o.start_at < period.end,
-            o.end_at.is_(None) | (o.end_at > period.start),
-        )
-    ):
-        outages.setdefault(device_id, []).append(OutageSource(start, end, f"device down: {reason}".strip()))
-    stats = await month_stats(session, ids, period.start, period.end)
-    inputs = []
-    for circuit in circuits:
-        committed = None if circuit.committed_rate_bps is None else float(circuit.committed_rate_bps)
-        inputs.append(
-            CircuitMonthInput(
-                circuit=circuit.name,
-                states=runs[circuit.id],
-                outages=outages.get(circuit.device_id, []),
-                committed_rate_bps=committed,
-                stats=CircuitStats(**stats[circuit.id], committed_rate_bps=committed),
-            )
-        )
-    try:
-        report = monthly_report(terms, year, month, inputs, as_of=as_of)
-    except SlaError as exc:
-        raise InputError(f"contract {contract_name}: {exc}") from exc
-    return report, contract
+    """One contract's monthly report (see ``build_reports``)."""
+    (report,) = await build_reports(session, year, month, contract_names=[contract_name], as_of=as_of)
+    return report
 
 
 async def daily_series(session: AsyncSession, contract_id: int, report: ContractReport) -> ReportSeries:

@@ -216,3 +216,28 @@ async def test_database_statistics_agree_with_the_python_rule(
             assert summary.p95 == pytest.approx(expected.p95), name
         assert summary.avg == pytest.approx(expected.avg), name
         assert (summary.min, summary.max) == pytest.approx((expected.min, expected.max)), name
+
+
+async def test_all_reports_at_once_equal_one_by_one(sessions: Sessions, box: SecretBox, tmp_path: Path) -> None:
+    """The bulk path (every contract, grouped by time zone) gives each contract the report it gets alone."""
+    from noc.slaflow import build_reports
+
+    await seeded(sessions, box, tmp_path)
+    may = datetime(2026, 5, 1, tzinfo=UTC)
+    async with sessions() as session:
+        circuit = (await session.scalars(select(m.Circuit))).one()
+        session.add(
+            m.SlaStateRun(
+                circuit_id=circuit.id,
+                start_at=may,
+                end_at=may + timedelta(days=3),
+                state="unavailable",
+                causes=["device_unreachable"],
+            )
+        )
+        await session.commit()
+        together = await build_reports(session, 2026, 5)
+        alone, _ = await build_report(session, "c1", 2026, 5)
+    assert [r.contract for r, _ in together] == ["c1"]
+    assert together[0][0].availability_pct == alone.availability_pct
+    assert together[0][0].credit == alone.credit
