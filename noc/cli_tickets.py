@@ -24,6 +24,7 @@ from noc.settings import Settings
 from tickets.errors import TicketError
 from tickets.lifecycle import Status
 from tickets.records import HealthArchive
+from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketDetail, TicketService, TicketSummary
 from tickets.settings import TicketSettings
 
@@ -236,6 +237,19 @@ cmd_reopen = _step(lambda s, u, a: s.reopen(u, a.id), "reopened")
 cmd_rate = _step(lambda s, u, a: s.rate(u, a.id, a.score, a.comment), "rated")
 
 
+def cmd_open(settings: Settings, args: argparse.Namespace) -> int:
+    async def body(svc: TicketService, user: str) -> int:
+        kind = FaultKind(args.kind)
+        event = FaultEvent(
+            kind, args.circuit, args.cause or kind.value, Impact(args.impact), svc.clock.now(), args.summary
+        )
+        outcome = await svc.report_fault(user, event)
+        print(f"{outcome.ref} {outcome.action} ({outcome.priority})")
+        return 0
+
+    return _run(settings, args, body)
+
+
 def cmd_timers(settings: Settings, args: argparse.Namespace) -> int:
     async def body(svc: TicketService, user: str) -> int:
         for n in await svc.run_timers():
@@ -274,6 +288,14 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--queue", action="store_true", help="a technician's open tickets, most urgent first")
     p.add_argument("--json", action="store_true", help="one JSON list")
     p.set_defaults(func=cmd_list)
+
+    p = tickets.add_parser("open", parents=[who], help="report a fault: a customer's complaint or a manual ticket")
+    p.add_argument("circuit")
+    p.add_argument("--summary", required=True, help="the symptoms as reported")
+    p.add_argument("--impact", choices=[i.value for i in Impact], default=Impact.DEGRADED.value)
+    p.add_argument("--kind", choices=[FaultKind.COMPLAINT.value, FaultKind.MANUAL.value], default="complaint")
+    p.add_argument("--cause", help="deduplication key (default: the kind)")
+    p.set_defaults(func=cmd_open)
 
     p = tickets.add_parser("show", parents=[who], help="one ticket: history, worklog, similar past cases")
     p.add_argument("id", type=int)

@@ -2,9 +2,9 @@
 
 * admin and noc: every ticket and account, every action, customer contacts (the NOC informs the customer).
 * technician: tickets assigned to them or in one of their regions; works (start, wait on the customer, resolve,
-  close) the tickets assigned to them and writes notes on any ticket they see; reads an account, and its
+  close) the tickets assigned to them, writes notes and reports faults where they see; reads an account, and its
   contacts, only while one of their tickets is on it.
-* account_manager: tickets and records of their own accounts only; notes and ratings there.
+* account_manager: tickets and records of their own accounts only; notes, ratings and complaints there.
 """
 
 from __future__ import annotations
@@ -22,14 +22,15 @@ class Action(StrEnum):
     REOPEN = "reopen"
     NOTE = "note"
     RATE = "rate"
+    REPORT = "report"  # a complaint or a manual fault on a circuit
 
 
 ALL_ACTIONS = frozenset(Action)
 _ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     "admin": ALL_ACTIONS,
     "noc": ALL_ACTIONS,
-    "technician": frozenset({Action.WORK, Action.NOTE}),
-    "account_manager": frozenset({Action.NOTE, Action.RATE}),
+    "technician": frozenset({Action.WORK, Action.NOTE, Action.REPORT}),
+    "account_manager": frozenset({Action.NOTE, Action.RATE, Action.REPORT}),
 }
 SEE_ALL = frozenset({"admin", "noc"})
 

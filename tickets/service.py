@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -219,13 +219,28 @@ class TicketService:
     async def handle_fault(self, event: rules.FaultEvent) -> FaultOutcome:
         """Open, append to or reopen the ticket for the event's circuit and cause."""
         async with self.sessions() as session:
+            return await self._handle_fault(session, event, f"system:{event.kind}")
+
+    async def report_fault(self, username: str, event: rules.FaultEvent) -> FaultOutcome:
+        """A fault reported by a person: a customer's complaint taken by the NOC or the account manager, or a
+        ticket an engineer opens by hand. Deduplicated like any other fault."""
+        if event.kind not in (rules.FaultKind.COMPLAINT, rules.FaultKind.MANUAL):
+            raise InvalidRequest(f"people report complaints or manual faults, not {event.kind}")
+        async with self.sessions() as session:
+            actor = await self._actor(session, username)
             row = await self._circuit(session, event.circuit)
-            latest = await self._latest(session, row.circuit.id, event.cause)
-            down = await self._open_device_down(session, row.circuit.id)
-            decision = rules.decide_fault(event, row.facts, _state(latest), self.settings, _state(down))
-            ticket, outcome = await self._apply(session, decision, row, [latest, down], parent_id=None)
-            await self._commit(session, ticket.ref)
-            return outcome
+            scope = TicketScope(f"circuit {row.circuit.name}", row.account.id, row.device.region, None)
+            access.require_ticket(actor, Action.REPORT, scope)
+            return await self._handle_fault(session, event, actor.username)
+
+    async def _handle_fault(self, session: AsyncSession, event: rules.FaultEvent, actor: str) -> FaultOutcome:
+        row = await self._circuit(session, event.circuit)
+        latest = await self._latest(session, row.circuit.id, event.cause)
+        down = await self._open_device_down(session, row.circuit.id)
+        decision = rules.decide_fault(event, row.facts, _state(latest), self.settings, _state(down))
+        ticket, outcome = await self._apply(session, decision, row, [latest, down], None, actor)
+        await self._commit(session, ticket.ref)
+        return outcome
 
     async def handle_device_down(self, event: rules.DeviceDown) -> IncidentOutcome:
         """One parent incident for the device, one child ticket per circuit on it, each on its own account."""
@@ -263,7 +278,12 @@ class TicketService:
             children = []
             for child in decision.children:
                 _, outcome = await self._apply(
-                    session, child, by_name[child.event.circuit], [latest[child.event.circuit]], parent_id=incident.id
+                    session,
+                    child,
+                    by_name[child.event.circuit],
+                    [latest[child.event.circuit]],
+                    incident.id,
+                    f"system:{child.event.kind}",
                 )
                 children.append(outcome)
             await self._commit(session, incident.ref)
@@ -510,6 +530,12 @@ class TicketService:
             query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
             if statuses:
                 query = query.where(Ticket.status.in_(statuses))
+            # Narrowed in SQL so the limit counts what this user may see; the access rule still decides each row.
+            if actor.role == "account_manager":
+                query = query.where(Ticket.account_id.in_(actor.managed_account_ids))
+            elif actor.role == "technician":
+                in_regions = select(m.Device.id).where(m.Device.region.in_(actor.regions))
+                query = query.where(or_(Ticket.technician_id == actor.technician_id, Ticket.device_id.in_(in_regions)))
             if account is not None:
                 row = await self._account(session, account)
                 access.require_account(actor, row.id, row.name)
@@ -927,11 +953,11 @@ class TicketService:
         row: _CircuitRow,
         known: Sequence[Ticket | None],
         parent_id: int | None,
+        actor: str,
     ) -> tuple[Ticket, FaultOutcome]:
         """Persist a decision; ``known`` are the tickets it may refer to."""
         now = self.clock.now()
         event = decision.event
-        actor = f"system:{event.kind}"
         if isinstance(decision, rules.OpenTicket):
             ticket = Ticket(
                 kind=TICKET,

@@ -83,6 +83,18 @@ def test_ticket_commands_and_their_exit_codes(seeded: tuple[Cli, list[int]]) -> 
     assert cli("tickets", "rate", str(acme), "--score", "9", "--as", "karl").returncode == 2
     assert cli("tickets", "rate", str(acme), "--score", "5", "--comment", "fast", "--as", "karl").returncode == 0
     assert cli("tickets", "note", str(city), "on it", "--as", "nina").returncode == 0
+    reported = cli(
+        "tickets",
+        "open",
+        "ACME-SH-003",
+        "--summary",
+        "customer: no service",
+        "--impact",
+        "service_down",
+        "--as",
+        "karl",
+    )
+    assert reported.returncode == 0 and reported.stdout.strip().endswith("opened (P1)")
 
     shown = cli("tickets", "show", str(city), "--json", "--as", "mei")
     assert shown.returncode == 0, shown.stderr

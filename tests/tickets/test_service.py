@@ -80,6 +80,22 @@ async def test_severity_change_updates_the_ticket(svc: TicketService, stocked: S
     assert kinds == ["impact_changed"]
 
 
+async def test_people_report_complaints_where_they_may(svc: TicketService, stocked: Sessions) -> None:
+    def complaint(circuit: str, at_min: float) -> FaultEvent:
+        at = T0 + timedelta(minutes=at_min)
+        return FaultEvent(FaultKind.COMPLAINT, circuit, "complaint", Impact.DEGRADED, at, "slow since 9:00")
+
+    first = await svc.report_fault("karl", complaint("ACME-BJ-002", 0))
+    again = await svc.report_fault("nina", complaint("ACME-BJ-002", 5))  # the customer called the NOC too
+    assert (first.action, again.action, again.ticket_id) == ("opened", "appended", first.ticket_id)
+    with pytest.raises(Refused, match=r"karl \(account_manager\) may not see circuit CITY-SH-001"):
+        await svc.report_fault("karl", complaint("CITY-SH-001", 0))
+    with pytest.raises(InvalidRequest, match="people report complaints or manual faults"):
+        await svc.report_fault("nina", breach("CITY-SH-001", 0))
+    detail = await svc.show_ticket("karl", first.ticket_id)
+    assert detail.transitions[0].actor == "karl"
+
+
 # --- 2. a PE down takes 20 circuits of 3 accounts -----------------------------------------------------------------
 
 
