@@ -254,7 +254,7 @@ def cmd_timers(settings: Settings, args: argparse.Namespace) -> int:
     async def body(svc: TicketService, user: str) -> int:
         for n in await svc.run_timers():
             e = n.event
-            print(f"{n.ref} {e.timer} {e.kind} level {e.level} (due {_at(e.at)}) -> {n.notify or '-'}")
+            print(f"{n.ref} {e.timer} {e.kind} level {e.level} (due {_at(e.at)}) -> {n.notify}")
         return 0
 
     return _run(settings, args, body)

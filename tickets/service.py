@@ -92,12 +92,13 @@ class ClearOutcome:
 
 @dataclass(frozen=True, slots=True)
 class TimerNotice:
-    """A timer event raised now, with whom to tell: the NOC lead (level 1) or the account manager (level 2)."""
+    """A timer event raised now, with whom to tell: ``noc`` (the board) for a warning, ``noc_lead`` for level 1,
+    the account manager's username for level 2 (``account_manager`` when the account has none)."""
 
     event: TimerEvent
     ref: str
     account: str | None
-    notify: str | None
+    notify: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,8 +62,9 @@ class TimerEvent:
         return f"{self.timer}:{self.kind}:{self.level}"
 
     @property
-    def escalate_to(self) -> str | None:
-        return ESCALATE_TO.get(self.level) if self.kind is TimerEventKind.ESCALATION else None
+    def escalate_to(self) -> str:
+        """Who is told: the NOC board for a warning, then the NOC lead, then the account manager."""
+        return ESCALATE_TO.get(self.level, "noc") if self.kind is TimerEventKind.ESCALATION else "noc"
 
 
 def _stopped_s(stops: Sequence[StopInterval], start: datetime, until: datetime) -> float:

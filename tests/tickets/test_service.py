@@ -179,11 +179,12 @@ async def test_response_timer_warns_at_75_percent_and_escalates_at_45_minutes(
     assert await svc.run_timers() == []
     clock.set(T0 + timedelta(minutes=33, seconds=45))
     (warning,) = await svc.run_timers()
-    assert (warning.ref, warning.event.timer, warning.event.kind, warning.event.level) == (
+    assert (warning.ref, warning.event.timer, warning.event.kind, warning.event.level, warning.notify) == (
         opened.ref,
         "response",
         "warning",
         0,
+        "noc",
     )
     clock.set(T0 + timedelta(minutes=44, seconds=59))
     assert await svc.run_timers() == []
