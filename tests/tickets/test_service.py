@@ -13,7 +13,7 @@ from noc import models as m
 from noc.db import Base
 from tests.tickets.conftest import T0, DrivenClock
 from tickets.audit import PersonalDataRead
-from tickets.errors import CloseRefused, Conflict, IllegalTransition, InvalidRequest, Refused
+from tickets.errors import CloseRefused, Conflict, IllegalTransition, InvalidRequest, NotFound, Refused
 from tickets.models import FaultCase, Recurrence, Ticket, TicketEvent, TicketTransition
 from tickets.records import SlaComplianceEntry
 from tickets.rules import DeviceDown, DeviceUp, FaultCleared, FaultEvent, FaultKind, Impact
@@ -457,3 +457,13 @@ async def test_second_acknowledge_gets_a_clear_conflict(svc: TicketService, stoc
     with pytest.raises(Conflict, match="changed since you read it"):
         await svc.acknowledge("admin", opened.ticket_id, expected_version=read.version)
     assert await count(stocked, TicketTransition, TicketTransition.to_status == "acknowledged") == 1
+
+
+async def test_unknown_circuit_device_or_ticket_is_bad_input(svc: TicketService, stocked: Sessions) -> None:
+    with pytest.raises(NotFound, match="no circuit named 'NOPE-1'"):
+        await svc.handle_fault(breach("NOPE-1", 0))
+    with pytest.raises(NotFound, match="no device named 'pe-nowhere'"):
+        await svc.handle_device_down(DeviceDown("pe-nowhere", T0))
+    with pytest.raises(NotFound, match="no ticket 404"):
+        await svc.acknowledge("nina", 404)
+    assert await count(stocked, Ticket) == 0
