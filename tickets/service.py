@@ -102,6 +102,14 @@ class TimerNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenTicketCounts:
+    """For metrics: open tickets (incidents included) by (priority, status), and those past their response time."""
+
+    by_priority_status: dict[tuple[str, str], int]
+    response_overdue: int
+
+
+@dataclass(frozen=True, slots=True)
 class TicketSummary:
     id: int
     ref: str
@@ -717,6 +725,26 @@ class TicketService:
             )
             return {name: (float(avg), int(n)) for ident, name, avg, n in rows if access.may_see_account(actor, ident)}
 
+    async def open_counts(self) -> OpenTicketCounts:
+        """System use (metrics): no actor, counts only."""
+        now = self.clock.now()
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(Ticket.priority, Ticket.status, func.count())
+                .where(Ticket.status.in_(OPEN_STATUSES))
+                .group_by(Ticket.priority, Ticket.status)
+            )
+            by = {(p, st): int(n) for p, st, n in rows}
+            overdue = await session.scalar(
+                select(func.count()).where(
+                    Ticket.kind == TICKET,
+                    Ticket.status.in_(OPEN_STATUSES),
+                    Ticket.acknowledged_at.is_(None),
+                    Ticket.response_due_at < now,
+                )
+            )
+        return OpenTicketCounts(by, int(overdue or 0))
+
     async def contract_reminders(self) -> list[ContractExpiryReminder]:
         """Contract expiry reminders across all accounts, for the pipeline to send (no actor: system use)."""
         now = self.clock.now()
@@ -1143,6 +1171,7 @@ __all__ = [
     "ClearOutcome",
     "FaultOutcome",
     "IncidentOutcome",
+    "OpenTicketCounts",
     "PersonalDataRead",
     "TicketDetail",
     "TicketService",

@@ -202,6 +202,18 @@ async def test_response_timer_warns_at_75_percent_and_escalates_at_45_minutes(
     assert kinds == ["timer_warning", "escalation", "escalation"]
 
 
+async def test_open_counts_for_metrics(svc: TicketService, clock: DrivenClock) -> None:
+    acme = await svc.handle_fault(breach("ACME-BJ-001", 0))  # P1, response 30 min
+    await svc.handle_fault(breach("CITY-SH-001", 0, Impact.DEGRADED))  # P3, response 45 min
+    clock.set(T0 + timedelta(minutes=40))
+    await svc.acknowledge("nina", acme.ticket_id)
+    counts = await svc.open_counts()
+    assert counts.by_priority_status == {("P1", "acknowledged"): 1, ("P3", "new"): 1}
+    assert counts.response_overdue == 0
+    clock.set(T0 + timedelta(minutes=46))
+    assert (await svc.open_counts()).response_overdue == 1
+
+
 async def test_acknowledged_in_time_never_escalates_the_response(svc: TicketService, clock: DrivenClock) -> None:
     opened = await svc.handle_fault(breach("CITY-SH-001", 0))
     clock.set(T0 + timedelta(minutes=20))
