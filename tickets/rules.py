@@ -28,9 +28,6 @@ class Impact(StrEnum):
     AT_RISK = "at_risk"
 
 
-IMPACT_RANK = {Impact.SERVICE_DOWN: 3, Impact.DEGRADED: 2, Impact.AT_RISK: 1}
-
-
 class FaultKind(StrEnum):
     SLA_BREACH = "sla_breach"
     DEVICE_DOWN = "device_down"
