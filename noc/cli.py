@@ -28,10 +28,6 @@ from noc.timeutil import utcnow
 log = logging.getLogger("noc.cli")
 
 
-# Kept for noc.cli_tickets until it switches to noc.crypto.secret_box_for.
-_secret_box = secret_box_for
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise InputError(f"{self.prog}: {message}")

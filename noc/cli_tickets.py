@@ -18,23 +18,21 @@ from datetime import date, datetime
 from typing import Any
 
 from noc import dbadmin
+from noc.crypto import secret_box_for
 from noc.db import create_engine, session_factory
 from noc.errors import InputError
-from noc.settings import Settings
+from noc.settings import Settings, TicketSettings
 from tickets.errors import TicketError
 from tickets.lifecycle import Status
 from tickets.records import HealthArchive
 from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketDetail, TicketService, TicketSummary
-from tickets.settings import TicketSettings
 
 Body = Callable[[TicketService, str], Awaitable[int]]
 
 
 def _ticket_settings(settings: Settings) -> TicketSettings:
-    # The lead hangs the slice on Settings as ``tickets``; until then the defaults apply.
-    configured = getattr(settings, "tickets", None)
-    return configured if isinstance(configured, TicketSettings) else TicketSettings()
+    return settings.tickets
 
 
 def _user(args: argparse.Namespace) -> str:
@@ -48,9 +46,7 @@ def _run(settings: Settings, args: argparse.Namespace, body: Body, *, needs_box:
     user = _user(args)
     box = None
     if needs_box:
-        from noc.cli import _secret_box  # the one place that knows where the key comes from (noc.cli imports us)
-
-        box = _secret_box(settings)
+        box = secret_box_for(settings)
 
     async def main() -> int:
         engine = create_engine(settings.database_url)

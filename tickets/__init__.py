@@ -15,6 +15,7 @@ Pure parts (no database, no clock; every instant is passed in):
 
 Stateful parts: ``tickets.models`` / ``tickets.audit`` (tables, migration 0004), ``tickets.cases`` (full-text case
 search on SQLite FTS5 and PostgreSQL), and ``tickets.service.TicketService``, which applies the rules in one
-transaction per operation with optimistic locking. Settings: ``tickets.settings.TicketSettings``. Errors derive from
+transaction per operation with optimistic locking. Settings: ``noc.settings.TicketSettings`` (the ``tickets``
+slice). Errors derive from
 ``tickets.errors.TicketError`` and carry their CLI exit code.
 """

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from noc.settings import TicketSettings
 from tickets.errors import InvalidRequest
 from tickets.lifecycle import OPEN_STATUSES, Status
-from tickets.settings import TicketSettings
 
 
 class Impact(StrEnum):

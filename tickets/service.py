@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from noc import models as m
 from noc.crypto import SecretBox
+from noc.settings import TicketSettings
 from noc.timeutil import Clock, SystemClock
 from tickets import access, rules
 from tickets.access import Action, Actor, TicketScope
@@ -53,7 +54,6 @@ from tickets.records import (
     SlaComplianceSource,
     contract_expiry_reminders,
 )
-from tickets.settings import TicketSettings
 from tickets.timers import StopInterval, TimerEvent, TimerView, evaluate_timers, restoration_due_at
 
 log = logging.getLogger(__name__)

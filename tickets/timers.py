@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from tickets.settings import TicketSettings
+from noc.settings import TicketSettings
 
 
 class TimerName(StrEnum):

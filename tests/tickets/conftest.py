@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc.crypto import SecretBox
 from noc.inventory import service as inventory
+from noc.settings import TicketSettings
 from tests.conftest import EXAMPLE_INVENTORY
 from tickets.service import TicketService
-from tickets.settings import TicketSettings
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 

@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from noc.crypto import SecretBox
 from noc.db import create_engine, session_factory
+from noc.settings import TicketSettings
 from tests.conftest import EXAMPLE_INVENTORY
 from tests.noc.test_cli import Cli, _cli
 from tests.tickets.conftest import T0, DrivenClock
 from tickets.audit import PersonalDataRead
 from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketService
-from tickets.settings import TicketSettings
 
 
 async def _open_tickets(url: str, secret_key: str) -> list[int]:

@@ -13,13 +13,13 @@ from noc import dbadmin
 from noc.crypto import SecretBox
 from noc.db import create_engine, session_factory
 from noc.inventory import service as inventory
+from noc.settings import TicketSettings
 from tests.conftest import EXAMPLE_INVENTORY
 from tests.tickets.conftest import T0, DrivenClock
 from tickets.errors import Conflict
 from tickets.models import Ticket, TicketTransition
 from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketService
-from tickets.settings import TicketSettings
 
 pytestmark = pytest.mark.postgres
 

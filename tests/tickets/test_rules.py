@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from noc.settings import TicketSettings
 from tickets import access, dispatch, rules
 from tickets.access import Action, Actor, TicketScope
 from tickets.errors import CloseRefused, IllegalTransition, InvalidRequest, Refused
@@ -28,7 +29,6 @@ from tickets.rules import (
     ReopenTicket,
     TicketState,
 )
-from tickets.settings import TicketSettings
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 S = TicketSettings()

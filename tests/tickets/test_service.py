@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
 from noc.db import Base
+from noc.settings import TicketSettings
 from tests.tickets.conftest import T0, DrivenClock
 from tickets.audit import PersonalDataRead
 from tickets.errors import CloseRefused, Conflict, IllegalTransition, InvalidRequest, NotFound, Refused
@@ -18,7 +19,6 @@ from tickets.models import FaultCase, Recurrence, Ticket, TicketEvent, TicketTra
 from tickets.records import SlaComplianceEntry
 from tickets.rules import DeviceDown, DeviceUp, FaultCleared, FaultEvent, FaultKind, Impact
 from tickets.service import TicketService
-from tickets.settings import TicketSettings
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tickets.settings import TicketSettings
+from noc.settings import TicketSettings
 from tickets.timers import (
     StopInterval,
     TimerEventKind,
