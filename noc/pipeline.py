@@ -51,6 +51,9 @@ class DeviceObservation:
     available: bool
     uptime_s: float | None
     error: str | None
+    # Set on the poll that changed the device's state: "down" (dated ``down_since``) or "recovered".
+    transition: Literal["down", "recovered"] | None = None
+    down_since: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -463,8 +466,17 @@ class Poller:
         uptime = None
         if record.result is not None and record.result.device.uptime_ticks is not None:
             uptime = record.result.device.uptime_ticks / TIMETICKS_PER_SECOND
+        transition = record.transition
         await self._tell(
-            DeviceObservation(record.device, record.started_at, state.up is not False, uptime, record.error)
+            DeviceObservation(
+                record.device,
+                record.started_at,
+                state.up is not False,
+                uptime,
+                record.error,
+                None if transition is None else transition.kind,
+                None if transition is None else transition.down_since,
+            )
         )
         for rate in rates.interfaces if rates is not None else ():
             await self._tell(InterfaceObservation(rate))

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from collectors.snmp.poll import SnmpCollector
 from collectors.ssh import SshCollector
 from exporters.collector import PollerMetrics
-from exporters.snapshot import CircuitInfo, DeviceInfo, Snapshot
+from exporters.snapshot import CircuitInfo, DeviceInfo, Snapshot, TicketCounts
 from noc import models as m
 from noc.crypto import SecretBox
 from noc.pipeline import (
@@ -36,8 +36,11 @@ from noc.polling import snmp_client
 from noc.settings import PollerSettings
 from noc.slaflow import SlaEngine, load_engine_inputs
 from noc.timeutil import utcnow
-from sla.breach import DetectorSettings
+from sla.breach import Breach, DetectorSettings, Event
 from sla.terms import terms_from_contract
+from tickets import rules as ticket_rules
+from tickets.errors import TicketError
+from tickets.service import TicketService
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +92,10 @@ class NocService:
         settings: PollerSettings,
         snapshot: Snapshot,
         metrics: PollerMetrics,
+        tickets: TicketService,
     ) -> None:
         self._sessions, self._box, self._settings = sessions, box, settings
-        self.snapshot, self._metrics = snapshot, metrics
+        self.snapshot, self._metrics, self.tickets = snapshot, metrics, tickets
         self._tasks: list[asyncio.Task[None]] = []
         self._stack = contextlib.AsyncExitStack()
         self.poller: Poller | None = None
@@ -112,19 +116,21 @@ class NocService:
         )
         ssh = await self._stack.enter_async_context(SshCollector(ssh_settings(self._settings)))
         self.sla = SlaEngine(self._sessions, engine_inputs, DetectorSettings())
+        self.sla.listeners.append(self._on_sla_event)
         self.poller = Poller(
             self._sessions,
             plan,
             self._settings,
             snmp,
             ssh,
-            listeners=[snapshot_listener(self.snapshot), self.sla.observe],
+            listeners=[snapshot_listener(self.snapshot), self.sla.observe, self._on_device],
             metrics=self._metrics,
         )
         self._spawn("poll", self.poller.scheduler.run(plan.targets()))
         self._spawn("probe", self._every(self._settings.interval_s, self.poller.probe_cycle))
         self._spawn("sla", self._every(self._settings.sla_tick_s, self._sla_tick))
         self._spawn("purge", self._every(3600.0, self._purge))
+        self._spawn("timers", self._every(60.0, self._timers))
         log.info("polling %d devices, probing %d circuits", len(plan.devices), sum(len(d.probes) for d in plan.devices))
 
     def _spawn(self, name: str, work: Awaitable[object]) -> None:
@@ -156,6 +162,41 @@ class NocService:
         for circuit, objectives in active.items():
             self.snapshot.breaches_changed(circuit, frozenset(objectives))
             self.snapshot.circuit_classified(circuit, self.sla.available_now(circuit))
+        counts = await self.tickets.open_counts()
+        self.snapshot.tickets_counted(TicketCounts(counts.by_priority_status, counts.response_overdue))
+
+    async def _on_sla_event(self, event: Event) -> None:
+        """Breaches open (or append to) tickets; recoveries clear their condition."""
+        settings = self.tickets.settings
+        try:
+            if isinstance(event, Breach):
+                fault = ticket_rules.sla_breach_fault(
+                    event.circuit, event.objective, event.measured, event.limit, event.since, settings
+                )
+                await self.tickets.handle_fault(fault)
+            else:
+                await self.tickets.handle_clear(ticket_rules.sla_recovery(event.circuit, event.objective, event.until))
+        except TicketError:
+            log.exception("SLA event for %s did not reach its ticket", event.circuit)
+
+    async def _on_device(self, obs: Observation) -> None:
+        """A device going down opens one incident over its circuits; coming back clears them."""
+        if not isinstance(obs, DeviceObservation) or obs.transition is None:
+            return
+        try:
+            if obs.transition == "down":
+                summary = f"device {obs.device} stopped answering: {obs.error or 'no answer'}"
+                await self.tickets.handle_device_down(
+                    ticket_rules.DeviceDown(obs.device, obs.down_since or obs.ts, summary=summary)
+                )
+            else:
+                await self.tickets.handle_device_up(ticket_rules.DeviceUp(obs.device, obs.ts))
+        except TicketError:
+            log.exception("device %s %s did not reach its tickets", obs.device, obs.transition)
+
+    async def _timers(self) -> None:
+        for notice in await self.tickets.run_timers():
+            log.warning("ticket %s: %s, notify %s", notice.ref, notice.event, notice.notify)
 
     async def _purge(self) -> None:
         assert self.poller is not None

@@ -24,6 +24,8 @@ class _Slice(BaseModel):
 class WebSettings(_Slice):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
+    # Bearer token Alertmanager must send to POST /api/alertmanager; unset: the endpoint is open (loopback use).
+    alertmanager_token: SecretStr | None = None
 
 
 class PollerSettings(_Slice):

@@ -70,7 +70,7 @@ ACKNOWLEDGED_ALREADY = frozenset({Status.ACKNOWLEDGED, Status.DISPATCHED, Status
 class FaultOutcome:
     ticket_id: int
     ref: str
-    action: str  # opened | appended | reopened
+    action: str  # opened | appended | reopened | duplicate
     priority: str
     impact_changed: bool = False
 
@@ -1017,6 +1017,9 @@ class TicketService:
             self._add_recurrence(session, ticket, event.detected_at, event.kind, event.impact, event.summary)
             return ticket, FaultOutcome(ticket.id, ticket.ref, "opened", ticket.priority)
         ticket = next(t for t in known if t is not None and t.id == decision.ticket_id)
+        if isinstance(decision, rules.AppendRecurrence) and await self._already_recorded(session, ticket.id, event):
+            # The same occurrence reported again (an Alertmanager repeat, a replayed event): nothing new happened.
+            return ticket, FaultOutcome(ticket.id, ticket.ref, "duplicate", ticket.priority)
         if isinstance(decision, rules.ReopenTicket):
             await self._to(session, ticket, Status.REOPENED, actor, now)
             if parent_id is not None:
@@ -1070,6 +1073,17 @@ class TicketService:
         )
         session.add(incident)
         return incident
+
+    @staticmethod
+    async def _already_recorded(session: AsyncSession, ticket_id: int, event: rules.FaultEvent) -> bool:
+        found = await session.scalar(
+            select(func.count()).where(
+                Recurrence.ticket_id == ticket_id,
+                Recurrence.detected_at == event.detected_at,
+                Recurrence.source == event.kind.value,
+            )
+        )
+        return bool(found)
 
     @staticmethod
     def _add_recurrence(

@@ -61,6 +61,16 @@ async def test_flapping_breach_is_one_ticket_with_five_recurrences(
             assert {o.action for o in outcomes[1:]} == {"reopened"}
 
 
+async def test_the_same_occurrence_reported_again_changes_nothing(svc: TicketService, stocked: Sessions) -> None:
+    """Alertmanager repeats a firing alert with its original start: one ticket, one recurrence."""
+    first = await svc.handle_fault(breach("ACME-BJ-001", 0))
+    again = await svc.handle_fault(breach("ACME-BJ-001", 0))
+    assert (again.ticket_id, again.action) == (first.ticket_id, "duplicate")
+    assert await count(stocked, Recurrence, Recurrence.ticket_id == first.ticket_id) == 1
+    later = await svc.handle_fault(breach("ACME-BJ-001", 3))
+    assert later.action == "appended"
+
+
 async def test_recurrence_after_the_window_opens_a_new_ticket(svc: TicketService) -> None:
     first = await svc.handle_fault(breach("RHEIN-FRA-001", 0))
     await svc.handle_clear(recovery("RHEIN-FRA-001", 10))
