@@ -4,7 +4,6 @@ resolves the ticket's fault (and the ticket, on an auto-resolve account)."""
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -17,7 +16,9 @@ from typing import Any
 import pytest
 
 from noc.crypto import generate_key
-from tests.exporters.test_prometheus import free_tcp_port, get_json, wait_for
+from tests.exporters.test_prometheus import get_json, wait_for
+from tests.noccli import noc, noc_env
+from tests.peers.ports import free_tcp_port
 
 pytestmark = pytest.mark.peers
 TOKEN = "am-webhook-token-5f2c"
@@ -39,15 +40,15 @@ circuits:
 def loop(tmp_path: Path) -> Iterator[dict[str, Any]]:
     processes: list[subprocess.Popen[bytes]] = []
     db = tmp_path / "noc.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
-        "NOC_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
-        "NOC_SECRET_KEY": generate_key(),
-        "NOC_POLLER__ENABLED": "false",
-        "NOC_WEB__ALERTMANAGER_TOKEN": TOKEN,
-    }
+    env = noc_env(
+        NOC_DATABASE_URL=f"sqlite+aiosqlite:///{db}",
+        NOC_SECRET_KEY=generate_key(),
+        NOC_POLLER__ENABLED="false",
+        NOC_WEB__ALERTMANAGER_TOKEN=TOKEN,
+    )
     (tmp_path / "inventory.yaml").write_text(INVENTORY)
     for args in (["db", "upgrade"], ["inventory", "import", str(tmp_path / "inventory.yaml")]):
-        subprocess.run([sys.executable, "-m", "noc", *args], env=env, check=True, capture_output=True)
+        assert noc(env, *args).returncode == 0
     noc_port, am_port = free_tcp_port(), free_tcp_port()
     config = tmp_path / "alertmanager.yml"
     config.write_text(

@@ -4,8 +4,6 @@ the device-down alert fires once the device's agent is gone."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,17 +16,12 @@ from typing import Any
 import pytest
 
 from noc.crypto import generate_key
+from tests.noccli import noc, noc_env
+from tests.peers.ports import free_tcp_port
 from tests.peers.snmpd import SnmpdAgent, free_udp_port
 
 pytestmark = pytest.mark.peers
 RULES = Path(__file__).resolve().parents[2] / "exporters" / "rules" / "noc.yml"
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout_s: float = 90.0) -> Any:
@@ -57,15 +50,15 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
     agent.start()
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
-            "NOC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'noc.db'}",
-            "NOC_SECRET_KEY": generate_key(),
-            "NOC_POLLER__INTERVAL_S": "2",
-            "NOC_POLLER__TIMEOUT_S": "0.3",
-            "NOC_POLLER__RETRIES": "0",
-            "NOC_POLLER__DOWN_AFTER_FAILURES": "2",
-            "NOC_POLLER__JITTER_RATIO": "0",
-        }
+        env = noc_env(
+            NOC_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'noc.db'}",
+            NOC_SECRET_KEY=generate_key(),
+            NOC_POLLER__INTERVAL_S="2",
+            NOC_POLLER__TIMEOUT_S="0.3",
+            NOC_POLLER__RETRIES="0",
+            NOC_POLLER__DOWN_AFTER_FAILURES="2",
+            NOC_POLLER__JITTER_RATIO="0",
+        )
         inventory = tmp_path / "inventory.yaml"
         inventory.write_text(
             "snmp_profiles:\n  - {name: lab, version: 2c, community: prom-lab}\n"
@@ -73,7 +66,7 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
             f"snmp_port: {agent.port}}}\n"
         )
         for args in (["db", "upgrade"], ["inventory", "import", str(inventory)]):
-            subprocess.run([sys.executable, "-m", "noc", *args], env=env, check=True, capture_output=True)
+            assert noc(env, *args).returncode == 0
         noc_port = free_tcp_port()
         processes.append(
             subprocess.Popen(

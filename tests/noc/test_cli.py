@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +10,7 @@ import pytest
 from noc.crypto import generate_key
 from tests.conftest import EXAMPLE_INVENTORY
 from tests.noc.test_inventory_store import EXAMPLE_SECRETS
-
-NOC = [sys.executable, "-m", "noc"]
+from tests.noccli import noc, noc_env
 
 
 class Cli:
@@ -21,21 +18,11 @@ class Cli:
         self.workdir, self.env = workdir, env
 
     def __call__(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*NOC, *args],
-            cwd=self.workdir,
-            env={**self.env, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return noc({**self.env, **(env or {})}, *args, cwd=self.workdir)
 
 
 def _cli(tmp_path: Path, url: str, secret_key: str) -> Cli:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")}
-    env |= {"NOC_DATABASE_URL": url, "NOC_SECRET_KEY": secret_key}
-    run = Cli(tmp_path, env)
+    run = Cli(tmp_path, noc_env(NOC_DATABASE_URL=url, NOC_SECRET_KEY=secret_key))
     upgraded = run("db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     return run
@@ -63,9 +50,7 @@ def test_import_export_reimport_changes_nothing(tmp_path: Path, db_url: str, sec
 def test_no_secret_in_database_file_export_or_logs(tmp_path: Path, secret_key: str) -> None:
     """SQLite file, its WAL, the export and DEBUG logs of every command: no secret or personal value anywhere."""
     db = tmp_path / "noc.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")}
-    env |= {"NOC_DATABASE_URL": f"sqlite+aiosqlite:///{db}", "NOC_SECRET_KEY": secret_key}
-    run = Cli(tmp_path, env)
+    run = Cli(tmp_path, noc_env(NOC_DATABASE_URL=f"sqlite+aiosqlite:///{db}", NOC_SECRET_KEY=secret_key))
     outputs = [
         run("-v", "db", "upgrade"),
         run("-v", "inventory", "import", str(EXAMPLE_INVENTORY)),
@@ -100,9 +85,7 @@ def test_broken_inventory_exits_2_and_leaves_database_unchanged(cli: Cli, tmp_pa
 
 
 def test_validate_needs_no_database(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")}
-    env["NOC_DATABASE_URL"] = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
-    run = Cli(tmp_path, env)
+    run = Cli(tmp_path, noc_env(NOC_DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none"))
     ok = run("inventory", "validate", str(EXAMPLE_INVENTORY))
     assert ok.returncode == 0 and "valid (6 users" in ok.stdout
     bad = tmp_path / "bad.yaml"
@@ -112,9 +95,7 @@ def test_validate_needs_no_database(tmp_path: Path) -> None:
 
 
 def test_unreachable_database_is_an_operational_failure(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")}
-    env["NOC_DATABASE_URL"] = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
-    result = Cli(tmp_path, env)("db", "upgrade")
+    result = Cli(tmp_path, noc_env(NOC_DATABASE_URL="postgresql+asyncpg://nobody@127.0.0.1:1/none"))("db", "upgrade")
     assert result.returncode == 1 and "database upgrade failed" in result.stderr
 
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from noc.crypto import generate_key
+from tests.noccli import noc, noc_env
 from tests.peers.snmpd import SnmpdAgent, free_udp_port
 
 pytestmark = pytest.mark.peers
@@ -47,29 +45,18 @@ def test_poll_prints_measures_and_stores(agent: SnmpdAgent, tmp_path: Path, back
         "  - {name: ckt-dead, account: acme, contract: c1, device: dead-pe, interface: eth0}\n"
     )
     db = tmp_path / "noc.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
-        "NOC_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
-        "NOC_SECRET_KEY": generate_key(),
-        "NOC_POLLER__TIMEOUT_S": "1",
-        "NOC_POLLER__RETRIES": "0",
-        "NOC_POLLER__DOWN_AFTER_FAILURES": "2",
-        "NOC_POLLER__SNMP_BACKEND": backend,
-    }
+    env = noc_env(
+        NOC_DATABASE_URL=f"sqlite+aiosqlite:///{db}",
+        NOC_SECRET_KEY=generate_key(),
+        NOC_POLLER__TIMEOUT_S="1",
+        NOC_POLLER__RETRIES="0",
+        NOC_POLLER__DOWN_AFTER_FAILURES="2",
+        NOC_POLLER__SNMP_BACKEND=backend,
+    )
 
-    def noc(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "noc", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
-    assert noc("db", "upgrade").returncode == 0
-    assert noc("inventory", "import", str(inventory)).returncode == 0
-    polled = noc("poll", "--cycles", "3", "--interval", "1", "--json")
+    assert noc(env, "db", "upgrade").returncode == 0
+    assert noc(env, "inventory", "import", str(inventory)).returncode == 0
+    polled = noc(env, "poll", "--cycles", "3", "--interval", "1", "--json")
     assert polled.returncode == 0, polled.stderr
     objects = [json.loads(line) for line in polled.stdout.splitlines()]
 
@@ -125,35 +112,29 @@ def test_discover_lists_and_stores_interfaces(agent: SnmpdAgent, tmp_path: Path)
         f"  - {{name: lab-pe, address: 127.0.0.1, platform: linux, snmp_profile: lab, snmp_port: {agent.port}}}\n"
         f"  - {{name: dead-pe, address: 127.0.0.1, platform: linux, snmp_profile: lab, snmp_port: {free_udp_port()}}}\n"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
-        "NOC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'noc.db'}",
-        "NOC_SECRET_KEY": generate_key(),
-        "NOC_POLLER__TIMEOUT_S": "1",
-        "NOC_POLLER__RETRIES": "0",
-    }
-    run = [sys.executable, "-m", "noc"]
-    for args in (["db", "upgrade"], ["inventory", "import", str(inventory)]):
-        assert subprocess.run([*run, *args], env=env, capture_output=True, check=False).returncode == 0
-    only_live = subprocess.run(
-        [*run, "discover", "--device", "lab-pe", "--json"], env=env, capture_output=True, text=True, check=False
+    env = noc_env(
+        NOC_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'noc.db'}",
+        NOC_SECRET_KEY=generate_key(),
+        NOC_POLLER__TIMEOUT_S="1",
+        NOC_POLLER__RETRIES="0",
     )
+    for args in (["db", "upgrade"], ["inventory", "import", str(inventory)]):
+        assert noc(env, *args).returncode == 0
+    only_live = noc(env, "discover", "--device", "lab-pe", "--json")
     assert only_live.returncode == 0, only_live.stderr
     rows = [json.loads(line) for line in only_live.stdout.splitlines()]
     lo = next(r for r in rows if r["if_name"] == "lo")
     assert lo["if_type"] == "softwareLoopback" and lo["oper_status"] == "up" and lo["device"] == "lab-pe"
-    both = subprocess.run([*run, "discover"], env=env, capture_output=True, text=True, check=False)
+    both = noc(env, "discover")
     assert both.returncode == 1
     assert "dead-pe: discovery failed" in both.stderr and "lab-pe" in both.stdout
 
 
 def test_poll_refuses_an_unknown_device(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
-        "NOC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'noc.db'}",
-        "NOC_SECRET_KEY": generate_key(),
-    }
-    run = [sys.executable, "-m", "noc"]
-    assert subprocess.run([*run, "db", "upgrade"], env=env, capture_output=True, check=False).returncode == 0
-    result = subprocess.run(
-        [*run, "poll", "--device", "pe-nowhere"], env=env, capture_output=True, text=True, check=False
+    env = noc_env(
+        NOC_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'noc.db'}",
+        NOC_SECRET_KEY=generate_key(),
     )
+    assert noc(env, "db", "upgrade").returncode == 0
+    result = noc(env, "poll", "--device", "pe-nowhere")
     assert result.returncode == 2 and "--device: no enabled device named 'pe-nowhere'" in result.stderr

@@ -4,30 +4,20 @@ objects carry the values the device printed, and a device without SNMP gets its 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from noc.crypto import generate_key
+from tests.noccli import noc, noc_env
 from tests.peers.fakenos import FakeHost, FakeNosPeer
+from tests.peers.ports import free_tcp_port
 
 pytestmark = pytest.mark.peers
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ping"
 PASSWORD = "fakenos-e2e-Pw-93kd"
-
-
-def free_tcp_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -79,26 +69,15 @@ circuits:
   - {{name: ckt-vrp, account: acme, contract: c1, device: pe-vrp, interface: GE0/0/1, far_end: 10.1.1.2, probe: ssh}}
 """
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
-        "NOC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'noc.db'}",
-        "NOC_SECRET_KEY": generate_key(),
-        "NOC_LOG_LEVEL": "DEBUG",
-    }
+    env = noc_env(
+        NOC_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'noc.db'}",
+        NOC_SECRET_KEY=generate_key(),
+        NOC_LOG_LEVEL="DEBUG",
+    )
 
-    def noc(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "noc", *args],
-            env=env,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-
-    assert noc("db", "upgrade").returncode == 0
-    assert noc("inventory", "import", str(inventory)).returncode == 0
-    polled = noc("poll", "--cycles", "1", "--json")
+    assert noc(env, "db", "upgrade").returncode == 0
+    assert noc(env, "inventory", "import", str(inventory)).returncode == 0
+    polled = noc(env, "poll", "--cycles", "1", "--json")
     assert polled.returncode == 0, polled.stderr
     objects = [json.loads(line) for line in polled.stdout.splitlines()]
     probes = {o["circuit"]: o for o in objects if o["kind"] == "probe"}

@@ -5,9 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from noc.crypto import SecretBox
 from noc.db import create_engine, session_factory
 from noc.inventory import service
 from tests.noc.test_slaflow import INVENTORY
+from tests.noccli import noc, noc_env
 
 
 @pytest.fixture
@@ -66,15 +64,9 @@ def lab(tmp_path: Path, secret_key: str) -> dict[str, str]:
     import asyncio
 
     asyncio.run(seed())
-    return {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
-        "NOC_DATABASE_URL": url,
-        "NOC_SECRET_KEY": secret_key,
-    }
-
-
-def noc(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "noc", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    return noc_env(
+        NOC_DATABASE_URL=url,
+        NOC_SECRET_KEY=secret_key,
     )
 
 

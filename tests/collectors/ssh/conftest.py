@@ -20,6 +20,7 @@ import pytest
 from collectors.model import DeviceTarget, SshCredentials
 from tests.peers.fakenos import FakeHost, FakeNosPeer
 from tests.peers.netns import Lab, namespaces_available
+from tests.peers.ports import free_tcp_port
 from tests.peers.sshd import SshdPE, sshd_available
 
 PING_DATA = Path(__file__).resolve().parents[2] / "data" / "ping"
@@ -32,13 +33,6 @@ IOS_PING = "ping 10.0.0.1 repeat 5 size 100 timeout 2"
 IOS_PING_VRF = "ping vrf CUST-A 192.0.2.10 repeat 5 size 100 timeout 2 source Loopback0"
 VRP_PING = "ping -c 5 -s 100 -t 2000 10.1.1.2"
 JUNOS_PING = "ping 192.0.2.1 count 5 size 100 wait 2 rapid"
-
-
-def free_tcp_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def ping_fixture(platform: str, name: str) -> str:
