@@ -16,6 +16,7 @@ from exporters.alertmanager import WebhookError, map_alerts
 from exporters.collector import NocCollector, PollerMetrics
 from exporters.snapshot import Snapshot
 from noc import dbadmin
+from noc.api import setup_api
 from noc.crypto import secret_box_for
 from noc.db import create_engine, session_factory
 from noc.service import NocService
@@ -127,6 +128,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/api/alertmanager", alertmanager_webhook)
+    setup_api(app)
     return app
 
 

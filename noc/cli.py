@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from noc import cli_tickets, dbadmin, secretstore
+from noc import cli_tickets, cli_users, dbadmin, secretstore
 from noc.crypto import generate_key, secret_box_for
 from noc.db import create_engine, session_factory
 from noc.errors import InputError, NocError, OperationalError
@@ -356,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.set_defaults(func=cmd_serve)
     cli_tickets.register(sub)
+    cli_users.register(sub)
     return parser
 
 

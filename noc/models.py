@@ -390,3 +390,19 @@ class SlaBreachRecord(Base):
     limit: Mapped[float] = mapped_column()
     since: Mapped[datetime] = mapped_column(UtcDateTime)
     until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class ApiToken(Base):
+    """A user's API token. Only the SHA-256 of the token is kept: the token itself is shown once, when issued.
+    ``prefix`` (the token's first characters, not enough to use it) lets a user tell their tokens apart."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_api_tokens_user_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)

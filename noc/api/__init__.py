@@ -1,0 +1,27 @@
+"""The REST API under ``/api/``: routes from one table (``noc.api.routes``), its OpenAPI document at
+``/api/openapi.json``, token authentication and the tickets service's role rules on every route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+OPENAPI = web.AppKey("openapi", dict[str, Any])
+
+
+async def serve_openapi(request: web.Request) -> web.Response:
+    return web.json_response(request.app[OPENAPI])
+
+
+def setup_api(app: web.Application) -> None:
+    # Imported here, not above: the routes use noc.app's keys and noc.app imports this package, so the package
+    # itself stays light and either module can be imported first.
+    from noc.api.openapi import build_document
+    from noc.api.routes import ROUTES, wrap
+
+    # Built once: the document depends on code only, never on data.
+    app[OPENAPI] = build_document(ROUTES)
+    app.router.add_get("/api/openapi.json", serve_openapi)
+    for route in ROUTES:
+        app.router.add_route(route.method, route.path, wrap(route))

@@ -1,0 +1,97 @@
+"""The OpenAPI 3.1 document, built from the route table and the pydantic models (JSON Schema 2020-12, which
+OpenAPI 3.1 uses as is), so it describes exactly what is served."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+import noc
+from noc.api.routes import JSON, Route
+from noc.api.schemas import Error
+
+REF = "#/components/schemas/{model}"
+_REASONS = {
+    400: "Malformed request: a query parameter or the body is not what it must be",
+    401: "No valid bearer token",
+    403: "The user's role does not allow this",
+    404: "No such thing",
+    409: "Conflict: someone changed it first, or the lifecycle does not allow this step now",
+    422: "The request is well-formed but its content is refused",
+}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": route.handler.__name__,
+        "summary": route.summary,
+        "tags": [route.tag],
+        "security": [{"bearer": []}],
+    }
+    if route.params:
+        op["parameters"] = [
+            {"name": p.name, "in": p.where, "required": p.required, "schema": p.schema}
+            | ({"description": p.description} if p.description else {})
+            for p in route.params
+        ]
+    if route.body is not None:
+        op["requestBody"] = {"required": False, "content": {JSON: {"schema": _ref(route.body)}}}
+    elif route.method == "PUT":  # the inventory document
+        op["requestBody"] = {"required": True, "content": {"application/yaml": {"schema": {"type": "string"}}}}
+    content: dict[str, Any] = {}
+    for media in route.media:
+        if media == JSON:
+            content[media] = {"schema": _ref(route.response) if route.response else {"type": "object"}}
+        elif media == "application/pdf":
+            content[media] = {"schema": {"type": "string", "contentMediaType": media}}
+        else:
+            content[media] = {"schema": {"type": "string"}}
+    responses: dict[str, Any] = {"200": {"description": "OK", "content": content}}
+    for status in sorted(set(route.errors) | {401}):
+        responses[str(status)] = {"description": _REASONS[status], "content": {JSON: {"schema": _ref(Error)}}}
+    op["responses"] = responses
+    return op
+
+
+def build_document(routes: Sequence[Route]) -> dict[str, Any]:
+    models: list[tuple[type[BaseModel], Literal["validation", "serialization"]]] = [(Error, "serialization")]
+    for route in routes:
+        if route.response is not None:
+            models.append((route.response, "serialization"))
+        if route.body is not None:
+            models.append((route.body, "validation"))
+    _, schemas = models_json_schema(models, ref_template=REF)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    paths["/api/openapi.json"] = {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document",
+            "tags": ["meta"],
+            "security": [],
+            "responses": {"200": {"description": "OK", "content": {JSON: {"schema": {"type": "object"}}}}},
+        }
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "NOC API",
+            "version": noc.__version__,
+            "description": "Inventory, live state, tickets, SLA and key accounts. Every route but this document "
+            "needs `Authorization: Bearer <token>` (`noc users token USER`); the user's role decides what they see "
+            'and may do. Errors answer `{"error": ..., "field": ...}`.',
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

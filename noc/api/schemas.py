@@ -1,0 +1,254 @@
+"""Request and response bodies of the REST API. The OpenAPI document's component schemas are generated from these
+models, and every handler serialises through them, so the document and the wire cannot drift apart."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+from tickets.records import HealthArchive
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class _In(BaseModel):
+    # An unknown field is a mistake worth naming (a typo in "expected_version" would silently skip the check).
+    model_config = ConfigDict(extra="forbid")
+
+
+class Error(_Out):
+    error: str = Field(description="what is wrong, in words")
+    field: str | None = Field(default=None, description="the query parameter or body field at fault, if one is")
+
+
+# --- inventory -----------------------------------------------------------------------------------------------
+
+
+class InterfaceOut(_Out):
+    name: str
+    if_index: int
+    descr: str
+    alias: str
+    speed_bps: int | None
+    admin_status: str
+    oper_status: str
+    present: bool
+
+
+class DeviceState(_Out):
+    """The poller's latest view; ``available`` is None until the device was polled once."""
+
+    available: bool | None
+    since: datetime | None
+    last_poll_at: datetime | None
+    last_ok_at: datetime | None
+    uptime_s: int | None
+    consecutive_failures: int
+    last_error: str | None
+    sys_name: str | None
+
+
+class DeviceOut(_Out):
+    name: str
+    address: str
+    platform: str
+    role: str
+    region: str
+    site: str
+    enabled: bool
+    state: DeviceState | None
+    interfaces: list[InterfaceOut]
+
+
+class DeviceList(_Out):
+    items: list[DeviceOut]
+
+
+class ProbeOut(_Out):
+    ts: datetime
+    method: str
+    sent: int
+    received: int
+    loss_ratio: float | None
+    rtt_min_ms: float | None
+    rtt_avg_ms: float | None
+    rtt_max_ms: float | None
+    jitter_ms: float | None
+    error: str | None
+
+
+class InterfaceMeasurementOut(_Out):
+    ts: datetime
+    interval_s: float | None
+    oper_status: str
+    speed_bps: int | None
+    in_bps: float | None
+    out_bps: float | None
+    in_utilisation_ratio: float | None
+    out_utilisation_ratio: float | None
+    in_errors_per_s: float | None
+    out_errors_per_s: float | None
+    verdict: str
+
+
+class CircuitOut(_Out):
+    name: str
+    account: str
+    contract: str
+    device: str
+    interface: str
+    far_end_address: str | None
+    committed_rate_bps: int | None
+    probe: str
+    service: str
+    latest_probe: ProbeOut | None
+    latest_interface: InterfaceMeasurementOut | None
+
+
+class CircuitList(_Out):
+    items: list[CircuitOut]
+
+
+class AccountOut(_Out):
+    name: str
+    legal_name: str
+    tier: str
+    region: str
+    account_manager: str | None
+
+
+class AccountList(_Out):
+    items: list[AccountOut]
+
+
+class ChangeOut(_Out):
+    kind: str
+    name: str
+    action: str
+    changed_fields: list[str]
+
+
+class ImportOut(_Out):
+    dry_run: bool
+    changes: list[ChangeOut]
+
+
+class HealthOut(RootModel[HealthArchive]):
+    """The key account's record (``tickets.records.HealthArchive``); contacts are never included here."""
+
+
+# --- tickets -------------------------------------------------------------------------------------------------
+
+
+class TicketOut(_Out):
+    id: int
+    ref: str
+    kind: str
+    parent_id: int | None
+    status: str
+    priority: str
+    impact: str
+    account: str | None
+    circuit: str | None
+    device: str | None
+    cause: str
+    title: str
+    technician: str | None
+    detected_at: datetime
+    acknowledged_at: datetime | None
+    response_due_at: datetime | None
+    restore_due_at: datetime | None
+    escalation_level: int
+    recurrences: int
+    version: int = Field(description="send it back as expected_version to acknowledge only what you saw")
+
+
+class TicketPage(_Out):
+    items: list[TicketOut]
+    limit: int
+    offset: int
+    next_offset: int | None = Field(description="offset of the next page; null on the last one")
+
+
+class TransitionOut(_Out):
+    at: datetime
+    actor: str
+    from_status: str | None
+    to_status: str
+
+
+class WorklogOut(_Out):
+    at: datetime
+    author: str
+    text: str
+
+
+class RatingOut(_Out):
+    score: int
+    comment: str
+    recorded_by: str
+    at: datetime
+
+
+class CaseOut(_Out):
+    case_id: int
+    ticket_id: int
+    cause_category: str
+    platform: str
+    symptoms: str
+    resolution: str
+    score: float
+
+
+class TicketDetailOut(_Out):
+    ticket: TicketOut
+    symptoms: str
+    children: list[str]
+    transitions: list[TransitionOut]
+    worklog: list[WorklogOut]
+    cause_category: str | None
+    resolution: str | None
+    rating: RatingOut | None
+    suggestions: list[CaseOut]
+
+
+class AcknowledgeIn(_In):
+    expected_version: int | None = Field(default=None, description="refuse with 409 if the ticket changed since")
+
+
+class AssignIn(_In):
+    technician: str | None = Field(default=None, max_length=100)
+    auto: bool = Field(default=False, description="dispatch to the least loaded technician covering the region")
+
+
+class NoteIn(_In):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class CloseIn(_In):
+    cause_category: str | None = Field(default=None, max_length=100)
+    resolution: str | None = Field(default=None, max_length=10_000)
+
+
+class RateIn(_In):
+    score: int = Field(ge=1, le=5)
+    comment: str = Field(default="", max_length=2_000)
+
+
+# --- SLA -----------------------------------------------------------------------------------------------------
+
+
+class BreachOut(_Out):
+    circuit: str
+    account: str
+    objective: str
+    measured: float
+    limit: float
+    since: datetime
+
+
+class BreachList(_Out):
+    items: list[BreachOut]

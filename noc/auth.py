@@ -1,0 +1,165 @@
+"""Who is calling: users' passwords and API tokens.
+
+Passwords are people's choices, so they are hashed with Argon2id (``argon2-cffi``): slow and memory-hard on
+purpose, salted per hash, with its parameters in the hash so they can be raised later (``needs_rehash``).
+
+API tokens are ours: 32 random bytes from ``secrets``, shown once when issued. At rest only their SHA-256 is
+kept. A fast hash is enough here because a token has 256 bits of entropy (nothing to guess, unlike a password),
+and being unsalted and deterministic it is looked up by an indexed equality on every request, where Argon2 would
+cost tens of milliseconds per call and need a scan. A leaked database gives no usable token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from noc import models as m
+from noc.errors import InputError
+from noc.timeutil import utcnow
+
+TOKEN_PREFIX = "noc_"  # noqa: S105 - a marker, not a secret: lets a scanner spot leaked tokens
+MIN_PASSWORD_LENGTH = 10
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+_hasher = PasswordHasher()  # the library's defaults follow RFC 9106's recommendations
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The user a request acts as."""
+
+    username: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """What may be shown about a stored token: never the token."""
+
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    if not stored_hash:
+        return False
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def _user(session: AsyncSession, username: str) -> m.User:
+    user = await session.scalar(select(m.User).where(m.User.username == username))
+    if user is None:
+        raise InputError(f"no user named {username!r}")
+    return user
+
+
+async def set_password(sessions: Sessions, username: str, password: str) -> None:
+    digest = hash_password(password)
+    async with sessions() as session:
+        (await _user(session, username)).password_hash = digest
+        await session.commit()
+
+
+async def check_password(sessions: Sessions, username: str, password: str) -> Principal | None:
+    """The active user with this password, else None (for the login page)."""
+    async with sessions() as session:
+        user = await session.scalar(select(m.User).where(m.User.username == username, m.User.active.is_(True)))
+        if user is None or not verify_password(user.password_hash, password):
+            return None
+        if _hasher.check_needs_rehash(user.password_hash or ""):
+            user.password_hash = _hasher.hash(password)
+            await session.commit()
+        return Principal(user.username, user.role)
+
+
+async def issue_token(sessions: Sessions, username: str, name: str = "default") -> str:
+    """A new token for the user, returned once; only its digest is stored."""
+    if not name.strip() or len(name) > 100:
+        raise InputError("token name: 1 to 100 characters")
+    token = new_token()
+    async with sessions() as session:
+        user = await _user(session, username)
+        session.add(
+            m.ApiToken(
+                user_id=user.id,
+                name=name.strip(),
+                token_sha256=token_digest(token),
+                prefix=token[: len(TOKEN_PREFIX) + 4],
+            )
+        )
+        try:
+            await session.commit()
+        except IntegrityError as exc:
+            raise InputError(f"{username} already has a token named {name.strip()!r}: revoke it first") from exc
+    return token
+
+
+async def list_tokens(sessions: Sessions, username: str) -> list[TokenInfo]:
+    async with sessions() as session:
+        user = await _user(session, username)
+        rows = await session.scalars(select(m.ApiToken).where(m.ApiToken.user_id == user.id).order_by(m.ApiToken.name))
+        return [TokenInfo(t.name, t.prefix, t.created_at, t.last_used_at) for t in rows]
+
+
+async def revoke_tokens(sessions: Sessions, username: str, name: str | None = None) -> int:
+    """Delete the user's token of that name, or all of them; how many went."""
+    async with sessions() as session:
+        user = await _user(session, username)
+        query = delete(m.ApiToken).where(m.ApiToken.user_id == user.id)
+        if name is not None:
+            query = query.where(m.ApiToken.name == name)
+        result = await session.execute(query)
+        await session.commit()
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def principal_for_token(sessions: Sessions, token: str) -> Principal | None:
+    """The active user the token belongs to, else None. Marks the token used."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                select(m.ApiToken, m.User)
+                .join(m.User, m.User.id == m.ApiToken.user_id)
+                .where(m.ApiToken.token_sha256 == token_digest(token), m.User.active.is_(True))
+            )
+        ).first()
+        if row is None:
+            return None
+        api_token, user = row
+        now = utcnow()
+        # Recorded to the minute: enough to tell a live token from a forgotten one, without a write per request.
+        if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_RESOLUTION:
+            api_token.last_used_at = now
+            await session.commit()
+        return Principal(user.username, user.role)

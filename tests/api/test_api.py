@@ -1,0 +1,383 @@
+"""The REST API in-process on SQLite and PostgreSQL: every answer checked against the OpenAPI document, the role
+rules on every route, the ticket flow, conflicts, reports, and bad input answered as such (never 500)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from jsonschema import Draft202012Validator
+from sqlalchemy import select
+
+from noc import auth
+from noc import models as m
+from tests.api.conftest import Api
+from tests.conftest import EXAMPLE_INVENTORY
+from tickets.rules import FaultEvent, FaultKind, Impact
+
+ROLES = ("admin", "noc", "technician", "account_manager", None)
+
+
+async def test_the_document_describes_every_api_route(api: Api) -> None:
+    doc = api.doc
+    assert doc["openapi"].startswith("3.1")
+    for name, schema in doc["components"]["schemas"].items():
+        Draft202012Validator.check_schema(schema), name
+    served = {
+        (r.method.lower(), r.resource.canonical)
+        for r in api.client.app.router.routes()
+        if r.resource is not None and r.resource.canonical.startswith("/api/") and r.method != "HEAD"
+    }
+    documented = {(method, path) for path, ops in doc["paths"].items() for method in ops}
+    # The Alertmanager webhook has its own token and payload, documented by Alertmanager itself.
+    assert served - {("post", "/api/alertmanager")} == documented
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            if path != "/api/openapi.json":
+                assert "401" in op["responses"], (method, path)
+
+
+async def test_a_token_is_required_and_must_be_valid(api: Api) -> None:
+    response, body = await api.call("GET", "/api/tickets", role=None)
+    assert response.status == 401
+    assert "bearer token" in body["error"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    for header in ("Bearer noc_not-a-token", "Basic YWRtaW46YWRtaW4=", "Bearer "):
+        response, body = await api.call("GET", "/api/tickets", role=None, headers={"Authorization": header})
+        assert response.status == 401, header
+    assert await auth.revoke_tokens(api.sessions, "nina", "tests") == 1
+    response, _ = await api.call("GET", "/api/tickets", role="noc")
+    assert response.status == 401
+
+
+async def test_tokens_are_stored_hashed_and_listed_without_the_token(api: Api) -> None:
+    async with api.sessions() as session:
+        stored = {t.token_sha256 for t in (await session.scalars(select(m.ApiToken)))}
+    for token in api.tokens.values():
+        assert token not in stored
+        assert auth.token_digest(token) in stored
+    assert (await auth.list_tokens(api.sessions, "admin"))[0].last_used_at is None
+    await api.call("GET", "/api/accounts", "admin")
+    listed = await auth.list_tokens(api.sessions, "admin")
+    assert [t.name for t in listed] == ["tests"]
+    assert listed[0].last_used_at is not None
+    assert api.tokens["admin"] not in repr(listed)
+
+
+async def test_roles_on_every_route(api: Api) -> None:
+    """Role x route x expected status. Refusals come from the tickets service's rules (tickets.access)."""
+    ticket = await api.open_ticket("ACME-BJ-001")  # acme-bank (karl's), on pe-bj-01 in the north (tom's)
+    t = f"/api/tickets/{ticket}"
+    report = "/api/sla/reports/ACME-2026-01?month=2026-11&format=csv"
+    inv_text = EXAMPLE_INVENTORY.read_text()
+    table: list[tuple[str, str, dict[str | None, int], dict[str, object] | None]] = [
+        ("GET", "/api/devices", {"admin": 200, "noc": 200, "technician": 200, "account_manager": 200, None: 401}, None),
+        ("GET", "/api/devices/pe-bj-01", {"admin": 200, "technician": 200, "account_manager": 200, None: 401}, None),
+        (
+            "GET",
+            "/api/circuits",
+            {"admin": 200, "noc": 200, "technician": 200, "account_manager": 200, None: 401},
+            None,
+        ),
+        (
+            "GET",
+            "/api/circuits/ACME-BJ-001",
+            {"admin": 200, "noc": 200, "technician": 403, "account_manager": 200, "other_manager": 403, None: 401},
+            None,
+        ),
+        (
+            "GET",
+            "/api/accounts",
+            {"admin": 200, "noc": 200, "technician": 200, "account_manager": 200, None: 401},
+            None,
+        ),
+        (
+            "GET",
+            "/api/accounts/acme-bank/health",
+            {"admin": 200, "noc": 200, "technician": 403, "account_manager": 200, "other_manager": 403, None: 401},
+            None,
+        ),
+        (
+            "GET",
+            "/api/inventory",
+            {"admin": 200, "noc": 403, "technician": 403, "account_manager": 403, None: 401},
+            None,
+        ),
+        (
+            "PUT",
+            "/api/inventory?dry_run=true",
+            {"admin": 200, "noc": 403, "technician": 403, "account_manager": 403, None: 401},
+            {"data": inv_text},
+        ),
+        ("GET", "/api/tickets", {"admin": 200, "noc": 200, "technician": 200, "account_manager": 200, None: 401}, None),
+        (
+            "GET",
+            t,
+            {
+                "admin": 200,
+                "noc": 200,
+                "technician": 200,
+                "other_technician": 403,
+                "account_manager": 200,
+                "other_manager": 403,
+                None: 401,
+            },
+            None,
+        ),
+        ("POST", f"{t}/ack", {"technician": 403, "account_manager": 403, None: 401}, {"json": {}}),
+        (
+            "POST",
+            f"{t}/assign",
+            {"technician": 403, "account_manager": 403, None: 401},
+            {"json": {"technician": "tom-north"}},
+        ),
+        ("POST", f"{t}/resolve", {"technician": 403, "account_manager": 403, None: 401}, None),
+        ("POST", f"{t}/close", {"technician": 403, "account_manager": 403, None: 401}, {"json": {}}),
+        ("POST", f"{t}/reopen", {"technician": 403, "account_manager": 403, None: 401}, None),
+        (
+            "POST",
+            f"{t}/rating",
+            {"technician": 403, "other_manager": 403, "account_manager": 409, None: 401},
+            {"json": {"score": 5}},
+        ),
+        (
+            "POST",
+            f"{t}/notes",
+            {
+                "technician": 200,
+                "other_technician": 403,
+                "account_manager": 200,
+                "other_manager": 403,
+                "noc": 200,
+                None: 401,
+            },
+            {"json": {"text": "called the customer"}},
+        ),
+        (
+            "GET",
+            "/api/sla/breaches",
+            {"admin": 200, "noc": 200, "technician": 200, "account_manager": 200, None: 401},
+            None,
+        ),
+        (
+            "GET",
+            report,
+            {"admin": 200, "noc": 200, "technician": 403, "account_manager": 200, "other_manager": 403, None: 401},
+            None,
+        ),
+        ("POST", f"{t}/ack", {"noc": 200, "admin": 409}, {"json": {}}),  # allowed, then already acknowledged
+    ]
+    seen = []
+    for method, path, expected, kwargs in table:
+        for role, status in expected.items():
+            response, body = await api.call(method, path, role, **(kwargs or {}))
+            seen.append((method, path, role, response.status))
+            assert response.status == status, (method, path, role, response.status, body)
+            if status >= 400:
+                assert body["error"], (method, path, role)
+    assert len(seen) >= 70
+
+
+async def test_ticket_flow_through_the_api(api: Api) -> None:
+    ticket = await api.open_ticket("ACME-BJ-001", "packet loss towards the branch")
+    t = f"/api/tickets/{ticket}"
+    _, listed = await api.call("GET", "/api/tickets?status=new", "noc")
+    assert [i["id"] for i in listed["items"]] == [ticket]
+    _, shown = await api.call("GET", t, "noc")
+    version = shown["ticket"]["version"]
+    response, acked = await api.call("POST", f"{t}/ack", "noc", json={"expected_version": version})
+    assert response.status == 200
+    assert acked["status"] == "acknowledged"
+    response, assigned = await api.call("POST", f"{t}/assign", "noc", json={"technician": "tom-north"})
+    assert (response.status, assigned["technician"], assigned["status"]) == (200, "tom-north", "dispatched")
+    response, _ = await api.call("POST", f"{t}/notes", "technician", json={"text": "splice replaced at the cabinet"})
+    assert response.status == 200
+    response, resolved = await api.call("POST", f"{t}/resolve", "technician")
+    assert (response.status, resolved["status"]) == (200, "resolved")
+    # Tier A (acme-bank): closing needs a cause category and a resolution.
+    response, body = await api.call("POST", f"{t}/close", "technician", json={})
+    assert response.status == 409
+    assert "cause" in body["error"]
+    response, closed = await api.call(
+        "POST", f"{t}/close", "technician", json={"cause_category": "fibre_cut", "resolution": "splice replaced"}
+    )
+    assert (response.status, closed["status"]) == (200, "closed")
+    response, _ = await api.call("POST", f"{t}/rating", "account_manager", json={"score": 4, "comment": "quick"})
+    assert response.status == 200
+    response, body = await api.call("POST", f"{t}/rating", "account_manager", json={"score": 5})
+    assert response.status == 409
+    assert "already rated" in body["error"]
+    _, detail = await api.call("GET", t, "account_manager")
+    assert [w["text"] for w in detail["worklog"]] == ["splice replaced at the cabinet"]
+    assert [x["to_status"] for x in detail["transitions"]][-1] == "closed"
+    assert detail["rating"]["score"] == 4
+    assert (detail["cause_category"], detail["resolution"]) == ("fibre_cut", "splice replaced")
+    response, reopened = await api.call("POST", f"{t}/reopen", "noc")
+    assert (response.status, reopened["status"]) == (200, "reopened")
+    response, body = await api.call(
+        "POST", f"{t}/close", "noc", json={"cause_category": "fibre_cut", "resolution": "x"}
+    )
+    assert response.status == 409  # a reopened ticket is worked and resolved again before it closes
+    _, health = await api.call("GET", "/api/accounts/acme-bank/health", "account_manager")
+    assert health["account"] == "acme-bank"
+    assert health["contacts"] is None
+    assert [f["ticket"] for f in health["fault_history"]] == [closed["ref"]]
+
+
+async def test_a_stale_version_is_a_conflict(api: Api) -> None:
+    ticket = await api.open_ticket()
+    _, shown = await api.call("GET", f"/api/tickets/{ticket}", "noc")
+    version = shown["ticket"]["version"]
+    # Meanwhile the fault gets worse: the service raises the ticket's impact (a new version).
+    worse = FaultEvent(FaultKind.MANUAL, "ACME-BJ-001", "manual", Impact.SERVICE_DOWN, datetime.now(UTC), "down now")
+    assert (await api.service.handle_fault(worse)).ticket_id == ticket
+    response, body = await api.call("POST", f"/api/tickets/{ticket}/ack", "noc", json={"expected_version": version})
+    assert response.status == 409
+    assert "changed since you read it" in body["error"]
+
+
+async def test_concurrent_acknowledgements_one_wins(api: Api) -> None:
+    ticket = await api.open_ticket()
+    _, shown = await api.call("GET", f"/api/tickets/{ticket}", "noc")
+    version = shown["ticket"]["version"]
+    results = await asyncio.gather(
+        *(
+            api.call("POST", f"/api/tickets/{ticket}/ack", role, json={"expected_version": version})
+            for role in ("noc", "admin")
+        )
+    )
+    assert sorted(r.status for r, _ in results) == [200, 409]
+
+
+async def test_list_filters_and_paging(api: Api) -> None:
+    ids = [await api.open_ticket(c) for c in ("ACME-BJ-001", "ACME-BJ-002", "CITY-SH-001")]
+    _, first = await api.call("GET", "/api/tickets?limit=2", "noc")
+    assert [i["id"] for i in first["items"]] == ids[::-1][:2]
+    assert first["next_offset"] == 2
+    _, second = await api.call("GET", "/api/tickets?limit=2&offset=2", "noc")
+    assert [i["id"] for i in second["items"]] == [ids[0]]
+    assert second["next_offset"] is None
+    _, acme = await api.call("GET", "/api/tickets?account=acme-bank", "noc")
+    assert {i["account"] for i in acme["items"]} == {"acme-bank"}
+    _, karl = await api.call("GET", "/api/tickets", "account_manager")
+    assert {i["account"] for i in karl["items"]} == {"acme-bank"}  # city-gov is mei's
+    response, _ = await api.call("GET", "/api/tickets?account=city-gov", "account_manager")
+    assert response.status == 403
+
+
+async def test_live_state_and_latest_measurements(api: Api) -> None:
+    now = datetime.now(UTC)
+    async with api.sessions() as session:
+        device = await session.scalar(select(m.Device).where(m.Device.name == "pe-bj-01"))
+        circuit = await session.scalar(select(m.Circuit).where(m.Circuit.name == "ACME-BJ-001"))
+        assert device is not None
+        assert circuit is not None
+        session.add(m.DeviceStatus(device_id=device.id, available=False, since=now, consecutive_failures=3))
+        session.add(m.Interface(device_id=device.id, if_index=1, name=circuit.interface_name, oper_status="down"))
+        for minutes, loss in ((2, 0.0), (1, 0.25)):
+            session.add(
+                m.ProbeMeasurement(
+                    circuit_id=circuit.id,
+                    ts=now.replace(microsecond=0) - timedelta(minutes=minutes),
+                    method="ssh",
+                    sent=4,
+                    received=3,
+                    loss_ratio=loss,
+                    rtt_avg_ms=12.5,
+                )
+            )
+        session.add(
+            m.InterfaceMeasurement(
+                device_id=device.id,
+                if_name=circuit.interface_name,
+                if_index=1,
+                ts=now,
+                oper_status="down",
+                verdict="ok",
+            )
+        )
+        session.add(m.SlaBreachRecord(circuit_id=circuit.id, objective="loss", measured=25.0, limit=1.0, since=now))
+        await session.commit()
+    _, dev = await api.call("GET", "/api/devices/pe-bj-01", "technician")
+    assert dev["state"]["available"] is False
+    assert dev["interfaces"][0]["oper_status"] == "down"
+    _, ckt = await api.call("GET", "/api/circuits/ACME-BJ-001", "account_manager")
+    assert ckt["latest_probe"]["loss_ratio"] == 0.25
+    assert ckt["latest_interface"]["oper_status"] == "down"
+    _, mine = await api.call("GET", "/api/sla/breaches", "account_manager")
+    assert [(b["circuit"], b["objective"]) for b in mine["items"]] == [("ACME-BJ-001", "loss")]
+    _, theirs = await api.call("GET", "/api/sla/breaches", "other_manager")
+    assert theirs["items"] == []
+    _, circuits = await api.call("GET", "/api/circuits", "other_manager")
+    assert {c["account"] for c in circuits["items"]} == {"city-gov"}
+
+
+async def test_monthly_report_as_json_csv_and_pdf(api: Api) -> None:
+    base = "/api/sla/reports/ACME-2026-01?month=2026-10"
+    response, body = await api.call("GET", base, "account_manager")
+    assert response.status == 200
+    assert body["contract"] == "ACME-2026-01"
+    response, _ = await api.call("GET", base, "account_manager", headers={"Accept": "text/csv"})
+    assert response.content_type == "text/csv"
+    assert (await response.text()).startswith("row,circuit,")
+    response, _ = await api.call("GET", base + "&format=pdf", "account_manager")
+    assert response.status == 200
+    assert response.content_type == "application/pdf"
+    assert (await response.read()).startswith(b"%PDF")
+    assert "sla-ACME-2026-01-2026-10.pdf" in response.headers["Content-Disposition"]
+
+
+async def test_bad_input_is_named_never_a_500(api: Api) -> None:
+    ticket = await api.open_ticket()
+    t = f"/api/tickets/{ticket}"
+    cases: list[tuple[str, str, dict[str, object], int, str | None]] = [
+        ("GET", "/api/tickets?limit=abc", {}, 400, "limit"),
+        ("GET", "/api/tickets?limit=0", {}, 400, "limit"),
+        ("GET", "/api/tickets?offset=-1", {}, 400, "offset"),
+        ("GET", "/api/tickets?status=bogus", {}, 422, None),
+        ("GET", "/api/tickets?account=nobody", {}, 404, None),
+        ("GET", "/api/tickets/abc", {}, 404, "ticket_id"),
+        ("GET", "/api/tickets/99999999999999999999", {}, 404, "ticket_id"),
+        ("GET", "/api/tickets/424242", {}, 404, None),
+        ("GET", "/api/tickets?account=a%00b", {}, 400, "account"),
+        ("POST", f"{t}/notes", {"data": b"{not json"}, 400, "body"),
+        ("POST", f"{t}/notes", {"json": [1, 2]}, 422, "body"),
+        ("POST", f"{t}/notes", {"json": {"text": ""}}, 422, "text"),
+        ("POST", f"{t}/notes", {"json": {"text": "a\x00b"}}, 422, "body"),
+        ("POST", f"{t}/notes", {"json": {"txt": "typo"}}, 422, "text"),
+        ("POST", f"{t}/ack", {"json": {"expected_version": "one"}}, 422, "expected_version"),
+        ("POST", f"{t}/ack", {"json": {"expected_version": 2**70}}, 422, "expected_version"),
+        ("POST", f"{t}/rating", {"json": {"score": 9}}, 422, "score"),
+        ("POST", f"{t}/assign", {"json": {}}, 422, None),
+        ("POST", f"{t}/assign", {"json": {"technician": "nobody"}}, 404, None),
+        ("GET", "/api/devices/nope", {}, 404, "name"),
+        ("GET", "/api/circuits/nope", {}, 404, "name"),
+        ("GET", "/api/accounts/nope/health", {}, 404, None),
+        ("GET", "/api/sla/reports/ACME-2026-01", {}, 400, "month"),
+        ("GET", "/api/sla/reports/ACME-2026-01?month=2026-13", {}, 400, "month"),
+        ("GET", "/api/sla/reports/ACME-2026-01?month=2026-11&format=xls", {}, 400, "format"),
+        ("GET", "/api/sla/reports/NOPE?month=2026-11", {}, 404, "contract"),
+        ("PUT", "/api/inventory", {"data": b"devices: [{name: x}]"}, 422, None),
+        ("PUT", "/api/inventory", {"data": b"\xff\xfe"}, 400, "body"),
+        ("PUT", "/api/inventory?dry_run=maybe", {"data": b""}, 400, "dry_run"),
+    ]
+    for method, path, kwargs, status, field in cases:
+        response, body = await api.call(method, path, "admin", **kwargs)
+        assert response.status == status, (method, path, kwargs, response.status, body)
+        assert body["error"]
+        if field is not None:
+            assert body["field"] == field, (path, body)
+
+
+async def test_inventory_import_is_admin_only_and_all_or_nothing(api: Api) -> None:
+    text = EXAMPLE_INVENTORY.read_text().replace("Ada Admin", "Ada Lovelace")
+    response, body = await api.call("PUT", "/api/inventory?dry_run=true", "admin", data=text)
+    assert response.status == 200
+    assert body["dry_run"] is True
+    assert [c["name"] for c in body["changes"] if c["action"] == "updated"] == ["admin"]
+    response, _ = await api.call("GET", "/api/inventory", "admin")
+    assert "Ada Admin" in await response.text()  # the dry run wrote nothing
+    response, body = await api.call("PUT", "/api/inventory", "admin", data=text)
+    assert response.status == 200
+    response, _ = await api.call("GET", "/api/inventory", "admin")
+    assert "Ada Lovelace" in await response.text()
