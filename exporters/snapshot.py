@@ -141,6 +141,15 @@ class Snapshot:
             if circuit in self.circuits:
                 self.sla[circuit] = state
 
+    def month_to_date(self, circuit: str, availability_ratio: float | None, objectives_met: dict[str, bool]) -> None:
+        with self._lock:
+            if circuit in self.circuits:
+                self.sla[circuit] = replace(
+                    self.sla.get(circuit, SlaState()),
+                    month_availability_ratio=availability_ratio,
+                    objectives_met=dict(objectives_met),
+                )
+
     def circuit_classified(self, circuit: str, available: bool | None) -> None:
         with self._lock:
             if circuit in self.circuits:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -34,7 +35,7 @@ from noc.pipeline import (
 )
 from noc.polling import snmp_client
 from noc.settings import PollerSettings
-from noc.slaflow import SlaEngine, load_engine_inputs
+from noc.slaflow import SlaEngine, build_reports, load_engine_inputs
 from noc.timeutil import utcnow
 from sla.breach import Breach, DetectorSettings, Event
 from sla.terms import terms_from_contract
@@ -129,6 +130,7 @@ class NocService:
         self._spawn("poll", self.poller.scheduler.run(plan.targets()))
         self._spawn("probe", self._every(self._settings.interval_s, self.poller.probe_cycle))
         self._spawn("sla", self._every(self._settings.sla_tick_s, self._sla_tick))
+        self._spawn("month", self._every(self._settings.sla_report_interval_s, self._month_to_date))
         self._spawn("purge", self._every(3600.0, self._purge))
         self._spawn("timers", self._every(60.0, self._timers))
         log.info("polling %d devices, probing %d circuits", len(plan.devices), sum(len(d.probes) for d in plan.devices))
@@ -164,6 +166,26 @@ class NocService:
             self.snapshot.circuit_classified(circuit, self.sla.available_now(circuit))
         counts = await self.tickets.open_counts()
         self.snapshot.tickets_counted(TicketCounts(counts.by_priority_status, counts.response_overdue))
+
+    async def _month_to_date(self) -> None:
+        """Month-to-date availability and objectives per circuit for /metrics, from the same rollups and rules as
+        the monthly report; each contract's month is its own local month."""
+        now = utcnow()
+        async with self._sessions() as session:
+            contracts = (await session.scalars(select(m.Contract))).all()
+            by_month: dict[tuple[int, int], list[str]] = {}
+            for contract in contracts:
+                local = now.astimezone(ZoneInfo(contract.timezone))
+                by_month.setdefault((local.year, local.month), []).append(contract.name)
+            for (year, month), names in by_month.items():
+                for report, _ in await build_reports(session, year, month, contract_names=names, as_of=now):
+                    for circuit in report.circuits:
+                        pct = circuit.availability_pct
+                        self.snapshot.month_to_date(
+                            circuit.circuit,
+                            None if pct is None else float(pct) / 100,
+                            {o.objective: o.met for o in circuit.objectives if o.met is not None},
+                        )
 
     async def _on_sla_event(self, event: Event) -> None:
         """Breaches open (or append to) tickets; recoveries clear their condition."""

@@ -54,6 +54,8 @@ class PollerSettings(_Slice):
     raw_retention_days: int = Field(default=7, ge=1)
     # How often the live SLA engine evaluates, stores rollups and updates breaches.
     sla_tick_s: float = Field(default=15.0, gt=0)
+    # How often month-to-date availability and objectives are recomputed for /metrics (a report per contract).
+    sla_report_interval_s: float = Field(default=300.0, gt=0)
 
 
 # --- tickets: every figure of the operator's fault-handling standard is a setting or a contract field -----------
