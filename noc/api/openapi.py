@@ -54,7 +54,8 @@ def _operation(route: Route) -> dict[str, Any]:
         else:
             content[media] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {"200": {"description": "OK", "content": content}}
-    for status in sorted(set(route.errors) | {401}):
+    # Any route may answer 400 (a NUL in a parameter) and 401 (no valid token): the wrapper does that for all.
+    for status in sorted(set(route.errors) | {400, 401}):
         responses[str(status)] = {"description": _REASONS[status], "content": {JSON: {"schema": _ref(Error)}}}
     op["responses"] = responses
     return op
