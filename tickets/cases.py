@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tickets.errors import InvalidRequest
 from tickets.models import FaultCase
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -57,8 +58,8 @@ async def similar_cases(session: AsyncSession, query: str, limit: int) -> list[C
         ranked = await _sqlite_fts5(session, words, limit)
     elif dialect == "postgresql":
         ranked = await _postgres_fts(session, words, limit)
-    else:  # pragma: no cover - the product runs on these two
-        raise NotImplementedError(f"no case search for {dialect}")
+    else:  # the product runs on these two; any other engine is a deployment error, said plainly
+        raise InvalidRequest(f"database_url: case search supports SQLite and PostgreSQL, not {dialect}")
     if not ranked:
         return []
     found = await session.scalars(select(FaultCase).where(FaultCase.id.in_([cid for cid, _ in ranked])))

@@ -16,6 +16,7 @@ import pytest
 from collectors.icmp import IcmpPermissionError, IcmpSettings, check_icmp_permission, icmp_cycle, icmp_probe
 from collectors.model import ProbeTarget
 from tests.peers.netns import Lab, Netns, namespaces_available
+from tests.peers.require import need
 
 ROOT = Path(__file__).resolve().parents[2]
 needs_root = pytest.mark.skipif(not namespaces_available(), reason="needs root (raw ICMP socket, namespaces)")
@@ -46,8 +47,7 @@ class Host:
 @pytest.fixture(scope="module")
 def namespace_host() -> Iterator[Host]:
     """A namespace reachable from the host over a veth (10.200.<n>.13/30 ↔ .14)."""
-    if not namespaces_available():
-        pytest.skip("needs root and iproute2")
+    need(namespaces_available(), "root and iproute2")
     lab = Lab(prefix="nocicmp")
     subnet = 60 + os.getpid() % 40  # 10.200.60-99: clear of the SSH (20-59) and SNMP (100-247) labs
     host_dev, tmp = f"ni{os.getpid() % 10000}", f"nj{os.getpid() % 10000}"

@@ -20,6 +20,7 @@ import pytest
 from collectors.model import DeviceTarget, SnmpCredentials
 from collectors.snmp.pysnmp_backend import PysnmpClient
 from tests.peers.netns import Lab, Netns, namespaces_available
+from tests.peers.require import need
 from tests.peers.snmpd import V3_AUTH_KEY, V3_PRIV_KEY, V3_USER, ManagementLink, SnmpdAgent, snmpd_available
 from tests.peers.snmpsim import RESPONDER, SnmpsimAgent
 
@@ -70,8 +71,7 @@ async def client() -> AsyncIterator[PysnmpClient]:
 
 @pytest.fixture(scope="session")
 def snmpsim() -> Iterator[SnmpsimAgent]:
-    if not RESPONDER.exists() or shutil.which("snmpget") is None:
-        pytest.skip("needs snmpsim and net-snmp tools")
+    need(RESPONDER.exists() and shutil.which("snmpget") is not None, "snmpsim and net-snmp tools")
     agent = SnmpsimAgent()
     try:
         for name in RECORDING_NAMES:
@@ -137,8 +137,7 @@ class Router:
 
 @pytest.fixture(scope="session")
 def lab() -> Iterator[Lab]:
-    if not (namespaces_available() and snmpd_available()):
-        pytest.skip("needs root, iproute2 and net-snmp snmpd")
+    need(namespaces_available() and snmpd_available(), "root, iproute2 and net-snmp snmpd")
     lab = Lab(prefix="nocsnmp")
     try:
         yield lab

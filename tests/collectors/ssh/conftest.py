@@ -21,6 +21,7 @@ from collectors.model import DeviceTarget, SshCredentials
 from tests.peers.fakenos import FakeHost, FakeNosPeer
 from tests.peers.netns import Lab, namespaces_available
 from tests.peers.ports import free_tcp_port
+from tests.peers.require import need
 from tests.peers.sshd import SshdPE, sshd_available
 
 PING_DATA = Path(__file__).resolve().parents[2] / "data" / "ping"
@@ -41,8 +42,7 @@ def ping_fixture(platform: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def sshd_pe() -> Iterator[SshdPE]:
-    if not namespaces_available() or not sshd_available():
-        pytest.skip("needs root, iproute2, nftables and OpenSSH sshd")
+    need(namespaces_available() and sshd_available(), "root, iproute2, nftables and OpenSSH sshd")
     lab = Lab(prefix="nocssh")
     # A subnet per test process in 10.200.20-59 so parallel runs (and the SNMP labs: 100-119 bench, 128-247 tests,
     # the ICMP test: 60-99) do not collide.
