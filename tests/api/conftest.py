@@ -82,15 +82,22 @@ class Api:
             Draft202012Validator(schema).validate(json.loads(body))
         self.checked += 1
 
-    def operation(self, method: str, path: str) -> dict[str, Any]:
+    def template(self, method: str, path: str) -> str:
+        """The documented path template a concrete path answers to."""
         for template, ops in self.doc["paths"].items():
             pattern = "^" + re.sub(r"\{[^/]+\}", "[^/]+", template) + "$"
             if re.match(pattern, path) and method.lower() in ops:
-                return dict(ops[method.lower()])
+                return str(template)
         raise AssertionError(f"{method} {path} is not in the OpenAPI document")
 
-    async def open_ticket(self, circuit: str = "ACME-BJ-001", summary: str = "latency above contract") -> int:
-        event = FaultEvent(FaultKind.MANUAL, circuit, "manual", Impact.DEGRADED, datetime.now(UTC), summary)
+    def operation(self, method: str, path: str) -> dict[str, Any]:
+        return dict(self.doc["paths"][self.template(method, path)][method.lower()])
+
+    async def open_ticket(
+        self, circuit: str = "ACME-BJ-001", summary: str = "latency above contract", cause: str = "manual"
+    ) -> int:
+        """A new ticket (a distinct ``cause`` on the same circuit is a distinct ticket, not a recurrence)."""
+        event = FaultEvent(FaultKind.MANUAL, circuit, cause, Impact.DEGRADED, datetime.now(UTC), summary)
         return (await self.service.handle_fault(event)).ticket_id
 
 
