@@ -34,6 +34,7 @@ from sla.errors import SlaError
 from sla.period import parse_month
 from tickets import access
 from tickets.access import Actor
+from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketDetail, TicketService, TicketSummary
 
 JSON = "application/json"
@@ -413,6 +414,15 @@ async def list_tickets(call: Call) -> web.Response:
     )
 
 
+async def report_fault(call: Call) -> web.Response:
+    body = call.body_as(s.ReportIn)
+    kind = FaultKind(body.kind)
+    event = FaultEvent(
+        kind, body.circuit, body.cause or kind.value, Impact(body.impact), call.tickets.clock.now(), body.summary
+    )
+    return _json(s.FaultOut.model_validate(await call.tickets.report_fault(call.user.username, event)))
+
+
 async def show_ticket(call: Call) -> web.Response:
     return _json(_detail(await call.tickets.show_ticket(call.user.username, _ticket_id(call))))
 
@@ -634,6 +644,17 @@ ROUTES: Sequence[Route] = (
             Param("offset", "query", {"type": "integer", "minimum": 0, "maximum": 100_000, "default": 0}),
         ),
         errors=(400, 401, 403, 404, 422),
+    ),
+    Route(
+        "POST",
+        "/api/tickets",
+        report_fault,
+        "Report a fault on a circuit (a complaint, or a ticket opened by hand)",
+        "tickets",
+        s.FaultOut,
+        (),
+        s.ReportIn,
+        (400, 401, 403, 404, 422),
     ),
     Route(
         "GET",

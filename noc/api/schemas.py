@@ -4,6 +4,7 @@ models, and every handler serialises through them, so the document and the wire 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -213,6 +214,24 @@ class TicketDetailOut(_Out):
     resolution: str | None
     rating: RatingOut | None
     suggestions: list[CaseOut]
+
+
+class ReportIn(_In):
+    """A fault reported by a person: a customer's complaint, or a ticket opened by hand. Deduplicated like any
+    fault: the same circuit and cause while a ticket is open appends to it."""
+
+    circuit: str = Field(min_length=1, max_length=100)
+    summary: str = Field(min_length=1, max_length=2_000, description="the symptoms as reported")
+    impact: Literal["service_down", "degraded", "at_risk"] = "degraded"
+    kind: Literal["complaint", "manual"] = "complaint"
+    cause: str | None = Field(default=None, min_length=1, max_length=100, description="deduplication key")
+
+
+class FaultOut(_Out):
+    ticket_id: int
+    ref: str
+    action: str = Field(description="opened, appended, reopened or duplicate")
+    priority: str
 
 
 class AcknowledgeIn(_In):

@@ -110,6 +110,12 @@ WRITES: list[tuple[str, str, dict[str, object] | None, dict[str | None, int]]] =
         expect(200, 200, 200, 200, 401, other_technician=403, other_manager=403),
     ),
     ("PUT", "/api/inventory?dry_run=true", None, expect(200, 403, 403, 403, 401)),
+    (
+        "POST",
+        "/api/tickets",
+        {"circuit": "ACME-BJ-001", "summary": "slow since nine"},
+        expect(200, 200, 200, 200, 401, other_technician=403, other_manager=403),
+    ),
 ]
 
 
@@ -144,8 +150,19 @@ async def test_roles_on_every_route(api: Api) -> None:
 
 
 async def test_ticket_flow_through_the_api(api: Api) -> None:
-    ticket = await api.open_ticket("ACME-BJ-001", "packet loss towards the branch")
+    response, opened = await api.call(
+        "POST",
+        "/api/tickets",
+        "account_manager",
+        json={"circuit": "ACME-BJ-001", "summary": "packet loss towards the branch", "impact": "service_down"},
+    )
+    assert (response.status, opened["action"]) == (200, "opened")
+    ticket = opened["ticket_id"]
     t = f"/api/tickets/{ticket}"
+    response, again = await api.call(
+        "POST", "/api/tickets", "noc", json={"circuit": "ACME-BJ-001", "summary": "customer calls again"}
+    )
+    assert (again["ticket_id"], again["action"]) == (ticket, "appended")
     _, listed = await api.call("GET", "/api/tickets?status=new", "noc")
     assert [i["id"] for i in listed["items"]] == [ticket]
     _, shown = await api.call("GET", t, "noc")
@@ -325,6 +342,9 @@ async def test_bad_input_is_named_never_a_500(api: Api) -> None:
         ("PUT", "/api/inventory", {"data": b"devices: [{name: x}]"}, 422, None),
         ("PUT", "/api/inventory", {"data": b"\xff\xfe"}, 400, "body"),
         ("PUT", "/api/inventory?dry_run=maybe", {"data": b""}, 400, "dry_run"),
+        ("POST", "/api/tickets", {"json": {"circuit": "NOPE", "summary": "x"}}, 404, None),
+        ("POST", "/api/tickets", {"json": {"circuit": "ACME-BJ-001", "summary": "x", "impact": "bad"}}, 422, "impact"),
+        ("POST", "/api/tickets", {"json": {"circuit": "ACME-BJ-001"}}, 422, "summary"),
     ]
     for method, path, kwargs, status, field in cases:
         response, body = await api.call(method, path, "admin", **kwargs)

@@ -91,6 +91,7 @@ OPERATIONS = [
     ("GET", "/api/accounts"),
     ("GET", "/api/accounts/{name}/health"),
     ("GET", "/api/tickets"),
+    ("POST", "/api/tickets"),
     ("GET", "/api/tickets/{ticket_id}"),
     ("POST", "/api/tickets/{ticket_id}/ack"),
     ("POST", "/api/tickets/{ticket_id}/assign"),
@@ -110,7 +111,21 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=12,
 )
-FIELDS = ["expected_version", "technician", "auto", "text", "cause_category", "resolution", "score", "comment"]
+FIELDS = [
+    "circuit",
+    "summary",
+    "impact",
+    "kind",
+    "cause",
+    "expected_version",
+    "technician",
+    "auto",
+    "text",
+    "cause_category",
+    "resolution",
+    "score",
+    "comment",
+]
 bodies = st.one_of(
     st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=3),
     json_values,
