@@ -40,6 +40,7 @@ from tickets.service import TicketDetail, TicketService, TicketSummary
 JSON = "application/json"
 MAX_ID = 2**31 - 1  # larger ids cannot exist (and would overflow an INTEGER bind on PostgreSQL)
 MAX_PAGE = 200
+MIN_REPORT_YEAR, MAX_REPORT_YEAR = 1970, 2999
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 M = TypeVar("M", bound=BaseModel)
 
@@ -524,6 +525,9 @@ async def sla_report(call: Call) -> web.Response:
         year, month = parse_month(month_text)
     except SlaError as exc:
         raise ApiError(400, f"month: {exc}", "month") from exc
+    if not MIN_REPORT_YEAR <= year <= MAX_REPORT_YEAR:
+        # Far years overflow the date arithmetic of the period (a day before 0001-01-01); none holds data anyway.
+        raise ApiError(400, f"month: year must be {MIN_REPORT_YEAR} to {MAX_REPORT_YEAR}", "month")
     fmt = _report_format(call.request)
     now = utcnow()
     async with call.sessions() as session:

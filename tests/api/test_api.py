@@ -337,6 +337,8 @@ async def test_bad_input_is_named_never_a_500(api: Api) -> None:
         ("GET", "/api/accounts/nope/health", {}, 404, None),
         ("GET", "/api/sla/reports/ACME-2026-01", {}, 400, "month"),
         ("GET", "/api/sla/reports/ACME-2026-01?month=2026-13", {}, 400, "month"),
+        ("GET", "/api/sla/reports/ACME-2026-01?month=0001-01", {}, 400, "month"),
+        ("GET", "/api/sla/reports/ACME-2026-01?month=9999-12", {}, 400, "month"),
         ("GET", "/api/sla/reports/ACME-2026-01?month=2026-11&format=xls", {}, 400, "format"),
         ("GET", "/api/sla/reports/NOPE?month=2026-11", {}, 404, "contract"),
         ("PUT", "/api/inventory", {"data": b"devices: [{name: x}]"}, 422, None),

@@ -105,7 +105,12 @@ OPERATIONS = [
     ("PUT", "/api/inventory"),
 ]
 KNOWN = ["1", "2", "pe-bj-01", "ACME-BJ-001", "acme-bank", "ACME-2026-01", "tom-north", "2026-11", "pdf", "open"]
-texts = st.one_of(st.sampled_from(KNOWN), st.text(max_size=40), st.integers(-(2**70), 2**70).map(str))
+texts = st.one_of(
+    st.sampled_from(KNOWN),
+    st.text(max_size=40),
+    st.integers(-(2**70), 2**70).map(str),
+    st.from_regex(r"\d{4}-\d{2}", fullmatch=True),
+)
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
