@@ -360,7 +360,11 @@ async def import_inventory(call: Call) -> web.Response:
         raise ApiError(400, "body: not UTF-8 text", "body") from exc
     if "\x00" in text:
         raise ApiError(422, "body: may not contain NUL characters", "body")
-    doc, located = loader.parse(text, "request body", {})
+    try:
+        doc, located = loader.parse(text, "request body", {})
+    except RecursionError as exc:
+        # A self-referencing alias or deep nesting exhausts the loader's recursion; still bad input, not a 500.
+        raise ApiError(422, "body: YAML nested too deeply (or an alias refers to itself)", "body") from exc
     async with call.sessions() as session:
         report = await sync.import_doc(
             session, secret_box_for(call.request.app[SETTINGS]), doc, f"api:{call.user.username}", located
