@@ -17,10 +17,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 system-deps:
 	bash scripts/system-deps.sh
 
+# Simulated routers on loopback, the service, a fault after a minute; Ctrl-C stops it all. State in ./demo.
 demo: $(STAMP)
-	$(BIN)/noc db upgrade
-	$(BIN)/noc inventory import examples/inventory.yaml
-	$(BIN)/noc serve
+	$(BIN)/noc demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

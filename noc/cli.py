@@ -276,6 +276,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from noc import demo  # the simulators and the web stack are only loaded for the demo
+
+    port = settings.web.port if args.port is None else args.port
+    return demo.run(settings, demo.DemoOptions(args.dir, port, args.fault_after))
+
+
 # --- parser --------------------------------------------------------------------------------------------------
 
 
@@ -355,6 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("demo", help="the example operator on simulated routers on loopback, a fault after a minute")
+    p.add_argument("--dir", type=Path, default=Path("demo"), help="working directory: database, key, logs (./demo)")
+    p.add_argument("--port", type=int, help="web port (default: web.port; 0 picks a free one)")
+    p.add_argument("--fault-after", type=float, default=60.0, help="seconds before the fault (default 60)")
+    p.set_defaults(func=cmd_demo)
     cli_tickets.register(sub)
     cli_users.register(sub)
     return parser

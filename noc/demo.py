@@ -1,0 +1,528 @@
+"""``noc demo``: the example operator on simulated routers on loopback, the service running, and a real fault.
+
+What it starts (everything on 127.0.0.1, everything stopped on Ctrl-C, SIGTERM or an error):
+
+- one snmpsim agent per PE router, each on its own UDP port. snmpsim picks the data file by community and cannot
+  pick it by listening address, so one process per device is what lets the fault take exactly one PE away. The
+  interface counters grow at a steady rate (snmpsim's ``numeric`` variation); the circuits' interfaces are up.
+- one FakeNOS process with a shell per PE that carries SSH-probed circuits, answering the exact ping command the
+  collector renders for each circuit (same templates, same options as the running poller) with a healthy burst.
+- the web app and the service (poller, SLA engine, tickets, ``/metrics``) in this process, on the demo's own
+  SQLite database and secret key in the working directory.
+
+The fault, after ``--fault-after`` seconds: the SNMP agent of one PE is stopped. Nothing is faked past that point:
+the running poller sees its polls time out, marks the device down after ``poller.down_after_failures`` polls, and
+the ticket rules open one incident with a child ticket per circuit on it, on each circuit's key account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from aiohttp import web
+
+from collectors.errors import CollectorError
+from collectors.model import ProbeTarget, SnmpCredentials
+from collectors.snmp.client import SnmpEndpoint, oid
+from collectors.snmp.fast_backend import FastV2cClient
+from collectors.ssh.platforms import PingOptions, platform_for, render_ping
+from noc import dbadmin
+from noc.app import create_app
+from noc.crypto import generate_key, secret_box_for
+from noc.db import create_engine, session_factory
+from noc.errors import InputError, OperationalError
+from noc.inventory import service as inventory
+from noc.pipeline import ssh_settings
+from noc.settings import Settings
+
+DATA = Path(__file__).with_name("demo_data")
+HOST = "127.0.0.1"  # the demo never listens on, or sends to, anything but loopback
+FAULT_DEVICE = "pe-bj-01"  # two circuits on two accounts: the incident has children on both
+READY_TIMEOUT_S = 60.0  # snmpsim indexes its data before answering; FakeNOS starts a server per host
+STOP_TIMEOUT_S = 5.0
+
+# FakeNOS plugin for each ping family; a PE of another family gets no simulated shell.
+FAKENOS_PLUGINS: Mapping[str, str] = {
+    "cisco_ios": "cisco_ios",
+    "huawei_vrp": "huawei_vrp",
+    "juniper_junos": "juniper_junos",
+}
+# What a real Junos CLI answers to netmiko's session preparation; FakeNOS's own entries print nothing, and netmiko
+# would wait for these texts until its read timeout on every connection.
+JUNOS_SESSION_SETUP: Mapping[str, str] = {
+    "set cli complete-on-space off": "Disabling complete-on-space",
+    "set cli screen-length 0": "Screen length set to 0",
+}
+SYS_DESCR: Mapping[str, str] = {
+    "cisco_ios": "Cisco IOS XE Software, Version 17.9.4a (simulated by noc demo)",
+    "huawei_vrp": "Huawei Versatile Routing Platform Software VRP (R) Version 8.210 (simulated by noc demo)",
+    "juniper_junos": "Juniper Networks, Inc. mx204 internet router, kernel JUNOS 22.4R3 (simulated by noc demo)",
+    "linux": "Linux pe 6.1.0 x86_64 (simulated by noc demo)",
+}
+# Traffic on each circuit's interface as a share of its committed rate: well under every contract's ceiling.
+IN_SHARE, OUT_SHARE = 0.30, 0.12
+IF_SPEED_BPS = 1_000_000_000
+
+_FAKENOS_CHILD = "import sys; from noc.demo import fakenos_main; fakenos_main(sys.argv[1])"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    workdir: Path
+    port: int
+    fault_after_s: float
+    fault_device: str = FAULT_DEVICE
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM arrived while the lab was still starting."""
+
+
+def free_port(kind: socket.SocketKind) -> int:
+    """A loopback port the kernel says is free now (the child binds it a moment later)."""
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+# --- the lab's data: inventory with free ports, .snmprec files, canned pings ---------------------------------
+
+
+def lab_inventory(template: Mapping[str, Any]) -> dict[str, Any]:
+    """The demo operator with free loopback ports, so a second demo or a test run never collides with this one."""
+    doc = dict(template)
+    doc["devices"] = [
+        {
+            **d,
+            "address": HOST,
+            "snmp_port": free_port(socket.SOCK_DGRAM),
+            **({"ssh_port": free_port(socket.SOCK_STREAM)} if d.get("ssh_profile") else {}),
+        }
+        for d in template["devices"]
+    ]
+    return doc
+
+
+def _community(doc: Mapping[str, Any], device: Mapping[str, Any]) -> str:
+    profile = next(p for p in doc["snmp_profiles"] if p["name"] == device["snmp_profile"])
+    if profile.get("version") != "2c":
+        raise InputError(f"demo inventory: device {device['name']}: the simulator serves SNMPv2c profiles only")
+    community: str = profile["community"]
+    return community
+
+
+def _circuits_on(doc: Mapping[str, Any], device: str) -> list[dict[str, Any]]:
+    return [c for c in doc["circuits"] if c["device"] == device]
+
+
+def snmprec(device: Mapping[str, Any], circuits: Sequence[Mapping[str, Any]]) -> str:
+    """A PE's agent: system group, a loopback and one up interface per circuit, with counters that grow."""
+    family = platform_for(device["platform"]).ping_family
+    records: list[tuple[str, str, str]] = [
+        ("1.3.6.1.2.1.1.1.0", "4", SYS_DESCR[family]),
+        ("1.3.6.1.2.1.1.2.0", "6", "1.3.6.1.4.1.8072.3.2.10"),
+        # sysUpTime ticks at 100 per second from the agent's start, like a real agent's
+        ("1.3.6.1.2.1.1.3.0", "67:numeric", "initial=0,rate=100,cumulative=1"),
+        ("1.3.6.1.2.1.1.4.0", "4", "noc@operator.example"),
+        ("1.3.6.1.2.1.1.5.0", "4", str(device["name"])),
+        ("1.3.6.1.2.1.1.6.0", "4", str(device.get("site", ""))),
+    ]
+    interfaces: list[tuple[str, str, int, int]] = [("lo0", "loopback", 24, 0)]
+    interfaces += [
+        (str(c["interface"]), str(c.get("description", c["name"])), 6, int(c.get("committed_rate_bps") or 10_000_000))
+        for c in circuits
+    ]
+    for index, (name, alias, if_type, committed_bps) in enumerate(interfaces, start=1):
+        in_bytes_s = int(committed_bps * IN_SHARE / 8)
+        out_bytes_s = int(committed_bps * OUT_SHARE / 8)
+        speed = IF_SPEED_BPS if if_type == 6 else 0
+        mac = "" if if_type == 24 else f"02005e00{index:04x}"
+        for column, tag, value in (
+            (1, "2", str(index)),
+            (2, "4", name),
+            (3, "2", str(if_type)),
+            (4, "2", "1500"),
+            (5, "66", str(speed)),
+            (6, "4x", mac),
+            (7, "2", "1"),
+            (8, "2", "1"),  # ifOperStatus up
+            (10, "65:numeric", f"initial=0,rate={in_bytes_s},cumulative=1,wrap=1"),
+            (13, "65", "0"),
+            (14, "65", "0"),
+            (16, "65:numeric", f"initial=0,rate={out_bytes_s},cumulative=1,wrap=1"),
+            (19, "65", "0"),
+            (20, "65", "0"),
+        ):
+            records.append((f"1.3.6.1.2.1.2.2.1.{column}.{index}", tag, value))
+        for column, tag, value in (
+            (1, "4", name),
+            (6, "70:numeric", f"initial=0,rate={in_bytes_s},cumulative=1"),
+            (10, "70:numeric", f"initial=0,rate={out_bytes_s},cumulative=1"),
+            (15, "66", str(speed // 1_000_000)),
+            (18, "4", alias),
+            (19, "67", "0"),
+        ):
+            records.append((f"1.3.6.1.2.1.31.1.1.1.{column}.{index}", tag, value))
+    # snmpsim answers GETNEXT by position in the file: records must be in OID order
+    records.sort(key=lambda r: tuple(int(p) for p in r[0].split(".")))
+    return "".join(f"{o}|{tag}|{value}\n" for o, tag, value in records)
+
+
+def canned_pings(doc: Mapping[str, Any], options: PingOptions) -> dict[str, dict[str, str]]:
+    """Per device: the command the collector will send for each SSH-probed circuit → a healthy burst's output."""
+    out: dict[str, dict[str, str]] = {}
+    for device in doc["devices"]:
+        platform = platform_for(device["platform"])
+        commands: dict[str, str] = {}
+        for c in _circuits_on(doc, device["name"]):
+            if c.get("probe") != "ssh":
+                continue
+            probe = ProbeTarget(c["name"], device["name"], c["far_end"], "ssh", c.get("vrf"), c.get("source_interface"))
+            text = (DATA / f"ping_{platform.ping_family}.txt").read_text(encoding="utf-8")
+            commands[render_ping(platform, probe, options)] = text.replace("{target}", str(c["far_end"]))
+        if commands:
+            out[device["name"]] = commands
+    return out
+
+
+def fakenos_inventory(doc: Mapping[str, Any], pings: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    profiles = {p["name"]: p for p in doc["ssh_profiles"]}
+    prompts = ["{base_prompt}>", "{base_prompt}#"]
+    hosts: dict[str, Any] = {}
+    for device in doc["devices"]:
+        if device["name"] not in pings:
+            continue
+        family = platform_for(device["platform"]).ping_family
+        if family not in FAKENOS_PLUGINS:
+            raise InputError(f"demo inventory: device {device['name']}: no simulated shell for {device['platform']}")
+        commands = dict(pings[device["name"]])
+        if family == "juniper_junos":
+            commands |= JUNOS_SESSION_SETUP
+        profile = profiles[device["ssh_profile"]]
+        hosts[device["name"]] = {
+            "username": profile["username"],
+            "password": profile["password"],
+            "port": device["ssh_port"],
+            "platform": FAKENOS_PLUGINS[family],
+            "server": {"plugin": "ParamikoSshServer", "configuration": {"address": HOST, "timeout": 1}},
+            "nos": {
+                "plugin": FAKENOS_PLUGINS[family],
+                "configuration": {
+                    "commands": {
+                        cmd: {"output": text, "prompt": prompts, "help": "demo"} for cmd, text in commands.items()
+                    }
+                },
+            },
+        }
+    return {"hosts": hosts}
+
+
+def fakenos_main(inventory_path: str) -> None:
+    """The FakeNOS child: its paramiko server threads get a GIL of their own. Stops when stdin closes, which also
+    happens when the demo process dies without cleaning up."""
+    from fakenos import FakeNOS
+
+    logging.basicConfig(level=logging.ERROR)
+    net = FakeNOS(yaml.safe_load(Path(inventory_path).read_text(encoding="utf-8")))
+    net.start()
+    print("READY", flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        net.stop()
+
+
+# --- child processes -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    """A child in its own session, so that stopping it stops whatever it started, and a Ctrl-C on the terminal
+    reaches only the demo, which then stops the children in order."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+
+    @classmethod
+    def start(cls, name: str, argv: Sequence[str], log_file: Path, env: Mapping[str, str] | None = None) -> Child:
+        with log_file.open("ab") as log:
+            process = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=dict(env) if env is not None else None,
+                cwd=log_file.parent,
+                start_new_session=True,
+            )
+        return cls(name, process)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        proc = self.process
+        if proc.stdin is not None and not proc.stdin.closed:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=STOP_TIMEOUT_S)
+        # the group may hold more than the leader: make sure none of it outlives the demo
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=STOP_TIMEOUT_S)
+
+
+@dataclass
+class Lab:
+    workdir: Path
+    children: dict[str, Child] = field(default_factory=dict)
+
+    def snmpsim(self, device: Mapping[str, Any], community: str, text: str) -> None:
+        root = self.workdir / "snmpsim" / str(device["name"])
+        (root / "data").mkdir(parents=True, exist_ok=True)
+        (root / "cache").mkdir(exist_ok=True)
+        (root / "data" / f"{community}.snmprec").write_text(text, encoding="utf-8")
+        responder = Path(sys.executable).with_name("snmpsim-command-responder")
+        argv = [
+            str(responder),
+            f"--data-dir={root / 'data'}",
+            f"--cache-dir={root / 'cache'}",
+            f"--agent-udpv4-endpoint={HOST}:{device['snmp_port']}",
+            "--log-level=error",
+        ]
+        env = {**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}  # it refuses to run as root otherwise
+        name = f"snmpsim {device['name']}"
+        self.children[name] = Child.start(name, argv, root / "snmpsim.log", env)
+
+    def fakenos(self, doc: Mapping[str, Any]) -> None:
+        root = self.workdir / "fakenos"
+        root.mkdir(parents=True, exist_ok=True)
+        path = root / "inventory.yaml"
+        path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+        os.chmod(path, 0o600)  # it holds the demo's SSH passwords
+        self.children["fakenos"] = Child.start(
+            "fakenos", [sys.executable, "-c", _FAKENOS_CHILD, str(path)], root / "fakenos.log"
+        )
+
+    def check(self) -> None:
+        for child in self.children.values():
+            if not child.alive():
+                raise OperationalError(
+                    f"{child.name} exited with {child.process.returncode} (see its log in {self.workdir})"
+                )
+
+    def stop(self, name: str) -> None:
+        self.children[name].stop()
+
+    def stop_all(self) -> None:
+        for child in reversed(list(self.children.values())):
+            child.stop()
+
+
+async def _until(ready: Callable[[], Awaitable[bool]], lab: Lab, what: str, stop: asyncio.Event) -> None:
+    """Poll ``ready`` until it holds, bounded by READY_TIMEOUT_S; a dead child or a stop request ends the wait."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not await ready():
+        lab.check()
+        if stop.is_set():
+            raise Interrupted
+        if time.monotonic() > deadline:
+            raise OperationalError(f"{what} did not answer within {READY_TIMEOUT_S:g} s")
+        await asyncio.sleep(0.2)
+
+
+async def _snmp_answers(client: FastV2cClient, device: Mapping[str, Any], community: str) -> bool:
+    endpoint = SnmpEndpoint(
+        str(device["name"]), HOST, int(device["snmp_port"]), SnmpCredentials("2c", community), 0.3, 0
+    )
+    try:
+        await client.get(endpoint, [oid("1.3.6.1.2.1.1.3.0")])
+    except CollectorError:
+        return False
+    return True
+
+
+async def _tcp_answers(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection(HOST, port)
+    except OSError:
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
+
+
+async def start_lab(lab: Lab, doc: Mapping[str, Any], ping: PingOptions, stop: asyncio.Event) -> None:
+    pings = canned_pings(doc, ping)
+    for device in doc["devices"]:
+        lab.snmpsim(device, _community(doc, device), snmprec(device, _circuits_on(doc, device["name"])))
+    if pings:
+        lab.fakenos(fakenos_inventory(doc, pings))
+    client = FastV2cClient()
+    try:
+        for device in doc["devices"]:
+            community = _community(doc, device)
+
+            async def snmp_ready(d: Mapping[str, Any] = device, c: str = community) -> bool:
+                return await _snmp_answers(client, d, c)
+
+            await _until(snmp_ready, lab, f"snmpsim for {device['name']}", stop)
+    finally:
+        client.close()
+    for device in doc["devices"]:
+        if device["name"] in pings:
+
+            async def ssh_ready(port: int = int(device["ssh_port"])) -> bool:
+                return await _tcp_answers(port)
+
+            await _until(ssh_ready, lab, f"FakeNOS for {device['name']}", stop)
+
+
+# --- the command ---------------------------------------------------------------------------------------------
+
+
+# A newcomer should see the fault on the board within two minutes of starting: faster than the production defaults
+# (60 s, tier A 30 s, down after 3 failures). Only fields the operator did not set are changed.
+DEMO_POLLER: Mapping[str, float | int] = {"interval_s": 10.0, "down_after_failures": 2, "sla_tick_s": 5.0}
+
+
+def demo_settings(settings: Settings, workdir: Path) -> Settings:
+    """The demo's own database and key in its working directory, demo poll pace where not configured; everything
+    else (timeouts, log level, tickets) stays as configured."""
+    key_file = workdir / "noc.key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(generate_key() + "\n")
+    given = settings.poller.model_fields_set
+    pace: dict[str, Any] = {k: v for k, v in DEMO_POLLER.items() if k not in given}
+    if "tier_a_interval_s" not in given:
+        # every demo device is polled at one pace, so the fault shows at the same speed on any PE
+        pace["tier_a_interval_s"] = pace.get("interval_s", settings.poller.interval_s)
+    return settings.model_copy(
+        update={
+            "database_url": f"sqlite+aiosqlite:///{workdir / 'noc.db'}",
+            "secret_key": None,
+            "secret_key_file": key_file,
+            "poller": settings.poller.model_copy(update=pace),
+        }
+    )
+
+
+def _banner(doc: Mapping[str, Any], url: str, settings: Settings, opts: DemoOptions) -> str:
+    env = f"NOC_DATABASE_URL={settings.database_url} NOC_SECRET_KEY_FILE={settings.secret_key_file}"
+    lines = [
+        "",
+        f"noc demo is running: {url}",
+        f"  metrics:  {url}/metrics",
+        f"  health:   {url}/healthz",
+        "  logins (one per role; web login arrives with the REST API and pages, meanwhile act as them on the CLI):",
+    ]
+    lines += [f"    {u['role']:16} {u['username']:8} {u.get('display_name', '')}" for u in doc["users"]]
+    lines += [
+        f"  e.g.      {env} noc tickets list --as nina",
+        "  devices:  " + ", ".join(f"{d['name']} (snmp udp/{d['snmp_port']})" for d in doc["devices"]),
+        f"  fault:    in {opts.fault_after_s:g} s the SNMP agent of {opts.fault_device} stops "
+        "(device down: an incident with a ticket per circuit)",
+        "  Ctrl-C stops everything the demo started.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+async def _later(delay_s: float, action: Callable[[], None]) -> None:
+    await asyncio.sleep(delay_s)
+    action()
+
+
+async def run_demo(settings: Settings, opts: DemoOptions) -> int:
+    workdir = opts.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    template = yaml.safe_load((DATA / "inventory.yaml").read_text(encoding="utf-8"))
+    if opts.fault_device not in {d["name"] for d in template["devices"]}:
+        raise InputError(f"--fault-device: no device named {opts.fault_device!r} in the demo inventory")
+    settings = demo_settings(settings, workdir)
+    if settings.log_level != "DEBUG":
+        # every probe cycle opens a session per simulated router, and paramiko logs each at INFO
+        logging.getLogger("paramiko").setLevel(logging.WARNING)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    lab = Lab(workdir)
+    runner: web.AppRunner | None = None
+    fault: asyncio.Task[None] | None = None
+    try:
+        # (1) database and key
+        engine = create_engine(settings.database_url)
+        try:
+            await dbadmin.upgrade(engine)
+            box = secret_box_for(settings)
+            # (2) the simulated devices
+            doc = lab_inventory(template)
+            inventory_path = workdir / "inventory.yaml"
+            inventory_path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+            print(f"starting {len(doc['devices'])} simulated PE routers on {HOST}", flush=True)
+            await start_lab(lab, doc, ssh_settings(settings.poller).ping, stop)
+            # (3) the operator
+            report = await inventory.import_file(session_factory(engine), box, inventory_path, "demo")
+            print(f"imported the demo operator: {report.count('created')} created, {report.count('updated')} updated")
+        finally:
+            await engine.dispose()
+        # (4) the service: poller, SLA engine, tickets and the web app, stopped with the runner
+        runner = web.AppRunner(create_app(settings))
+        await runner.setup()
+        site = web.TCPSite(runner, HOST, opts.port)
+        await site.start()
+        port = runner.addresses[0][1]
+        print(_banner(doc, f"http://{HOST}:{port}", settings, opts), flush=True)
+
+        # (5) the fault
+        def inject() -> None:
+            lab.stop(f"snmpsim {opts.fault_device}")
+            print(f"fault injected: the SNMP agent of {opts.fault_device} is stopped", flush=True)
+
+        fault = asyncio.create_task(_later(opts.fault_after_s, inject))
+        await stop.wait()
+        print("stopping", flush=True)
+        return 0
+    except Interrupted:
+        print("stopped while starting", flush=True)
+        return 0
+    finally:
+        # (6) everything it started, also on error
+        if fault is not None:
+            fault.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fault
+        if runner is not None:
+            await runner.cleanup()
+        lab.stop_all()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def run(settings: Settings, opts: DemoOptions) -> int:
+    return asyncio.run(run_demo(settings, opts))

@@ -1,0 +1,139 @@
+"""``noc demo`` end to end, as ``make demo`` runs it: the lab comes up on loopback, the service polls and probes the
+simulated routers, the injected fault opens an incident through the running service, and Ctrl-C leaves nothing
+behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from prometheus_client.parser import text_string_to_metric_families
+
+from noc.demo import DATA, FAULT_DEVICE, free_port
+from tickets.rules import device_cause
+
+pytestmark = pytest.mark.peers
+
+BOUND_S = 120.0  # the whole wait, start to ticket; typically about 20 s
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Pids whose command line names ``text`` (the demo's directory is on every child's command line)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if text in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                found.append(int(entry.name))
+    return found
+
+
+def _get(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            body: bytes = resp.read()
+            return body.decode()
+    except OSError:
+        return None
+
+
+def _incident(db: Path, device: str) -> tuple[int, list[str]] | None:
+    """The open incident for ``device`` going down and the circuits of its child tickets, once it is there."""
+    if not db.exists():
+        return None
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as conn:
+            parent = conn.execute(
+                "SELECT id FROM tickets WHERE kind = 'incident' AND cause_key = ?", (device_cause(device),)
+            ).fetchone()
+            if parent is None:
+                return None
+            children = conn.execute(
+                "SELECT c.name FROM tickets t JOIN circuits c ON c.id = t.circuit_id WHERE t.parent_id = ?",
+                (parent[0],),
+            ).fetchall()
+    except sqlite3.OperationalError:  # schema not there yet, or the service holds the write lock this instant
+        return None
+    return parent[0], sorted(name for (name,) in children)
+
+
+@pytest.fixture
+def demo_dir(tmp_path: Path) -> Iterator[Path]:
+    workdir = tmp_path / "demo"
+    yield workdir
+    for pid in _processes_mentioning(str(workdir)):  # only if the test failed half-way: never leak a simulator
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_demo_lab_polls_probes_opens_an_incident_for_the_fault_and_stops_everything(demo_dir: Path) -> None:
+    template = yaml.safe_load((DATA / "inventory.yaml").read_text())
+    devices = {d["name"] for d in template["devices"]}
+    ssh_circuits = {c["name"] for c in template["circuits"] if c.get("probe") == "ssh"}
+    on_fault_device = sorted(c["name"] for c in template["circuits"] if c["device"] == FAULT_DEVICE)
+    port = free_port(socket.SOCK_STREAM)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
+        "NOC_POLLER__INTERVAL_S": "2",
+        "NOC_POLLER__DOWN_AFTER_FAILURES": "2",
+        "NOC_POLLER__TIMEOUT_S": "1",
+        "NOC_POLLER__RETRIES": "0",
+        "NOC_POLLER__SLA_TICK_S": "2",
+    }
+    argv = [sys.executable, "-m", "noc", "demo", "--dir", str(demo_dir), "--fault-after", "5", "--port", str(port)]
+    log = demo_dir.parent / "demo.log"
+    started = time.monotonic()
+    with log.open("w") as out:
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        seen_up: set[str] = set()
+        seen_probed: set[str] = set()
+        seen_down = False
+        incident = None
+        while time.monotonic() - started < BOUND_S:
+            assert proc.poll() is None, f"noc demo exited early with {proc.returncode}:\n{log.read_text()}"
+            if _get(f"{url}/healthz") is not None and (text := _get(f"{url}/metrics")) is not None:
+                for family in text_string_to_metric_families(text):
+                    for s in family.samples:
+                        if s.name == "noc_device_up" and s.value == 1:
+                            seen_up.add(s.labels["device"])
+                        if s.name == "noc_device_up" and s.value == 0 and s.labels["device"] == FAULT_DEVICE:
+                            seen_down = True
+                        if s.name == "noc_circuit_rtt_seconds" and s.labels.get("stat") == "avg":
+                            seen_probed.add(s.labels["circuit"])
+            incident = _incident(demo_dir / "noc.db", FAULT_DEVICE)
+            if seen_up == devices and ssh_circuits <= seen_probed and seen_down and incident is not None:
+                break
+            time.sleep(0.5)  # the polling loop's pace, not a synchronisation
+        took = time.monotonic() - started
+        assert seen_up == devices, log.read_text()
+        assert ssh_circuits <= seen_probed, log.read_text()  # every canned ping matched the rendered command
+        assert seen_down, log.read_text()
+        assert incident is not None, log.read_text()
+        assert incident[1] == on_fault_device  # one child ticket per circuit on the stopped PE
+        print(f"lab up, probed, fault seen as incident I-{incident[0]} after {took:.1f} s")
+
+        children = set(_processes_mentioning(str(demo_dir))) - {proc.pid}
+        assert len(children) == len(devices) - 1 + 1  # an snmpsim per live PE, one FakeNOS
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0, log.read_text()
+        assert _processes_mentioning(str(demo_dir)) == []
+        with pytest.raises(ProcessLookupError):
+            os.killpg(proc.pid, 0)  # nothing left in the demo's own process group either
+        assert "fault injected" in log.read_text()
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
