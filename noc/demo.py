@@ -39,7 +39,7 @@ from collectors.model import ProbeTarget, SnmpCredentials
 from collectors.snmp.client import SnmpEndpoint, oid
 from collectors.snmp.fast_backend import FastV2cClient
 from collectors.ssh.platforms import PingOptions, platform_for, render_ping
-from noc import dbadmin
+from noc import auth, dbadmin
 from noc.app import create_app
 from noc.crypto import generate_key, secret_box_for
 from noc.db import create_engine, session_factory
@@ -248,6 +248,14 @@ def fakenos_main(inventory_path: str) -> None:
         net.stop()
 
 
+def write_private(path: Path, text: str) -> None:
+    """A file only this user can read, from its first byte (no window with the umask's mode)."""
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
 # --- child processes -----------------------------------------------------------------------------------------
 
 
@@ -319,8 +327,7 @@ class Lab:
         root = self.workdir / "fakenos"
         root.mkdir(parents=True, exist_ok=True)
         path = root / "inventory.yaml"
-        path.write_text(yaml.safe_dump(doc), encoding="utf-8")
-        os.chmod(path, 0o600)  # it holds the demo's SSH passwords
+        write_private(path, yaml.safe_dump(doc))  # it holds the demo's SSH passwords
         self.children["fakenos"] = Child.start(
             "fakenos", [sys.executable, "-c", _FAKENOS_CHILD, str(path)], root / "fakenos.log"
         )
@@ -413,9 +420,7 @@ def demo_settings(settings: Settings, workdir: Path) -> Settings:
     else (timeouts, log level, tickets) stays as configured."""
     key_file = workdir / "noc.key"
     if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(generate_key() + "\n")
+        write_private(key_file, generate_key() + "\n")
     given = settings.poller.model_fields_set
     pace: dict[str, Any] = {k: v for k, v in DEMO_POLLER.items() if k not in given}
     if "tier_a_interval_s" not in given:
@@ -431,18 +436,47 @@ def demo_settings(settings: Settings, workdir: Path) -> Settings:
     )
 
 
-def _banner(doc: Mapping[str, Any], url: str, settings: Settings, opts: DemoOptions) -> str:
+@dataclass(frozen=True)
+class Login:
+    username: str
+    role: str
+    password: str
+    token: str
+
+
+def demo_password(username: str) -> str:
+    """Printed on the terminal, so it protects nothing: the demo listens on loopback only."""
+    return f"demo-{username}-pw"
+
+
+async def demo_logins(sessions: auth.Sessions, users: Sequence[Mapping[str, Any]]) -> list[Login]:
+    """A password (for the login page) and a fresh API token for every user of the demo operator."""
+    logins = []
+    for user in users:
+        name = str(user["username"])
+        await auth.set_password(sessions, name, demo_password(name))
+        await auth.revoke_tokens(sessions, name, "demo")  # a token is shown once: a rerun issues a new one
+        logins.append(
+            Login(name, str(user["role"]), demo_password(name), await auth.issue_token(sessions, name, "demo"))
+        )
+    return logins
+
+
+def _banner(doc: Mapping[str, Any], logins: Sequence[Login], url: str, settings: Settings, opts: DemoOptions) -> str:
     env = f"NOC_DATABASE_URL={settings.database_url} NOC_SECRET_KEY_FILE={settings.secret_key_file}"
     lines = [
         "",
         f"noc demo is running: {url}",
         f"  metrics:  {url}/metrics",
         f"  health:   {url}/healthz",
-        "  logins (one per role; web login arrives with the REST API and pages, meanwhile act as them on the CLI):",
+        f"  API:      {url}/api/openapi.json",
+        "  logins (role, user, password, API token; also in logins.txt in the demo directory):",
     ]
-    lines += [f"    {u['role']:16} {u['username']:8} {u.get('display_name', '')}" for u in doc["users"]]
+    lines += [f"    {x.role:16} {x.username:6} {x.password:16} {x.token}" for x in logins]
+    nina = next((x for x in logins if x.role == "noc"), logins[0])
     lines += [
-        f"  e.g.      {env} noc tickets list --as nina",
+        f"  e.g.      curl -H 'Authorization: Bearer {nina.token}' {url}/api/tickets",
+        f"            {env} noc tickets list --as {nina.username}",
         "  devices:  " + ", ".join(f"{d['name']} (snmp udp/{d['snmp_port']})" for d in doc["devices"]),
         f"  fault:    in {opts.fault_after_s:g} s the SNMP agent of {opts.fault_device} stops "
         "(device down: an incident with a ticket per circuit)",
@@ -459,7 +493,7 @@ async def _later(delay_s: float, action: Callable[[], None]) -> None:
 
 async def run_demo(settings: Settings, opts: DemoOptions) -> int:
     workdir = opts.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.mkdir(mode=0o700, parents=True, exist_ok=True)  # the database and logs are the operator's business
     template = yaml.safe_load((DATA / "inventory.yaml").read_text(encoding="utf-8"))
     if opts.fault_device not in {d["name"] for d in template["devices"]}:
         raise InputError(f"--fault-device: no device named {opts.fault_device!r} in the demo inventory")
@@ -483,12 +517,16 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> int:
             # (2) the simulated devices
             doc = lab_inventory(template)
             inventory_path = workdir / "inventory.yaml"
-            inventory_path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+            write_private(inventory_path, yaml.safe_dump(doc, sort_keys=False))  # secrets of the demo operator
             print(f"starting {len(doc['devices'])} simulated PE routers on {HOST}", flush=True)
             await start_lab(lab, doc, ssh_settings(settings.poller).ping, stop)
             # (3) the operator
             report = await inventory.import_file(session_factory(engine), box, inventory_path, "demo")
             print(f"imported the demo operator: {report.count('created')} created, {report.count('updated')} updated")
+            logins = await demo_logins(session_factory(engine), doc["users"])
+            write_private(
+                workdir / "logins.txt", "".join(f"{x.username} {x.role} {x.password} {x.token}\n" for x in logins)
+            )
         finally:
             await engine.dispose()
         # (4) the service: poller, SLA engine, tickets and the web app, stopped with the runner
@@ -497,7 +535,7 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> int:
         site = web.TCPSite(runner, HOST, opts.port)
         await site.start()
         port = runner.addresses[0][1]
-        print(_banner(doc, f"http://{HOST}:{port}", settings, opts), flush=True)
+        print(_banner(doc, logins, f"http://{HOST}:{port}", settings, opts), flush=True)
 
         # (5) the fault
         def inject() -> None:

@@ -5,6 +5,7 @@ behind."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -40,9 +41,10 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def _get(url: str) -> str | None:
+def _get(url: str, token: str | None = None) -> str | None:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
     try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=2) as resp:
             body: bytes = resp.read()
             return body.decode()
     except OSError:
@@ -67,6 +69,19 @@ def _incident(db: Path, device: str) -> tuple[int, list[str]] | None:
     except sqlite3.OperationalError:  # schema not there yet, or the service holds the write lock this instant
         return None
     return parent[0], sorted(name for (name,) in children)
+
+
+def _token(workdir: Path, role: str) -> str | None:
+    """The demo's API token for the first user with ``role``, from the logins file it writes (0600)."""
+    path = workdir / "logins.txt"
+    if not path.exists():
+        return None
+    assert path.stat().st_mode & 0o077 == 0
+    for line in path.read_text().splitlines():
+        _username, user_role, _password, token = line.split()
+        if user_role == role:
+            return token
+    return None
 
 
 @pytest.fixture
@@ -102,6 +117,7 @@ def test_demo_lab_polls_probes_opens_an_incident_for_the_fault_and_stops_everyth
         seen_probed: set[str] = set()
         seen_down = False
         incident = None
+        on_board: list[dict[str, object]] = []
         while time.monotonic() - started < BOUND_S:
             assert proc.poll() is None, f"noc demo exited early with {proc.returncode}:\n{log.read_text()}"
             if _get(f"{url}/healthz") is not None and (text := _get(f"{url}/metrics")) is not None:
@@ -114,7 +130,10 @@ def test_demo_lab_polls_probes_opens_an_incident_for_the_fault_and_stops_everyth
                         if s.name == "noc_circuit_rtt_seconds" and s.labels.get("stat") == "avg":
                             seen_probed.add(s.labels["circuit"])
             incident = _incident(demo_dir / "noc.db", FAULT_DEVICE)
-            if seen_up == devices and ssh_circuits <= seen_probed and seen_down and incident is not None:
+            if incident is not None and not on_board and (token := _token(demo_dir, "noc")) is not None:
+                page = _get(f"{url}/api/tickets", token)  # what the NOC operator's board lists
+                on_board = [] if page is None else json.loads(page)["items"]
+            if seen_up == devices and ssh_circuits <= seen_probed and seen_down and on_board:
                 break
             time.sleep(0.5)  # the polling loop's pace, not a synchronisation
         took = time.monotonic() - started
@@ -123,6 +142,9 @@ def test_demo_lab_polls_probes_opens_an_incident_for_the_fault_and_stops_everyth
         assert seen_down, log.read_text()
         assert incident is not None, log.read_text()
         assert incident[1] == on_fault_device  # one child ticket per circuit on the stopped PE
+        listed = {(t["kind"], t["cause"], t["circuit"]) for t in on_board}
+        assert ("incident", device_cause(FAULT_DEVICE), None) in listed
+        assert {c for kind, _, c in listed if kind == "ticket"} >= set(on_fault_device)
         print(f"lab up, probed, fault seen as incident I-{incident[0]} after {took:.1f} s")
 
         children = set(_processes_mentioning(str(demo_dir))) - {proc.pid}
