@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from noc import auth
 from noc import models as m
@@ -371,3 +374,11 @@ async def test_inventory_import_is_admin_only_and_all_or_nothing(api: Api) -> No
     assert response.status == 200
     response, _ = await api.call("GET", "/api/inventory", "admin")
     assert "Ada Lovelace" in await response.text()
+
+
+async def test_a_failed_last_used_write_does_not_fail_authentication(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def busy(self: AsyncSession) -> None:
+        raise OperationalError("UPDATE api_tokens", None, Exception("database is locked"))
+
+    monkeypatch.setattr(AsyncSession, "commit", busy)
+    assert await auth.principal_for_token(api.sessions, api.tokens["noc"]) == auth.Principal("nina", "noc")
