@@ -51,6 +51,7 @@ from noc.settings import Settings
 DATA = Path(__file__).with_name("demo_data")
 HOST = "127.0.0.1"  # the demo never listens on, or sends to, anything but loopback
 FAULT_DEVICE = "pe-bj-01"  # two circuits on two accounts: the incident has children on both
+LOSSY_CIRCUIT = "ACME-SH-003"  # tier A, 0.1 % loss ceiling: its burst starts losing 40 % at the fault
 READY_TIMEOUT_S = 60.0  # snmpsim indexes its data before answering; FakeNOS starts a server per host
 STOP_TIMEOUT_S = 5.0
 
@@ -76,7 +77,7 @@ SYS_DESCR: Mapping[str, str] = {
 IN_SHARE, OUT_SHARE = 0.30, 0.12
 IF_SPEED_BPS = 1_000_000_000
 
-_FAKENOS_CHILD = "import sys; from noc.demo import fakenos_main; fakenos_main(sys.argv[1])"
+_FAKENOS_CHILD = "import sys; from noc.demo import fakenos_main; fakenos_main(sys.argv[1], sys.argv[2])"
 
 T = TypeVar("T")
 
@@ -184,17 +185,21 @@ def snmprec(device: Mapping[str, Any], circuits: Sequence[Mapping[str, Any]]) ->
     return "".join(f"{o}|{tag}|{value}\n" for o, tag, value in records)
 
 
-def canned_pings(doc: Mapping[str, Any], options: PingOptions) -> dict[str, dict[str, str]]:
-    """Per device: the command the collector will send for each SSH-probed circuit → a healthy burst's output."""
+def canned_pings(
+    doc: Mapping[str, Any], options: PingOptions, lossy: frozenset[str] = frozenset()
+) -> dict[str, dict[str, str]]:
+    """Per device: the command the collector will send for each SSH-probed circuit → a healthy burst's output, or
+    a lossy one for the circuits in ``lossy``."""
     out: dict[str, dict[str, str]] = {}
     for device in doc["devices"]:
         platform = platform_for(device["platform"])
         commands: dict[str, str] = {}
         for c in _circuits_on(doc, device["name"]):
-            if c.get("probe") != "ssh":
+            if c.get("probe") != "ssh" or (lossy and c["name"] not in lossy):
                 continue
             probe = ProbeTarget(c["name"], device["name"], c["far_end"], "ssh", c.get("vrf"), c.get("source_interface"))
-            text = (DATA / f"ping_{platform.ping_family}.txt").read_text(encoding="utf-8")
+            suffix = "_loss" if c["name"] in lossy else ""
+            text = (DATA / f"ping_{platform.ping_family}{suffix}.txt").read_text(encoding="utf-8")
             commands[render_ping(platform, probe, options)] = text.replace("{target}", str(c["far_end"]))
         if commands:
             out[device["name"]] = commands
@@ -233,17 +238,26 @@ def fakenos_inventory(doc: Mapping[str, Any], pings: Mapping[str, Mapping[str, s
     return {"hosts": hosts}
 
 
-def fakenos_main(inventory_path: str) -> None:
+def fakenos_main(inventory_path: str, degraded_path: str) -> None:
     """The FakeNOS child: its paramiko server threads get a GIL of their own. Stops when stdin closes, which also
-    happens when the demo process dies without cleaning up."""
+    happens when the demo process dies without cleaning up. A ``degrade`` line on stdin switches the canned outputs
+    to those of ``degraded_path`` ({host: {command: output}}): every SSH session builds its shell from the host's
+    command table when it opens, so the next probe of those circuits prints the new output."""
     from fakenos import FakeNOS
 
     logging.basicConfig(level=logging.ERROR)
     net = FakeNOS(yaml.safe_load(Path(inventory_path).read_text(encoding="utf-8")))
+    degraded = yaml.safe_load(Path(degraded_path).read_text(encoding="utf-8"))
     net.start()
     print("READY", flush=True)
     try:
-        sys.stdin.read()
+        for line in sys.stdin:  # ends at EOF
+            if line.strip() == "degrade":
+                for host, commands in degraded.items():
+                    table = net.hosts[host].nos_inventory["configuration"]["commands"]
+                    for command, output in commands.items():
+                        table[command]["output"] = output
+                print("DEGRADED", flush=True)
     finally:
         net.stop()
 
@@ -323,14 +337,21 @@ class Lab:
         name = f"snmpsim {device['name']}"
         self.children[name] = Child.start(name, argv, root / "snmpsim.log", env)
 
-    def fakenos(self, doc: Mapping[str, Any]) -> None:
+    def fakenos(self, doc: Mapping[str, Any], degraded: Mapping[str, Mapping[str, str]]) -> None:
         root = self.workdir / "fakenos"
         root.mkdir(parents=True, exist_ok=True)
         path = root / "inventory.yaml"
         write_private(path, yaml.safe_dump(doc))  # it holds the demo's SSH passwords
-        self.children["fakenos"] = Child.start(
-            "fakenos", [sys.executable, "-c", _FAKENOS_CHILD, str(path)], root / "fakenos.log"
-        )
+        (root / "degraded.yaml").write_text(yaml.safe_dump(dict(degraded)), encoding="utf-8")
+        argv = [sys.executable, "-c", _FAKENOS_CHILD, str(path), str(root / "degraded.yaml")]
+        self.children["fakenos"] = Child.start("fakenos", argv, root / "fakenos.log")
+
+    def degrade(self) -> None:
+        """Tell FakeNOS to answer the lossy circuits' pings with loss from now on."""
+        stdin = self.children["fakenos"].process.stdin
+        assert stdin is not None
+        stdin.write(b"degrade\n")
+        stdin.flush()
 
     def check(self) -> None:
         for child in self.children.values():
@@ -386,7 +407,7 @@ async def start_lab(lab: Lab, doc: Mapping[str, Any], ping: PingOptions, stop: a
     for device in doc["devices"]:
         lab.snmpsim(device, _community(doc, device), snmprec(device, _circuits_on(doc, device["name"])))
     if pings:
-        lab.fakenos(fakenos_inventory(doc, pings))
+        lab.fakenos(fakenos_inventory(doc, pings), canned_pings(doc, ping, frozenset({LOSSY_CIRCUIT})))
     client = FastV2cClient()
     try:
         for device in doc["devices"]:
@@ -479,7 +500,8 @@ def _banner(doc: Mapping[str, Any], logins: Sequence[Login], url: str, settings:
         f"            {env} noc tickets list --as {nina.username}",
         "  devices:  " + ", ".join(f"{d['name']} (snmp udp/{d['snmp_port']})" for d in doc["devices"]),
         f"  fault:    in {opts.fault_after_s:g} s the SNMP agent of {opts.fault_device} stops "
-        "(device down: an incident with a ticket per circuit)",
+        f"(device down: an incident with a ticket per circuit), and {LOSSY_CIRCUIT}'s pings lose 40 % "
+        "(an SLA loss breach and its ticket)",
         "  Ctrl-C stops everything the demo started.",
         "",
     ]
@@ -541,6 +563,9 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> int:
         def inject() -> None:
             lab.stop(f"snmpsim {opts.fault_device}")
             print(f"fault injected: the SNMP agent of {opts.fault_device} is stopped", flush=True)
+            if "fakenos" in lab.children:
+                lab.degrade()
+                print(f"fault injected: the far end of {LOSSY_CIRCUIT} answers with 40 % loss", flush=True)
 
         fault = asyncio.create_task(_later(opts.fault_after_s, inject))
         await stop.wait()

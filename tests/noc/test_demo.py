@@ -21,7 +21,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from noc.demo import DATA, FAULT_DEVICE, free_port
+from noc.demo import DATA, FAULT_DEVICE, LOSSY_CIRCUIT, free_port
 from tickets.rules import device_cause
 
 pytestmark = pytest.mark.peers
@@ -84,6 +84,21 @@ def _token(workdir: Path, role: str) -> str | None:
     return None
 
 
+def _loss_breach(db: Path, circuit: str) -> bool:
+    """An SLA loss breach recorded on ``circuit`` and an SLA ticket opened for it."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as conn:
+            row = conn.execute(
+                "SELECT (SELECT count(*) FROM sla_breaches b WHERE b.circuit_id = c.id AND b.objective = 'loss'),"
+                " (SELECT count(*) FROM tickets t WHERE t.circuit_id = c.id AND t.cause_key LIKE '%loss%')"
+                " FROM circuits c WHERE c.name = ?",
+                (circuit,),
+            ).fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return row is not None and row[0] > 0 and row[1] > 0
+
+
 @pytest.fixture
 def demo_dir(tmp_path: Path) -> Iterator[Path]:
     workdir = tmp_path / "demo"
@@ -133,7 +148,8 @@ def test_demo_lab_polls_probes_opens_an_incident_for_the_fault_and_stops_everyth
             if incident is not None and not on_board and (token := _token(demo_dir, "noc")) is not None:
                 page = _get(f"{url}/api/tickets", token)  # what the NOC operator's board lists
                 on_board = [] if page is None else json.loads(page)["items"]
-            if seen_up == devices and ssh_circuits <= seen_probed and seen_down and on_board:
+            breach = _loss_breach(demo_dir / "noc.db", LOSSY_CIRCUIT)
+            if seen_up == devices and ssh_circuits <= seen_probed and seen_down and on_board and breach:
                 break
             time.sleep(0.5)  # the polling loop's pace, not a synchronisation
         took = time.monotonic() - started
@@ -145,7 +161,8 @@ def test_demo_lab_polls_probes_opens_an_incident_for_the_fault_and_stops_everyth
         listed = {(t["kind"], t["cause"], t["circuit"]) for t in on_board}
         assert ("incident", device_cause(FAULT_DEVICE), None) in listed
         assert {c for kind, _, c in listed if kind == "ticket"} >= set(on_fault_device)
-        print(f"lab up, probed, fault seen as incident I-{incident[0]} after {took:.1f} s")
+        assert breach, log.read_text()  # the lossy far end: a loss breach and the ticket it opened
+        print(f"lab up, probed, fault seen as incident I-{incident[0]} and a loss ticket after {took:.1f} s")
 
         children = set(_processes_mentioning(str(demo_dir))) - {proc.pid}
         assert len(children) == len(devices) - 1 + 1  # an snmpsim per live PE, one FakeNOS
