@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -315,6 +316,15 @@ class Child:
             proc.wait(timeout=STOP_TIMEOUT_S)
 
 
+def _responder() -> str:
+    """snmpsim's command, installed beside this interpreter (a venv) or else on PATH."""
+    beside = Path(sys.executable).with_name("snmpsim-command-responder")
+    found = str(beside) if beside.exists() else shutil.which("snmpsim-command-responder")
+    if found is None:
+        raise OperationalError("snmpsim-command-responder not found: install the package (pip install -e .)")
+    return found
+
+
 @dataclass
 class Lab:
     workdir: Path
@@ -325,9 +335,8 @@ class Lab:
         (root / "data").mkdir(parents=True, exist_ok=True)
         (root / "cache").mkdir(exist_ok=True)
         (root / "data" / f"{community}.snmprec").write_text(text, encoding="utf-8")
-        responder = Path(sys.executable).with_name("snmpsim-command-responder")
         argv = [
-            str(responder),
+            _responder(),
             f"--data-dir={root / 'data'}",
             f"--cache-dir={root / 'cache'}",
             f"--agent-udpv4-endpoint={HOST}:{device['snmp_port']}",

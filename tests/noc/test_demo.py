@@ -21,10 +21,9 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from noc.demo import DATA, FAULT_DEVICE, LOSSY_CIRCUIT, free_port
+from noc.demo import DATA, DEMO_POLLER, FAULT_DEVICE, LOSSY_CIRCUIT, demo_settings, free_port, snmprec
+from noc.settings import Settings
 from tickets.rules import device_cause
-
-pytestmark = pytest.mark.peers
 
 BOUND_S = 120.0  # the whole wait, start to ticket; typically about 20 s
 
@@ -108,6 +107,7 @@ def demo_dir(tmp_path: Path) -> Iterator[Path]:
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.peers
 def test_demo_lab_polls_probes_opens_an_incident_for_the_fault_and_stops_everything(demo_dir: Path) -> None:
     template = yaml.safe_load((DATA / "inventory.yaml").read_text())
     devices = {d["name"] for d in template["devices"]}
@@ -176,3 +176,28 @@ def test_demo_lab_polls_probes_opens_an_incident_for_the_fault_and_stops_everyth
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("device", ["pe-bj-01", "pe-sh-01"])
+def test_snmprec_is_in_oid_order_with_growing_counters_for_each_circuit_interface(device: str) -> None:
+    template = yaml.safe_load((DATA / "inventory.yaml").read_text())
+    pe = next(d for d in template["devices"] if d["name"] == device)
+    circuits = [c for c in template["circuits"] if c["device"] == device]
+    lines = snmprec(pe, circuits).splitlines()
+    oids = [tuple(int(p) for p in line.split("|")[0].split(".")) for line in lines]
+    assert oids == sorted(set(oids))  # snmpsim answers GETNEXT by file position
+    names = [line.split("|")[2] for line in lines if line.startswith("1.3.6.1.2.1.31.1.1.1.1.")]
+    assert names[1:] == [c["interface"] for c in circuits]
+    assert sum("|70:numeric|" in line for line in lines) == 2 * len(names)  # HC in and out on every interface
+
+
+def test_demo_pace_applies_only_where_the_operator_set_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [k for k in os.environ if k.startswith("NOC_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("NOC_POLLER__INTERVAL_S", "3")
+    settings = demo_settings(Settings(), tmp_path)
+    assert settings.poller.interval_s == 3  # given: kept
+    assert settings.poller.tier_a_interval_s == 3  # one pace for every demo device
+    assert settings.poller.down_after_failures == DEMO_POLLER["down_after_failures"]
+    assert settings.database_url.endswith(f"{tmp_path}/noc.db")
+    assert (tmp_path / "noc.key").stat().st_mode & 0o077 == 0
