@@ -17,8 +17,9 @@ from noc.errors import Problem, ValidationFailed
 
 Path = tuple[str | int, ...]
 
-# Guards against alias bombs ("billion laughs") and absurdly large documents.
+# Guards against alias bombs ("billion laughs"), self-referencing aliases and absurdly large or deep documents.
 MAX_NODES = 2_000_000
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +61,39 @@ def load(text: str, source: str) -> Located:
         raise ValidationFailed([Problem(source, line, "", f"malformed YAML: {exc.problem or exc.context}")]) from exc
     except yaml.YAMLError as exc:
         raise ValidationFailed([Problem(source, None, "", f"malformed YAML: {exc}")]) from exc
+    except RecursionError as exc:  # PyYAML's composer recurses per nesting level
+        raise ValidationFailed([Problem(source, None, "", "nested too deeply")]) from exc
     lines: dict[Path, int] = {}
     if root is None:
         return Located(None, lines, source)
     constructor = yaml.SafeLoader("")
     problems: list[Problem] = []
     budget = [MAX_NODES]
+    open_nodes: set[int] = set()  # the nodes being built on the current path: an alias back to one is a cycle
 
     def build(node: yaml.Node, path: Path) -> Any:
         budget[0] -= 1
+        line = node.start_mark.line + 1
         if budget[0] < 0:
-            raise ValidationFailed([Problem(source, node.start_mark.line + 1, "", "document too large")])
+            raise ValidationFailed([Problem(source, line, "", "document too large")])
+        if len(path) > MAX_DEPTH:
+            raise ValidationFailed([Problem(source, line, format_path(path[:MAX_DEPTH]), "nested too deeply")])
+        if id(node) in open_nodes:
+            raise ValidationFailed([Problem(source, line, format_path(path), "an alias refers to itself")])
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            open_nodes.add(id(node))
+            try:
+                return build_collection(node, path)
+            finally:
+                open_nodes.discard(id(node))
+        lines[path] = line
+        try:
+            return constructor.construct_object(node)
+        except yaml.constructor.ConstructorError as exc:
+            problems.append(Problem(source, line, format_path(path), f"bad value: {exc.problem}"))
+            return None
+
+    def build_collection(node: yaml.MappingNode | yaml.SequenceNode, path: Path) -> Any:
         lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
@@ -88,13 +111,7 @@ def load(text: str, source: str) -> Located:
                     continue
                 result[key] = build(value_node, (*path, key))
             return result
-        if isinstance(node, yaml.SequenceNode):
-            return [build(item, (*path, i)) for i, item in enumerate(node.value)]
-        try:
-            return constructor.construct_object(node)
-        except yaml.constructor.ConstructorError as exc:
-            problems.append(Problem(source, node.start_mark.line + 1, format_path(path), f"bad value: {exc.problem}"))
-            return None
+        return [build(item, (*path, i)) for i, item in enumerate(node.value)]
 
     data = build(root, ())
     if problems:

@@ -48,8 +48,10 @@ def _local_midnight_utc(year: int, month: int, timezone: str) -> datetime:
 
 
 def month_period(year: int, month: int, timezone: str, month_length: MonthLengthRule = "calendar") -> MonthPeriod:
-    if not 1 <= month <= 12 or not 1 <= year <= 9998:
+    if not 1 <= month <= 12:
         raise SlaError(f"no such month {year:04d}-{month:02d}")
+    if not 1970 <= year <= 9998:  # before 1970 nothing was measured; the arithmetic must stay inside datetime
+        raise SlaError(f"month {year:04d}-{month:02d} is outside 1970-01 .. 9998-12")
     start = _local_midnight_utc(year, month, timezone)
     end = _local_midnight_utc(year + 1, 1, timezone) if month == 12 else _local_midnight_utc(year, month + 1, timezone)
     calendar_min = minutes(end - start)

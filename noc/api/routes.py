@@ -27,8 +27,7 @@ from noc.api.errors import ApiError, from_exception
 from noc.app import SESSIONS, SETTINGS, TICKETS
 from noc.auth import Principal, principal_for_token
 from noc.crypto import secret_box_for
-from noc.inventory import loader, sync
-from noc.inventory.service import export_yaml
+from noc.inventory.service import export_yaml, import_text
 from noc.timeutil import utcnow
 from sla.errors import SlaError
 from sla.period import parse_month
@@ -360,19 +359,16 @@ async def import_inventory(call: Call) -> web.Response:
         raise ApiError(400, "body: not UTF-8 text", "body") from exc
     if "\x00" in text:
         raise ApiError(422, "body: may not contain NUL characters", "body")
-    try:
-        doc, located = loader.parse(text, "request body", {})
-    except RecursionError as exc:
-        # A self-referencing alias or deep nesting exhausts the loader's recursion; still bad input, not a 500.
-        raise ApiError(422, "body: YAML nested too deeply (or an alias refers to itself)", "body") from exc
-    async with call.sessions() as session:
-        report = await sync.import_doc(
-            session, secret_box_for(call.request.app[SETTINGS]), doc, f"api:{call.user.username}", located
-        )
-        if dry_run:
-            await session.rollback()
-        else:
-            await session.commit()
+    # {} as the environment: a client must not be able to copy the server's variables into the inventory
+    report = await import_text(
+        call.sessions,
+        secret_box_for(call.request.app[SETTINGS]),
+        text,
+        "request body",
+        f"api:{call.user.username}",
+        dry_run,
+        {},
+    )
     changes = [
         s.ChangeOut(kind=c.kind, name=c.name, action=c.action, changed_fields=list(c.changed_fields))
         for c in report.changes

@@ -41,7 +41,21 @@ async def import_file(
     environ: Mapping[str, str] | None = None,
 ) -> sync.ImportReport:
     """All or nothing: any problem raises before commit and the database is left as it was."""
-    doc, located = loader.parse(read_text(path), str(path), os.environ if environ is None else environ)
+    env = os.environ if environ is None else environ
+    return await import_text(sessions, box, read_text(path), str(path), actor, dry_run, env)
+
+
+async def import_text(
+    sessions: async_sessionmaker[AsyncSession],
+    box: SecretBox,
+    text: str,
+    source: str,
+    actor: str,
+    dry_run: bool,
+    environ: Mapping[str, str],
+) -> sync.ImportReport:
+    """``text`` named ``source`` in every problem; ``${VAR}`` references resolve from ``environ`` only."""
+    doc, located = loader.parse(text, source, environ)
     async with sessions() as session:
         report = await sync.import_doc(session, box, doc, actor, located)
         if dry_run:

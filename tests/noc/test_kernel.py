@@ -51,6 +51,22 @@ def test_located_yaml_lines_and_duplicates() -> None:
         yamlsrc.load("a:\n  b: 1\n  b: 2\n", "f.yaml")
 
 
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("a: &a [*a]\n", "f.yaml:1: a[0]: an alias refers to itself"),
+        ("a: &a {b: *a}\n", "f.yaml:1: a.b: an alias refers to itself"),
+        ("a: " + "[" * 70 + "]" * 70 + "\n", "nested too deeply"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "f.yaml: nested too deeply"),
+    ],
+    ids=["self-list", "self-map", "deep", "very-deep"],
+)
+def test_cyclic_or_deep_documents_are_refused_not_crashed(text: str, reason: str) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        yamlsrc.load(text, "f.yaml")
+    assert reason in str(info.value)
+
+
 def test_alias_bomb_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(yamlsrc, "MAX_NODES", 1000)
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"

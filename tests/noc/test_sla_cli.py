@@ -92,6 +92,7 @@ def test_report_in_three_formats(lab: dict[str, str], tmp_path: Path) -> None:
     [
         (["--contract", "nope", "--month", "2026-05"], "--contract: no contract named 'nope'"),
         (["--contract", "c1", "--month", "2026-13"], "--month: month '2026-13' is not YYYY-MM"),
+        (["--contract", "c1", "--month", "0001-01"], "month 0001-01 is outside 1970-01 .. 9998-12"),
         (["--contract", "c1", "--month", "2026-05", "--format", "pdf"], "--output: a PDF needs a file to go to"),
     ],
 )
