@@ -78,6 +78,18 @@ SYS_DESCR: Mapping[str, str] = {
 IN_SHARE, OUT_SHARE = 0.30, 0.12
 IF_SPEED_BPS = 1_000_000_000
 
+# snmpsim knows nothing of its parent: this launcher asks the kernel (Linux prctl PR_SET_PDEATHSIG) to send it
+# SIGTERM when the demo dies, even by SIGKILL, then becomes snmpsim (the setting survives exec).
+_ORPHAN_GUARD = """
+import ctypes, os, signal, sys
+try:
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+except (OSError, AttributeError):
+    pass  # not Linux: Ctrl-C and errors still stop it; only a killed demo leaves it behind
+if os.getppid() != int(sys.argv[1]):
+    sys.exit(0)  # the demo died before the request took effect
+os.execv(sys.argv[2], sys.argv[2:])
+"""
 _FAKENOS_CHILD = "import sys; from noc.demo import fakenos_main; fakenos_main(sys.argv[1], sys.argv[2])"
 
 T = TypeVar("T")
@@ -336,6 +348,10 @@ class Lab:
         (root / "cache").mkdir(exist_ok=True)
         (root / "data" / f"{community}.snmprec").write_text(text, encoding="utf-8")
         argv = [
+            sys.executable,
+            "-c",
+            _ORPHAN_GUARD,
+            str(os.getpid()),
             _responder(),
             f"--data-dir={root / 'data'}",
             f"--cache-dir={root / 'cache'}",

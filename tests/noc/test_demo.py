@@ -201,3 +201,26 @@ def test_demo_pace_applies_only_where_the_operator_set_nothing(tmp_path: Path, m
     assert settings.poller.down_after_failures == DEMO_POLLER["down_after_failures"]
     assert settings.database_url.endswith(f"{tmp_path}/noc.db")
     assert (tmp_path / "noc.key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.peers
+def test_a_killed_demo_leaves_no_simulator_behind(demo_dir: Path) -> None:
+    """SIGKILL gives the demo no chance to clean up: the kernel ends snmpsim (parent-death signal) and FakeNOS
+    stops when its stdin closes."""
+    port = free_port(socket.SOCK_STREAM)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")}
+    argv = [sys.executable, "-m", "noc", "demo", "--dir", str(demo_dir), "--fault-after", "600", "--port", str(port)]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + BOUND_S
+        while _get(f"http://127.0.0.1:{port}/healthz") is None:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.5)
+        assert len(set(_processes_mentioning(str(demo_dir))) - {proc.pid}) == 5  # 4 snmpsim, 1 FakeNOS
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while _processes_mentioning(str(demo_dir)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_mentioning(str(demo_dir)) == []
