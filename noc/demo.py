@@ -10,9 +10,17 @@ What it starts (everything on 127.0.0.1, everything stopped on Ctrl-C, SIGTERM o
 - the web app and the service (poller, SLA engine, tickets, ``/metrics``) in this process, on the demo's own
   SQLite database and secret key in the working directory.
 
-The fault, after ``--fault-after`` seconds: the SNMP agent of one PE is stopped. Nothing is faked past that point:
-the running poller sees its polls time out, marks the device down after ``poller.down_after_failures`` polls, and
-the ticket rules open one incident with a child ticket per circuit on it, on each circuit's key account.
+The faults, after ``--fault-after`` seconds (60 by default):
+
+- the SNMP agent of one PE is stopped. Nothing is faked past that point: the running poller sees its polls time
+  out, marks the device down after ``poller.down_after_failures`` polls, and the ticket rules open one incident
+  with a child ticket per circuit on it, on each circuit's key account;
+- the far end of one tier-A circuit starts losing 40 % of its echoes. FakeNOS cannot lose packets, so this one is
+  a canned answer that changes: the running probe parses it, the SLA engine opens a loss breach over the circuit's
+  contract ceiling, and the breach opens its ticket.
+
+The demo polls every 10 s and calls a device down after 2 failed polls unless configured otherwise, so both show
+on the board within about a minute of the fault.
 """
 
 from __future__ import annotations
