@@ -608,16 +608,18 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> int:
         print("stopped while starting", flush=True)
         return 0
     finally:
-        # (6) everything it started, also on error
-        if fault is not None:
-            fault.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await fault
-        if runner is not None:
-            await runner.cleanup()
-        lab.stop_all()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        # (6) everything it started, also on error, and the simulators even if the service fails to stop cleanly
+        try:
+            if fault is not None:
+                fault.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await fault
+            if runner is not None:
+                await runner.cleanup()
+        finally:
+            lab.stop_all()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
 
 
 def run(settings: Settings, opts: DemoOptions) -> int:
