@@ -235,8 +235,18 @@ class SlaEngine:
         async with self._sessions() as session:
             for name, circuit_runs in runs.items():
                 await _store_runs(session, self.circuits[name].circuit_id, circuit_runs)
+            # One query for the hour rows this tick touches (usually one hour), not one round trip per circuit.
+            stored = {}
+            if hours:
+                found = await session.scalars(
+                    select(m.CircuitHourStats).where(
+                        m.CircuitHourStats.hour_start.in_({hour for _, hour in hours}),
+                        m.CircuitHourStats.circuit_id.in_({cid for cid, _ in hours}),
+                    )
+                )
+                stored = {(row.circuit_id, row.hour_start): row for row in found}
             for (circuit_id, hour), bucket in hours.items():
-                row = await session.get(m.CircuitHourStats, (circuit_id, hour))
+                row = stored.get((circuit_id, hour))
                 if row is None:
                     row = empty_hour(circuit_id, hour)
                     session.add(row)
