@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.peers.process import stop_group
 from tests.peers.snmpd import free_udp_port
 
 RESPONDER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "snmpsim-command-responder"
@@ -76,14 +76,7 @@ class SnmpsimAgent:
 
     def stop(self) -> None:
         proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
-            return
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        stop_group(proc)
 
     def cleanup(self) -> None:
         self.stop()
