@@ -21,6 +21,7 @@ from noc.crypto import secret_box_for
 from noc.db import create_engine, session_factory
 from noc.service import NocService
 from noc.settings import Settings
+from noc.web import setup_web
 from tickets.errors import TicketError
 from tickets.rules import DeviceDown, FaultCleared, FaultEvent
 from tickets.service import TicketService
@@ -129,6 +130,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/api/alertmanager", alertmanager_webhook)
     setup_api(app)
+    setup_web(app)
     return app
 
 

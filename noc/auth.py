@@ -171,3 +171,66 @@ async def principal_for_token(sessions: Sessions, token: str) -> Principal | Non
                 log.warning("could not record the use of a token of %s", principal.username)
                 await session.rollback()
         return principal
+
+
+# --- browser sessions ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserSession:
+    """A signed-in browser: who, and the secret its forms must carry."""
+
+    user: Principal
+    csrf_token: str
+
+
+async def open_session(sessions: Sessions, user: Principal, lifetime: timedelta) -> tuple[str, BrowserSession]:
+    """A new session for a user who just proved their password: the cookie value (returned once) and the session.
+    Expired sessions of anyone are swept here, so the table never grows without bound."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    now = utcnow()
+    async with sessions() as session:
+        user_id = await session.scalar(select(m.User.id).where(m.User.username == user.username))
+        if user_id is None:
+            raise InputError(f"no user named {user.username!r}")
+        await session.execute(delete(m.WebSession).where(m.WebSession.expires_at <= now))
+        session.add(
+            m.WebSession(
+                user_id=user_id,
+                token_sha256=token_digest(token),
+                csrf_token=csrf,
+                created_at=now,
+                expires_at=now + lifetime,
+            )
+        )
+        await session.commit()
+    return token, BrowserSession(user, csrf)
+
+
+async def browser_session(sessions: Sessions, token: str) -> BrowserSession | None:
+    """The live session behind a cookie value, else None (unknown, expired, or its user made inactive)."""
+    if not token or len(token) > 100:
+        return None
+    async with sessions() as session:
+        row = (
+            await session.execute(
+                select(m.WebSession.csrf_token, m.User.username, m.User.role)
+                .join(m.User, m.User.id == m.WebSession.user_id)
+                .where(
+                    m.WebSession.token_sha256 == token_digest(token),
+                    m.WebSession.expires_at > utcnow(),
+                    m.User.active.is_(True),
+                )
+            )
+        ).first()
+    if row is None:
+        return None
+    csrf, username, role = row
+    return BrowserSession(Principal(username, role), csrf)
+
+
+async def close_session(sessions: Sessions, token: str) -> None:
+    async with sessions() as session:
+        await session.execute(delete(m.WebSession).where(m.WebSession.token_sha256 == token_digest(token)))
+        await session.commit()

@@ -26,6 +26,12 @@ class WebSettings(_Slice):
     port: int = Field(default=8080, ge=0, le=65535)
     # Bearer token Alertmanager must send to POST /api/alertmanager; unset: the endpoint is open (loopback use).
     alertmanager_token: SecretStr | None = None
+    # Browser sessions: how long a login lasts (a shift), and whether the cookie is sent over HTTPS only (set it
+    # true whenever the pages are served through TLS).
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
+    cookie_secure: bool = False
+    # How often the NOC board's live feed looks for changes, in seconds.
+    board_refresh_s: float = Field(default=2.0, gt=0, le=300)
 
 
 class PollerSettings(_Slice):

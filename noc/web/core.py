@@ -1,0 +1,196 @@
+"""What every page shares: the signed-in viewer, the templates, role checks, CSRF, and errors as pages.
+
+A page handler is ``async def view(request, viewer) -> web.StreamResponse`` decorated with ``@page(roles...)``:
+no viewer → redirect to the login page (coming back afterwards); a role not listed → a 403 page; the errors the
+tickets service and the inventory raise → a page with the same status code and message the API would give.
+
+Forms: every POST carries the session's CSRF token (``csrf`` field); the middleware refuses a POST without it, or
+from another origin, before any handler runs. Cookies are HttpOnly and SameSite=Lax; pages allow no inline script
+and no third-party resource (Content-Security-Policy).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+import jinja2
+from aiohttp import web
+from pydantic import ValidationError
+
+from noc.api.errors import ApiError, ticket_status
+from noc.app import SESSIONS
+from noc.auth import BrowserSession, browser_session
+from noc.errors import InputError
+from tickets.errors import TicketError
+
+COOKIE = "noc_session"
+LOGIN_COOKIE = "noc_login_csrf"
+VIEWER = web.RequestKey("viewer", BrowserSession)  # absent: nobody signed in
+JINJA = web.AppKey("jinja", jinja2.Environment)
+HERE = Path(__file__).parent
+# Where each role lands after signing in, and the pages its menu lists.
+HOME = {"admin": "/board", "noc": "/board", "technician": "/queue", "account_manager": "/accounts"}
+MENU: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "admin": (
+        ("/board", "Board"),
+        ("/tickets", "Tickets"),
+        ("/accounts", "Accounts"),
+        ("/admin/inventory", "Inventory"),
+    ),
+    "noc": (("/board", "Board"), ("/tickets", "Tickets"), ("/accounts", "Accounts")),
+    "technician": (("/queue", "My queue"), ("/tickets", "Tickets")),
+    "account_manager": (("/accounts", "My accounts"), ("/tickets", "Tickets")),
+}
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+PageHandler = Callable[[web.Request, BrowserSession], Awaitable[web.StreamResponse]]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _when(value: datetime | None, zone: str = "UTC") -> str:
+    """A timestamp as the NOC reads it: local to the given zone, to the minute, with the zone's abbreviation."""
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _iso(value: datetime | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    env.filters["iso"] = _iso
+    return env
+
+
+def viewer_of(request: web.Request) -> BrowserSession | None:
+    return request.get(VIEWER)
+
+
+def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+    viewer = viewer_of(request)
+    menu = MENU.get(viewer.user.role, ()) if viewer else ()
+    html = (
+        request.app[JINJA]
+        .get_template(template)
+        .render(viewer=viewer, menu=menu, path=request.path, notice=request.query.get("notice", ""), **context)
+    )
+    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+
+
+def fragment(request: web.Request, template: str, **context: Any) -> str:
+    return str(request.app[JINJA].get_template(template).render(**context))
+
+
+def error_status(exc: Exception) -> tuple[int, str] | None:
+    """The status and message of an error we expect (the API's mapping), or None for a bug."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.message
+    if isinstance(exc, TicketError):
+        return ticket_status(exc), str(exc)
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "form"
+        return 422, f"{where}: {first['msg']}"
+    if isinstance(exc, InputError):
+        return 422, str(exc)
+    return None
+
+
+def page(*roles: str) -> Callable[[PageHandler], Handler]:
+    """Sign-in and role check around a page handler; expected errors become an error page."""
+
+    def decorate(view: PageHandler) -> Handler:
+        async def handler(request: web.Request) -> web.StreamResponse:
+            viewer = viewer_of(request)
+            if viewer is None:
+                raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
+            if roles and viewer.user.role not in roles:
+                message = f"{viewer.user.username} ({viewer.user.role}) may not open this page"
+                return render(request, "error.html", status=403, message=message)
+            try:
+                return await view(request, viewer)
+            except (ApiError, TicketError, ValidationError, InputError) as exc:
+                found = error_status(exc)
+                assert found is not None
+                return render(request, "error.html", status=found[0], message=found[1])
+
+        return handler
+
+    return decorate
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only a path on this site: never an absolute URL (an open redirect) nor a protocol-relative one."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return fallback
+    return target
+
+
+def back(location: str, notice: str = "") -> web.HTTPSeeOther:
+    """Post/redirect/get, with a one-line notice shown on the next page."""
+    sep = "&" if "?" in location else "?"
+    return web.HTTPSeeOther(f"{location}{sep}notice={quote(notice)}" if notice else location)
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    if not origin or origin == "null":
+        return origin is None  # no header: a non-browser client (the token is still checked); "null": refuse
+    return urlsplit(origin).netloc == request.host
+
+
+def is_page_path(path: str) -> bool:
+    return not (path.startswith("/api/") or path in ("/metrics", "/healthz") or path.startswith("/static/"))
+
+
+@web.middleware
+async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not is_page_path(request.path):
+        return await handler(request)
+    token = request.cookies.get(COOKIE)
+    if token:
+        found = await browser_session(request.app[SESSIONS], token)
+        if found is not None:
+            request[VIEWER] = found
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        if not _same_origin(request):
+            return render(request, "error.html", status=403, message="This form came from another site: refused.")
+        form = await request.post()  # cached: the handler reads the same parsed form
+        given = str(form.get("csrf", ""))
+        viewer = viewer_of(request)
+        if viewer is None and request.path != "/login":
+            raise web.HTTPSeeOther("/login")  # the session ended (signed out, expired): nothing to act for
+        expected = viewer.csrf_token if viewer else request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            message = "The form has expired or did not come from this site: reload the page and try again."
+            return render(request, "error.html", status=403, message=message)
+    response = await handler(request)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if viewer_of(request) is not None:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+async def form_of(request: web.Request) -> dict[str, str]:
+    """The posted form's text fields, stripped (uploads are read by their handlers)."""
+    return {k: v.strip() for k, v in (await request.post()).items() if isinstance(v, str)}

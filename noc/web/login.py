@@ -1,0 +1,108 @@
+"""Signing in and out. Passwords are checked by ``noc.auth`` (Argon2id); a session is a random cookie whose digest
+is stored, so signing out (or an admin deactivating the user) ends it at once on every process.
+
+Repeated wrong passwords for one user name are slowed down: after ``MAX_FAILURES`` within ``LOCKOUT`` the name is
+refused until the window has passed, whatever the password (kept in memory per process: a restart forgets it)."""
+
+from __future__ import annotations
+
+import secrets
+from collections import deque
+from datetime import datetime, timedelta
+
+from aiohttp import web
+
+from noc.app import SESSIONS, SETTINGS
+from noc.auth import check_password, close_session, open_session
+from noc.timeutil import utcnow
+from noc.web.core import COOKIE, HOME, LOGIN_COOKIE, form_of, render, safe_next, viewer_of
+
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+MAX_TRACKED = 10_000  # user names remembered at most: a flood of made-up names cannot grow memory without bound
+FAILURES = web.AppKey("login_failures", dict[str, deque[datetime]])
+routes = web.RouteTableDef()
+
+
+def _locked(failures: dict[str, deque[datetime]], username: str, now: datetime) -> bool:
+    seen = failures.get(username)
+    if seen is None:
+        return False
+    while seen and now - seen[0] > LOCKOUT:
+        seen.popleft()
+    return len(seen) >= MAX_FAILURES
+
+
+def _fail(failures: dict[str, deque[datetime]], username: str, now: datetime) -> None:
+    if username not in failures and len(failures) >= MAX_TRACKED:
+        failures.pop(next(iter(failures)))
+    failures.setdefault(username, deque(maxlen=MAX_FAILURES)).append(now)
+
+
+def _login_form(request: web.Request, status: int = 200, error: str = "", username: str = "") -> web.Response:
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+    response = render(
+        request,
+        "login.html",
+        status=status,
+        error=error,
+        username=username,
+        csrf=token,
+        next=request.query.get("next", ""),
+    )
+    secure = request.app[SETTINGS].web.cookie_secure
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="Strict", secure=secure, path="/login")
+    return response
+
+
+@routes.get("/")
+async def home(request: web.Request) -> web.StreamResponse:
+    viewer = viewer_of(request)
+    raise web.HTTPSeeOther(HOME.get(viewer.user.role, "/tickets") if viewer else "/login")
+
+
+@routes.get("/login")
+async def login_page(request: web.Request) -> web.StreamResponse:
+    return _login_form(request)
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.StreamResponse:
+    form = await form_of(request)
+    username, password = form.get("username", ""), form.get("password", "")
+    failures = request.app[FAILURES]
+    now = utcnow()
+    if not username or not password:
+        return _login_form(request, 400, "Enter your user name and password.", username)
+    if _locked(failures, username, now):
+        return _login_form(request, 429, "Too many wrong passwords: wait 15 minutes, or ask an admin.", username)
+    user = await check_password(request.app[SESSIONS], username, password)
+    if user is None:
+        _fail(failures, username, now)
+        return _login_form(request, 401, "Wrong user name or password.", username)
+    failures.pop(username, None)
+    settings = request.app[SETTINGS].web
+    token, _ = await open_session(request.app[SESSIONS], user, timedelta(hours=settings.session_hours))
+    target = safe_next(request.query.get("next") or form.get("next"), HOME.get(user.role, "/tickets"))
+    response = web.HTTPSeeOther(target)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.cookie_secure,
+        max_age=int(settings.session_hours * 3600),
+        path="/",
+    )
+    response.del_cookie(LOGIN_COOKIE, path="/login")
+    raise response
+
+
+@routes.post("/logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    token = request.cookies.get(COOKIE)
+    if token:
+        await close_session(request.app[SESSIONS], token)
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(COOKIE, path="/")
+    raise response

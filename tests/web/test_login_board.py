@@ -1,0 +1,148 @@
+"""Signing in and out, CSRF, role checks, and the NOC board's live feed, through HTTP and in headless Chromium."""
+
+from __future__ import annotations
+
+from playwright.async_api import Browser, expect
+from yarl import URL
+
+from tests.web.conftest import PHONE, USERS, Site, password_of, screenshot, signed_in
+
+HOMES = {"admin": "/board", "noc": "/board", "technician": "/queue", "account_manager": "/accounts"}
+
+
+async def test_each_role_lands_on_its_home_page(site: Site) -> None:
+    for role, username in USERS.items():
+        visitor = await site.visitor()
+        response = await visitor.login(username)
+        assert response.url.path == HOMES[role], role
+        assert f"{username} · {role}" in visitor.last_html
+
+
+async def test_a_page_without_a_session_sends_to_login_and_back(site: Site) -> None:
+    visitor = await site.visitor()
+    response, _ = await visitor.get("/board", allow_redirects=False)
+    location = URL(response.headers["Location"])
+    assert response.status == 303 and location.path == "/login" and location.query["next"] == "/board"
+    await visitor.get("/login?next=%2Fboard")
+    response, _ = await visitor.post("/login?next=%2Fboard", {"username": "nina", "password": password_of("nina")})
+    assert response.url.path == "/board"
+
+
+async def test_a_wrong_password_is_refused_without_saying_which_part(site: Site) -> None:
+    visitor = await site.visitor()
+    for username in ("nina", "nobody"):
+        await visitor.get("/login")
+        response, html = await visitor.post("/login", {"username": username, "password": "not-the-password"})
+        assert response.status == 401 and "Wrong user name or password." in html
+    response, _ = await visitor.get("/board", allow_redirects=False)
+    assert response.status == 303
+
+
+async def test_repeated_wrong_passwords_lock_the_name_out(site: Site) -> None:
+    visitor = await site.visitor()
+    for _ in range(5):
+        await visitor.get("/login")
+        response, _ = await visitor.post("/login", {"username": "nina", "password": "guess-guess-guess"})
+        assert response.status == 401
+    await visitor.get("/login")
+    response, html = await visitor.post("/login", {"username": "nina", "password": password_of("nina")})
+    assert response.status == 429 and "Too many wrong passwords" in html
+    # Another name is not affected.
+    assert (await visitor.login("admin")).url.path == "/board"
+
+
+async def test_an_open_redirect_after_login_is_refused(site: Site) -> None:
+    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+        visitor = await site.visitor()
+        await visitor.get("/login")
+        response, _ = await visitor.post(f"/login?next={target}", {"username": "nina", "password": password_of("nina")})
+        assert response.url.host == "127.0.0.1" and response.url.path == "/board", target
+
+
+async def test_a_form_without_the_session_csrf_token_is_refused(site: Site) -> None:
+    visitor = await site.visitor("nina")
+    response, html = await visitor.post("/logout", {}, csrf="forged")
+    assert response.status == 403 and "The form has expired" in html
+    response, _ = await visitor.get("/board", allow_redirects=False)
+    assert response.status == 200  # still signed in
+    # From another origin, even with the right token.
+    await visitor.get("/board")
+    response, html = await visitor.post("/logout", {}, headers={"Origin": "http://evil.example"})
+    assert response.status == 403
+
+
+async def test_login_itself_needs_its_csrf_cookie(site: Site) -> None:
+    visitor = await site.visitor()
+    response, _ = await visitor.post("/login", {"username": "nina", "password": password_of("nina")}, csrf="made-up")
+    assert response.status == 403
+
+
+async def test_sign_out_ends_the_session_on_the_server(site: Site) -> None:
+    visitor = await site.visitor("nina")
+    cookie = visitor.http.cookie_jar.filter_cookies(site.base)["noc_session"].value  # type: ignore[arg-type]
+    await visitor.get("/board")
+    response, _ = await visitor.post("/logout", {})
+    assert response.url.path == "/login"
+    # The old cookie, replayed by someone who copied it, opens nothing.
+    replay = await site.visitor()
+    replay.http.cookie_jar.update_cookies({"noc_session": cookie})
+    response, _ = await replay.get("/board", allow_redirects=False)
+    assert response.status == 303
+
+
+async def test_pages_refuse_roles_they_are_not_for(site: Site) -> None:
+    technician = await site.visitor("tom")
+    response, html = await technician.get("/board")
+    assert response.status == 403 and "may not open this page" in html
+    response, _ = await technician.get("/board/events")
+    assert response.status == 403
+
+
+async def test_pages_carry_security_headers_and_no_cache(site: Site) -> None:
+    visitor = await site.visitor()
+    signed_in = await visitor.login("nina")
+    set_cookie = next(c for c in signed_in.history[0].headers.getall("Set-Cookie") if c.startswith("noc_session="))
+    assert "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
+    response, _ = await visitor.get("/board")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_board_shows_open_tickets_devices_down_and_breaches(site: Site) -> None:
+    ticket_id = await site.open_ticket(summary="loss above contract")
+    visitor = await site.visitor("nina")
+    _, html = await visitor.get("/board")
+    assert f"T-{ticket_id}" in html and "loss above contract" in html
+    assert 'data-due="' in html  # the timers the browser counts down
+
+
+async def test_board_updates_live_when_a_ticket_opens(site: Site, browser: Browser) -> None:
+    page = await signed_in(browser, site, "nina")
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    await expect(page.locator("li.ticket")).to_have_count(0)
+    url_before = page.url
+    ticket_id = await site.open_ticket(summary="rising loss on the Beijing link")
+    row = page.locator(f'li.ticket[data-ref="T-{ticket_id}"]')
+    await expect(row).to_be_visible()
+    await expect(row).to_contain_text("rising loss on the Beijing link")
+    await expect(row.locator("time").first).to_contain_text("left")  # the timer counts in the browser
+    assert page.url == url_before
+    await screenshot(page, "board")
+
+
+async def test_board_is_usable_on_a_phone(site: Site, browser: Browser) -> None:
+    await site.open_ticket(summary="latency above contract")
+    page = await signed_in(browser, site, "nina", PHONE)
+    await expect(page.locator("li.ticket")).to_have_count(1)
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], "the board scrolls sideways on a phone"
+    await screenshot(page, "board-phone")
+
+
+async def test_signing_out_in_the_browser_returns_to_login(site: Site, browser: Browser) -> None:
+    page = await signed_in(browser, site, "nina")
+    await page.click("form.logout button")
+    await page.wait_for_url("**/login")
+    await page.goto(site.base + "/board")
+    assert URL(page.url).path == "/login" and URL(page.url).query["next"] == "/board"
