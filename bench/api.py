@@ -139,9 +139,12 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--workers", type=int, default=1, help="noc serve --workers (processes on one port)")
     args = parser.parse_args()
     if not 1_000 <= args.tickets <= 1_000_000 or not 1 <= args.rate <= 2_000 or not 1 <= args.seconds <= 120:
         parser.error("--tickets 1000..1000000, --rate 1..2000, --seconds 1..120")
+    if not 1 <= args.workers <= 16:
+        parser.error("--workers 1..16")
     name = f"noc_bench_api_{uuid.uuid4().hex[:8]}"
     admin = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -164,14 +167,16 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
             "NOC_DATABASE_URL": url, "NOC_SECRET_KEY": key, "NOC_POLLER__ENABLED": "false", "NOC_LOG_LEVEL": "WARNING",
         }  # fmt: skip
-        server = subprocess.Popen([sys.executable, "-m", "noc", "serve", "--port", str(port)], env=env,
+        server = subprocess.Popen([sys.executable, "-m", "noc", "serve", "--port", str(port),
+                                   "--workers", str(args.workers)], env=env,
                                   stdout=subprocess.DEVNULL)  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         asyncio.run(wait_healthy(base))
         latencies, errors, achieved = asyncio.run(load(base, token, args.rate, args.seconds))
         ms = sorted(1000 * v for v in latencies)
         q = statistics.quantiles(ms, n=100) if len(ms) >= 2 else [ms[0]] * 99
-        print(f"GET /api/tickets?status=new&limit=50 at {args.rate:g} req/s for {args.seconds:g} s: "
+        print(f"GET /api/tickets?status=new&limit=50 at {args.rate:g} req/s for {args.seconds:g} s, "
+              f"{args.workers} worker(s): "
               f"achieved {achieved:.0f} req/s, {errors} errors")  # fmt: skip
         print(f"latency ms: p50 {q[49]:.1f}  p95 {q[94]:.1f}  p99 {q[98]:.1f}  max {ms[-1]:.1f}")
     finally:

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import hmac
+import multiprocessing
+import multiprocessing.connection
+import os
+import shutil
+import signal
+import tempfile
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
+import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Info, generate_latest
 from sqlalchemy import text
@@ -19,6 +27,7 @@ from noc import dbadmin
 from noc.api import setup_api
 from noc.crypto import secret_box_for
 from noc.db import create_engine, session_factory
+from noc.errors import InputError
 from noc.service import NocService
 from noc.settings import Settings
 from noc.web import setup_web
@@ -33,6 +42,7 @@ REGISTRY = web.AppKey("registry", CollectorRegistry)
 SNAPSHOT = web.AppKey("snapshot", Snapshot)
 SERVICE = web.AppKey("service", NocService)
 TICKETS = web.AppKey("tickets", TicketService)
+METRICS_FROM = web.AppKey("metrics_from", str)  # a Unix socket to fetch /metrics from, or "": ours
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -73,6 +83,16 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    source = request.app[METRICS_FROM]
+    if source:
+        # A web-only worker: the poller's process holds the measurements, so its exposition is the one to give.
+        async with (
+            aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=source)) as client,
+            client.get("http://noc/metrics") as answer,
+        ):
+            return web.Response(
+                body=await answer.read(), status=answer.status, headers={"Content-Type": CONTENT_TYPE_LATEST}
+            )
     body = generate_latest(request.app[REGISTRY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -113,9 +133,10 @@ async def alertmanager_webhook(request: web.Request) -> web.Response:
     return web.json_response({"tickets": applied, "ignored": skipped})
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, metrics_from: str | None = None) -> web.Application:
     app = web.Application()
     app[SETTINGS] = settings
+    app[METRICS_FROM] = metrics_from or ""
     # A registry per app: no global state, so tests and several apps in one process never collide.
     registry = CollectorRegistry()
     Info("noc_build", "Build of this NOC service.", registry=registry).info({"version": noc.__version__})
@@ -134,5 +155,61 @@ def create_app(settings: Settings) -> web.Application:
     return app
 
 
-def run(settings: Settings, host: str, port: int) -> None:
-    web.run_app(create_app(settings), host=host, port=port, print=None)
+def run(settings: Settings, host: str, port: int, worker: Worker | None = None) -> None:
+    if worker is None:
+        web.run_app(create_app(settings), host=host, port=port, print=None)
+    elif worker.index == 0:  # also on the Unix socket the other workers fetch /metrics from
+        web.run_app(create_app(settings), host=host, port=port, path=worker.socket, print=None, reuse_port=True)
+    else:
+        web.run_app(create_app(settings, worker.socket), host=host, port=port, print=None, reuse_port=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    index: int
+    socket: str  # the first worker's Unix socket
+
+
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
+    """One process, or ``workers`` processes accepting on the same port (SO_REUSEPORT: the kernel spreads the
+    connections). Only the first runs the poller, SLA engine and ticket timers; the others serve the web app and
+    API. Everything they share lives in the database (sessions included), so any of them can answer any request.
+    SIGTERM/SIGINT stop them all; if one dies, the rest are stopped and the exit status says so."""
+    if workers <= 1:
+        run(settings, host, port)
+        return 0
+    if port == 0:
+        raise InputError("--workers: several processes need a fixed --port")
+    context = multiprocessing.get_context("spawn")
+    web_only = settings.model_copy(update={"poller": settings.poller.model_copy(update={"enabled": False})})
+    rundir = tempfile.mkdtemp(prefix="noc-serve-")
+    socket = os.path.join(rundir, "metrics.sock")
+    children = [
+        context.Process(
+            target=run, args=(settings if i == 0 else web_only, host, port, Worker(i, socket)), name=f"noc-web-{i}"
+        )
+        for i in range(workers)
+    ]
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            if child.is_alive() and child.pid is not None:
+                os.kill(child.pid, signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for child in children:
+            child.start()
+        multiprocessing.connection.wait([c.sentinel for c in children])  # the first to end, by request or not
+        failed = not stopping
+        stop()
+        for child in children:
+            child.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        shutil.rmtree(rundir, ignore_errors=True)
+    return 1 if failed else 0

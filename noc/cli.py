@@ -270,10 +270,10 @@ def cmd_sla_status(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from noc.app import run  # the web stack is only loaded for serving
+    from noc.app import serve  # the web stack is only loaded for serving
 
-    run(settings, host=args.host or settings.web.host, port=args.port or settings.web.port)
-    return 0
+    port = settings.web.port if args.port is None else args.port
+    return serve(settings, args.host or settings.web.host, port, args.workers)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -361,6 +361,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the web app (API, pages, /metrics)")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        choices=range(1, 65),
+        metavar="N",
+        help="web processes on the same port (the first also polls); default 1",
+    )
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser("demo", help="the example operator on simulated routers on loopback, a fault after a minute")
     p.add_argument("--dir", type=Path, default=Path("demo"), help="working directory: database, key, logs (./demo)")
