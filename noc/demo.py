@@ -521,6 +521,7 @@ def _banner(doc: Mapping[str, Any], logins: Sequence[Login], url: str, settings:
     lines = [
         "",
         f"noc demo is running: {url}",
+        f"  board:    {url}/board  (sign in as nina; technicians: {url}/queue, account managers: {url}/accounts)",
         f"  metrics:  {url}/metrics",
         f"  health:   {url}/healthz",
         f"  API:      {url}/api/openapi.json",

@@ -13,6 +13,7 @@ command -v promtool >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v prometheus-snmp-exporter >/dev/null || need+=(prometheus-snmp-exporter)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)  # the page tests drive Debian's Chromium through Playwright
 
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
