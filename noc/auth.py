@@ -173,6 +173,31 @@ async def principal_for_token(sessions: Sessions, token: str) -> Principal | Non
         return principal
 
 
+class TokenCache:
+    """Recently verified tokens, by digest, for ``ttl_s`` seconds: a busy client's every call does not go to the
+    database. A revoked token or a deactivated user is refused by every process within ``ttl_s``. Bounded: the
+    oldest entry goes when ``max_entries`` is reached."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, token: str, now: float) -> Principal | None:
+        found = self._entries.get(token_digest(token))
+        if found is None or now - found[1] >= self.ttl_s:
+            return None
+        return found[0]
+
+    def put(self, token: str, principal: Principal, now: float) -> None:
+        if self.ttl_s <= 0:
+            return
+        digest = token_digest(token)
+        if digest not in self._entries and len(self._entries) >= self.max_entries:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[digest] = (principal, now)
+
+
 # --- browser sessions ----------------------------------------------------------------------------------------
 
 

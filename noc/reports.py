@@ -109,70 +109,70 @@ def daily_availability(report: ContractReport) -> ReportSeries:
 NO_DATA = "no data"
 
 
-def _pct_shown(value: Decimal | None, places: int = 4) -> str:
+def pct_text(value: Decimal | None, places: int = 4) -> str:
     """Availability for reading: truncated, never rounded up, so 99.94996 % never reads as a met 99.95 %."""
     if value is None:
         return NO_DATA
     return fmt(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN), places)
 
 
-def _num(value: float | Decimal | None, places: int) -> str:
+def num_text(value: float | Decimal | None, places: int) -> str:
     """A measured number with at most ``places`` decimals; empty when not measured."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
     return fmt(Decimal(str(value)), places)
 
 
-def _ratio_pct(value: float | None, places: int = 3) -> str:
-    return "" if value is None else _num(value * 100, places)
+def ratio_pct_text(value: float | None, places: int = 3) -> str:
+    return "" if value is None else num_text(value * 100, places)
 
 
-def _bps(value: float | None) -> str:
+def bps_text(value: float | None) -> str:
     """Bit rates for reading (decimal prefixes, as line rates are sold)."""
     if value is None or not math.isfinite(value):
         return ""
     for factor, unit in ((1e9, "Gbit/s"), (1e6, "Mbit/s"), (1e3, "kbit/s")):
         if abs(value) >= factor:
-            return f"{_num(value / factor, 2)} {unit}"
-    return f"{_num(value, 0)} bit/s"
+            return f"{num_text(value / factor, 2)} {unit}"
+    return f"{num_text(value, 0)} bit/s"
 
 
-def _status(objective: ObjectiveResult | None) -> str:
+def status_text(objective: ObjectiveResult | None) -> str:
     if objective is None:
         return ""  # the contract has no such objective
     return NO_DATA if objective.met is None else ("met" if objective.met else "missed")
 
 
-def _measured(objective: ObjectiveResult) -> str:
+def measured_text(objective: ObjectiveResult) -> str:
     value = objective.measured
     if value is None:
         return NO_DATA
     if objective.unit == "bit/s":
-        return _bps(float(value))
+        return bps_text(float(value))
     if objective.objective == "availability" and isinstance(value, Decimal):
-        return f"{_pct_shown(value)} %"
-    return f"{_num(value, 3)} {objective.unit}"
+        return f"{pct_text(value)} %"
+    return f"{num_text(value, 3)} {objective.unit}"
 
 
-def _limit(objective: ObjectiveResult) -> str:
+def limit_text(objective: ObjectiveResult) -> str:
     if objective.unit == "bit/s":
-        return _bps(float(objective.limit))
-    return f"{_num(objective.limit, 4)} {objective.unit}"
+        return bps_text(float(objective.limit))
+    return f"{num_text(objective.limit, 4)} {objective.unit}"
 
 
 OBJECTIVES = ("availability", "latency", "loss", "jitter", "utilisation", "committed_rate")
 
 
-def _objective_names(report: ContractReport) -> list[str]:
+def objective_names(report: ContractReport) -> list[str]:
     present = {o.objective for o in report.objectives} | {o.objective for c in report.circuits for o in c.objectives}
     return [n for n in OBJECTIVES if n in present] + sorted(present - set(OBJECTIVES))
 
 
-def _by_name(objectives: Iterable[ObjectiveResult]) -> dict[str, ObjectiveResult]:
+def objectives_by_name(objectives: Iterable[ObjectiveResult]) -> dict[str, ObjectiveResult]:
     return {o.objective: o for o in objectives}
 
 
-def _peak_bps(c: CircuitReport) -> float | None:
+def peak_bps(c: CircuitReport) -> float | None:
     peaks = [v for v in (c.stats.in_bps.max, c.stats.out_bps.max) if v is not None]
     return max(peaks) if peaks else None
 
@@ -238,7 +238,7 @@ def render_csv(report: ContractReport) -> str:
     Availability is the exact Decimal string, as in JSON; other figures are rounded to a sensible precision.
     Objective columns read ``met``, ``missed``, ``no data`` or empty (the contract has no such objective).
     """
-    names = _objective_names(report)
+    names = objective_names(report)
     header = [*CSV_COLUMNS, *(f"objective_{n}" for n in names), *CREDIT_COLUMNS]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\r\n")
@@ -249,32 +249,32 @@ def render_csv(report: ContractReport) -> str:
 
     for c in report.circuits:
         a, s = c.availability, c.stats
-        objectives = _by_name(c.objectives)
+        objectives = objectives_by_name(c.objectives)
         row: dict[str, str] = {
             "row": "circuit",
             "circuit": c.circuit,
             "availability_pct": exact(a.availability_pct),
             "outage_count": str(len(a.outages)),
-            "outage_min": _num(a.outage_min, 4),
-            "outage_counted_min": _num(a.outage_min - a.excluded_outage_min, 4),
-            "unknown_min": _num(a.unknown_min, 4),
-            "downtime_min": _num(a.downtime_min, 4),
-            "measurable_min": _num(a.measurable_min, 4),
-            "latency_avg_ms": _num(s.latency_ms.avg, 3),
-            "latency_p95_ms": _num(s.latency_ms.p95, 3),
-            "latency_max_ms": _num(s.latency_ms.max, 3),
-            "loss_avg_pct": _ratio_pct(s.loss_ratio.avg, 4),
-            "loss_max_pct": _ratio_pct(s.loss_ratio.max, 4),
-            "jitter_avg_ms": _num(s.jitter_ms.avg, 3),
-            "traffic_in_p95_bps": _num(s.in_bps.p95, 0),
-            "traffic_out_p95_bps": _num(s.out_bps.p95, 0),
-            "traffic_peak_bps": _num(_peak_bps(c), 0),
-            "committed_rate_bps": _num(s.committed_rate_bps, 0),
-            "p95_of_committed_pct": _ratio_pct(s.p95_of_committed_ratio, 2),
-            "peak_of_committed_pct": _ratio_pct(s.peak_of_committed_ratio, 2),
-            "utilisation_p95_pct": _ratio_pct(s.utilisation_ratio.p95, 2),
+            "outage_min": num_text(a.outage_min, 4),
+            "outage_counted_min": num_text(a.outage_min - a.excluded_outage_min, 4),
+            "unknown_min": num_text(a.unknown_min, 4),
+            "downtime_min": num_text(a.downtime_min, 4),
+            "measurable_min": num_text(a.measurable_min, 4),
+            "latency_avg_ms": num_text(s.latency_ms.avg, 3),
+            "latency_p95_ms": num_text(s.latency_ms.p95, 3),
+            "latency_max_ms": num_text(s.latency_ms.max, 3),
+            "loss_avg_pct": ratio_pct_text(s.loss_ratio.avg, 4),
+            "loss_max_pct": ratio_pct_text(s.loss_ratio.max, 4),
+            "jitter_avg_ms": num_text(s.jitter_ms.avg, 3),
+            "traffic_in_p95_bps": num_text(s.in_bps.p95, 0),
+            "traffic_out_p95_bps": num_text(s.out_bps.p95, 0),
+            "traffic_peak_bps": num_text(peak_bps(c), 0),
+            "committed_rate_bps": num_text(s.committed_rate_bps, 0),
+            "p95_of_committed_pct": ratio_pct_text(s.p95_of_committed_ratio, 2),
+            "peak_of_committed_pct": ratio_pct_text(s.peak_of_committed_ratio, 2),
+            "utilisation_p95_pct": ratio_pct_text(s.utilisation_ratio.p95, 2),
         }
-        row.update({f"objective_{n}": _status(objectives.get(n)) for n in names})
+        row.update({f"objective_{n}": status_text(objectives.get(n)) for n in names})
         writer.writerow(row)
 
     credit = report.credit
@@ -284,11 +284,11 @@ def render_csv(report: ContractReport) -> str:
         "circuit": report.contract,
         "availability_pct": exact(report.availability_pct),
         "outage_count": str(sum(len(a.outages) for a in results)),
-        "outage_min": _num(sum((a.outage_min for a in results), Decimal(0)), 4),
-        "outage_counted_min": _num(sum((a.outage_min - a.excluded_outage_min for a in results), Decimal(0)), 4),
-        "unknown_min": _num(sum((a.unknown_min for a in results), Decimal(0)), 4),
-        "downtime_min": _num(sum((a.downtime_min for a in results), Decimal(0)), 4),
-        "measurable_min": _num(sum((a.measurable_min for a in results), Decimal(0)), 4),
+        "outage_min": num_text(sum((a.outage_min for a in results), Decimal(0)), 4),
+        "outage_counted_min": num_text(sum((a.outage_min - a.excluded_outage_min for a in results), Decimal(0)), 4),
+        "unknown_min": num_text(sum((a.unknown_min for a in results), Decimal(0)), 4),
+        "downtime_min": num_text(sum((a.downtime_min for a in results), Decimal(0)), 4),
+        "measurable_min": num_text(sum((a.measurable_min for a in results), Decimal(0)), 4),
         "credit_band_below_pct": "" if credit.band is None else format(credit.band.below_pct, "f"),
         "credit_pct": format(credit.credit_pct, "f"),
         "credit_uncapped": str(credit.uncapped_amount),
@@ -296,8 +296,8 @@ def render_csv(report: ContractReport) -> str:
         "credit_amount": str(credit.amount),
         "currency": credit.currency,
     }
-    contract_objectives = _by_name(report.objectives)
-    contract_row.update({f"objective_{n}": _status(contract_objectives.get(n)) for n in names})
+    contract_objectives = objectives_by_name(report.objectives)
+    contract_row.update({f"objective_{n}": status_text(contract_objectives.get(n)) for n in names})
     writer.writerow(contract_row)
     return out.getvalue()
 
@@ -385,7 +385,7 @@ def draw_chart(
         ax_lat.text(
             1.0,
             ceiling,
-            f" ceiling {_num(ceiling, 3)} ms",
+            f" ceiling {num_text(ceiling, 3)} ms",
             transform=ax_lat.get_yaxis_transform(),
             va="center",
             ha="left",
@@ -397,7 +397,7 @@ def draw_chart(
             ax_lat.set_ylim(0, ceiling * 1.5)
     ax_lat.set_ylabel("RTT ms", fontsize=8)
     ax_lat.set_title("Daily latency", fontsize=9, loc="left", color=INK)
-    ax_lat.set_xlabel(f"day of {_month_name(report)} ({report.terms.timezone})", fontsize=8)
+    ax_lat.set_xlabel(f"day of {month_name(report)} ({report.terms.timezone})", fontsize=8)
     ax_lat.set_xlim(0.4, len(points) + 0.6)
     last = len(points)
     ax_lat.set_xticks([d for d in x if d == 1 or (d % 5 == 0 and last - d >= 2) or d == last])
@@ -427,7 +427,7 @@ MONTHS = (
 )
 
 
-def _month_name(report: ContractReport) -> str:
+def month_name(report: ContractReport) -> str:
     # A fixed English table rather than strftime("%B"), which follows the process locale.
     return f"{MONTHS[report.period.month - 1]} {report.period.year}"
 
@@ -436,7 +436,7 @@ def render_chart_png(report: ContractReport, series: ReportSeries | None, *, dpi
     """The PDF's chart on its own (10 x 5.6 in; 1000 x 560 px at the default dpi), for the web page."""
     fig = Figure(figsize=(10, 5.6), dpi=dpi)
     FigureCanvasAgg(fig)  # Agg chosen explicitly: no backend lookup, no pyplot
-    fig.text(0.07, 0.96, f"{report.contract} - {_month_name(report)}", fontsize=11, weight="bold", va="top")
+    fig.text(0.07, 0.96, f"{report.contract} - {month_name(report)}", fontsize=11, weight="bold", va="top")
     draw_chart(fig, (0.07, 0.1, 0.8, 0.78), report, series)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
@@ -740,13 +740,13 @@ def _clock(instant: datetime) -> str:
     return instant.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
-def _local_and_utc(instant: datetime, report: ContractReport) -> str:
+def local_and_utc(instant: datetime, report: ContractReport) -> str:
     """Two lines for one cell: local wall clock, then UTC (date repeated only when it differs)."""
     local, utc = _local(instant, report), _clock(instant.astimezone(UTC))
     return f"{local}\n{utc[11:] if utc[:10] == local[:10] else utc} UTC"
 
 
-def _excluded_note(o: OutageRecord, report: ContractReport) -> str:
+def excluded_note(o: OutageRecord, report: ContractReport) -> str:
     notes = [
         f"{e.label} {_local(e.interval.start, report)[11:]}-{_local(e.interval.end, report)[11:]} "
         f"({fmt(minutes(e.interval.duration), 2)} min)"
@@ -764,7 +764,7 @@ def _title_block(
 ) -> None:
     pages.text(MARGIN_X_IN, pages.y, "Monthly SLA report", 10, color=MUTED)
     pages.y += 0.2
-    pages.text(MARGIN_X_IN, pages.y, f"{report.contract} - {_month_name(report)}", 18, bold=True, color=ACCENT)
+    pages.text(MARGIN_X_IN, pages.y, f"{report.contract} - {month_name(report)}", 18, bold=True, color=ACCENT)
     pages.y += 0.42
     period = report.period
     basis = f"{fmt(period.basis_min)} min"
@@ -794,7 +794,7 @@ def _title_block(
         else ("target met" if pct >= target else "target missed")
     )
     colour = MUTED if pct is None else (GOOD if pct >= target else BAD)
-    shown = NO_DATA if pct is None else f"{_pct_shown(pct)} %"
+    shown = NO_DATA if pct is None else f"{pct_text(pct)} %"
     measurable = sum((c.availability.measurable_min for c in report.circuits), Decimal(0))
     basis_total = sum((c.availability.basis_min for c in report.circuits), Decimal(0))
     if pct is not None and measurable < basis_total:
@@ -825,16 +825,19 @@ def _objective_sections(pages: _Pages, report: ContractReport) -> None:
     pages.heading("Objectives")
     pages.table(
         [_Col("Objective"), _Col("Measured", "right"), _Col("Limit", "right"), _Col("Result"), _Col("Rule", wrap=True)],
-        [(o.objective, _measured(o), _limit(o), _status(o), o.rule) for o in report.objectives],
+        [(o.objective, measured_text(o), limit_text(o), status_text(o), o.rule) for o in report.objectives],
         colour=lambda i, t: _status_colour(i, t) if i == 3 else INK,
     )
-    names = _objective_names(report)
+    names = objective_names(report)
     if report.circuits:
         pages.lines(["Per circuit:"], 8, keep_with_in=0.6)
         pages.y += 0.04
         pages.table(
             [_Col("Circuit", wrap=True), *(_Col(n.replace("_", " ")) for n in names)],
-            [(c.circuit, *(_status(_by_name(c.objectives).get(n)) or "-" for n in names)) for c in report.circuits],
+            [
+                (c.circuit, *(status_text(objectives_by_name(c.objectives).get(n)) or "-" for n in names))
+                for c in report.circuits
+            ],
             colour=lambda i, t: _status_colour(i, t) if i else INK,
         )
 
@@ -859,17 +862,17 @@ def _circuit_sections(pages: _Pages, report: ContractReport) -> None:
         [
             (
                 c.circuit,
-                _pct_shown(c.availability_pct),
+                pct_text(c.availability_pct),
                 str(len(c.availability.outages)),
-                _num(c.availability.outage_min, 2),
-                _num(c.availability.outage_min - c.availability.excluded_outage_min, 2),
-                _num(c.availability.unknown_min, 2),
-                _num(c.stats.latency_ms.avg, 2) or "-",
-                _num(c.stats.latency_ms.p95, 2) or "-",
-                _num(c.stats.latency_ms.max, 2) or "-",
-                _ratio_pct(c.stats.loss_ratio.avg) or "-",
-                _ratio_pct(c.stats.loss_ratio.max) or "-",
-                _num(c.stats.jitter_ms.avg, 2) or "-",
+                num_text(c.availability.outage_min, 2),
+                num_text(c.availability.outage_min - c.availability.excluded_outage_min, 2),
+                num_text(c.availability.unknown_min, 2),
+                num_text(c.stats.latency_ms.avg, 2) or "-",
+                num_text(c.stats.latency_ms.p95, 2) or "-",
+                num_text(c.stats.latency_ms.max, 2) or "-",
+                ratio_pct_text(c.stats.loss_ratio.avg) or "-",
+                ratio_pct_text(c.stats.loss_ratio.max) or "-",
+                num_text(c.stats.jitter_ms.avg, 2) or "-",
             )
             for c in report.circuits
         ],
@@ -891,14 +894,14 @@ def _circuit_sections(pages: _Pages, report: ContractReport) -> None:
         [
             (
                 c.circuit,
-                _bps(c.stats.in_bps.p95) or "-",
-                _bps(c.stats.out_bps.p95) or "-",
-                _bps(_peak_bps(c)) or "-",
-                _bps(c.stats.committed_rate_bps) or "-",
-                _ratio_pct(c.stats.p95_of_committed_ratio, 1) or "-",
-                _ratio_pct(c.stats.peak_of_committed_ratio, 1) or "-",
-                _ratio_pct(c.stats.utilisation_ratio.p95, 1) or "-",
-                _bps(c.stats.speed_bps.min) or "-",
+                bps_text(c.stats.in_bps.p95) or "-",
+                bps_text(c.stats.out_bps.p95) or "-",
+                bps_text(peak_bps(c)) or "-",
+                bps_text(c.stats.committed_rate_bps) or "-",
+                ratio_pct_text(c.stats.p95_of_committed_ratio, 1) or "-",
+                ratio_pct_text(c.stats.peak_of_committed_ratio, 1) or "-",
+                ratio_pct_text(c.stats.utilisation_ratio.p95, 1) or "-",
+                bps_text(c.stats.speed_bps.min) or "-",
             )
             for c in report.circuits
         ],
@@ -910,12 +913,12 @@ def _outage_section(pages: _Pages, report: ContractReport) -> None:
     rows = [
         (
             c.circuit,
-            _local_and_utc(o.start, report),
-            _local_and_utc(o.end, report),
+            local_and_utc(o.start, report),
+            local_and_utc(o.end, report),
             fmt(o.duration_min, 2),
             fmt(o.counted_min, 2),
             ", ".join(o.causes),
-            _excluded_note(o, report),
+            excluded_note(o, report),
         )
         for c in report.circuits
         for o in c.availability.outages

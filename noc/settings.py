@@ -30,6 +30,9 @@ class WebSettings(_Slice):
     # true whenever the pages are served through TLS).
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)
     cookie_secure: bool = False
+    # How long a verified API token is trusted without asking the database again (0: every call asks). A revoked
+    # token stops working within this many seconds.
+    token_cache_s: float = Field(default=5.0, ge=0, le=300)
     # How often the NOC board's live feed looks for changes, in seconds.
     board_refresh_s: float = Field(default=2.0, gt=0, le=300)
 

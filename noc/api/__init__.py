@@ -7,7 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
+from noc.auth import TokenCache
+
 OPENAPI = web.AppKey("openapi", dict[str, Any])
+TOKENS = web.AppKey("token_cache", TokenCache)
 
 
 async def serve_openapi(request: web.Request) -> web.Response:
@@ -19,9 +22,11 @@ def setup_api(app: web.Application) -> None:
     # itself stays light and either module can be imported first.
     from noc.api.openapi import build_document
     from noc.api.routes import ROUTES, wrap
+    from noc.app import SETTINGS
 
     # Built once: the document depends on code only, never on data.
     app[OPENAPI] = build_document(ROUTES)
+    app[TOKENS] = TokenCache(app[SETTINGS].web.token_cache_s)
     app.router.add_get("/api/openapi.json", serve_openapi)
     for route in ROUTES:
         app.router.add_route(route.method, route.path, wrap(route))

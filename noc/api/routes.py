@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
 from noc import reports, slaflow
+from noc.api import TOKENS
 from noc.api import schemas as s
 from noc.api.errors import ApiError, from_exception
 from noc.app import SESSIONS, SETTINGS, TICKETS
@@ -114,9 +116,14 @@ async def _authenticate(request: web.Request) -> Principal:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "Authorization: a bearer token is required (Authorization: Bearer <token>)")
-    principal = await principal_for_token(request.app[SESSIONS], token.strip())
+    token = token.strip()
+    cache, now = request.app[TOKENS], time.monotonic()
+    principal = cache.get(token, now)
     if principal is None:
-        raise ApiError(401, "Authorization: the token is unknown or revoked, or its user is inactive")
+        principal = await principal_for_token(request.app[SESSIONS], token)
+        if principal is None:
+            raise ApiError(401, "Authorization: the token is unknown or revoked, or its user is inactive")
+        cache.put(token, principal, now)
     return principal
 
 
@@ -516,18 +523,28 @@ def _report_format(request: web.Request) -> str:
     return "json"
 
 
-async def sla_report(call: Call) -> web.Response:
-    name = call.request.match_info["contract"]
-    month_text = call.request.query.get("month")
-    if month_text is None:
-        raise ApiError(400, "month: required, YYYY-MM", "month")
+def report_month(text: str) -> tuple[int, int]:
+    """A report's ``month`` (YYYY-MM) as (year, month), or a 400 naming the field."""
     try:
-        year, month = parse_month(month_text)
+        year, month = parse_month(text)
     except SlaError as exc:
         raise ApiError(400, f"month: {exc}", "month") from exc
     if not MIN_REPORT_YEAR <= year <= MAX_REPORT_YEAR:
         # Far years overflow the date arithmetic of the period (a day before 0001-01-01); none holds data anyway.
         raise ApiError(400, f"month: year must be {MIN_REPORT_YEAR} to {MAX_REPORT_YEAR}", "month")
+    return year, month
+
+
+def report_filename(contract: str, year: int, month: int, extension: str) -> str:
+    return f"sla-{_SAFE_NAME.sub('_', contract)}-{year:04d}-{month:02d}.{extension}"
+
+
+async def sla_report(call: Call) -> web.Response:
+    name = call.request.match_info["contract"]
+    month_text = call.request.query.get("month")
+    if month_text is None:
+        raise ApiError(400, "month: required, YYYY-MM", "month")
+    year, month = report_month(month_text)
     fmt = _report_format(call.request)
     now = utcnow()
     async with call.sessions() as session:
@@ -545,7 +562,7 @@ async def sla_report(call: Call) -> web.Response:
         return web.Response(text=reports.render_csv(report), content_type="text/csv")
     # Drawing the PDF takes a while: off the event loop, so other requests are served meanwhile.
     pdf = await asyncio.to_thread(reports.render_pdf, report, series, generated_at=now, account_tier=account.tier)
-    filename = f"sla-{_SAFE_NAME.sub('_', name)}-{year:04d}-{month:02d}.pdf"
+    filename = report_filename(name, year, month, "pdf")
     return web.Response(
         body=pdf,
         content_type="application/pdf",

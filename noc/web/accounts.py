@@ -1,7 +1,392 @@
-"""(to be written)"""
+"""The account manager's pages: their key accounts, each account's health archive, a contract's monthly SLA report
+(with its chart, per-circuit table, outages, credit arithmetic and PDF / CSV downloads) and the weekly traffic and
+quality report.
+
+Nothing is computed here that the API or the CLI computes elsewhere: the health archive is the tickets service's,
+the monthly report is ``slaflow.build_report`` rendered by ``noc.reports`` (the chart, PDF and CSV bytes are the
+API's), the weekly figures are ``noc.weekly``'s. The role rules are ``tickets.access``: an account manager sees
+their own accounts, the NOC and admins every account.
+"""
 
 from __future__ import annotations
 
-from aiohttp import web
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
 
+from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from noc import models as m
+from noc import reports, slaflow, weekly
+from noc.api.errors import ApiError
+from noc.api.routes import report_filename, report_month
+from noc.app import SESSIONS, TICKETS
+from noc.auth import BrowserSession
+from noc.errors import InputError
+from noc.reports import ReportSeries
+from noc.timeutil import utcnow
+from noc.web.core import page, render
+from sla.availability import fmt
+from sla.errors import SlaError
+from sla.period import month_containing, month_period, parse_month
+from sla.report import ContractReport, ObjectiveResult
+from tickets import access
+from tickets.access import Actor
+from tickets.lifecycle import OPEN_STATUSES
+from tickets.models import Ticket
+
+ACCOUNT_ROLES = ("account_manager", "noc", "admin")
+RECENT = 20  # faults and changes shown on the account page; the API has them all
+NOT_EVALUATED = "not evaluated"
 routes = web.RouteTableDef()
+
+# The report's own text helpers, so the page reads exactly as the PDF does.
+FORMAT = SimpleNamespace(
+    pct=reports.pct_text,
+    num=reports.num_text,
+    ratio_pct=reports.ratio_pct_text,
+    bps=reports.bps_text,
+    peak=reports.peak_bps,
+    local_and_utc=reports.local_and_utc,
+    excluded=reports.excluded_note,
+    fmt=fmt,
+)
+
+
+async def _actor(request: web.Request, session: AsyncSession, viewer: BrowserSession) -> Actor:
+    # The tickets service resolves the user into the actor its role rules take, as the API does for accounts.
+    return await request.app[TICKETS]._actor(session, viewer.user.username)
+
+
+async def _account(session: AsyncSession, actor: Actor, name: str) -> m.KeyAccount:
+    account = await session.scalar(select(m.KeyAccount).where(m.KeyAccount.name == name))
+    if account is None:
+        raise ApiError(404, f"no key account named {name!r}", "name")
+    access.require_account(actor, account.id, account.name)
+    return account
+
+
+# --- the list ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MonthToDate:
+    contract: str
+    month: str
+    availability: str  # as the report shows it, or "not evaluated"
+    status: str  # met | missed | not evaluated
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRow:
+    name: str
+    legal_name: str
+    tier: str
+    region: str
+    account_manager: str | None
+    open_tickets: int
+    month_to_date: tuple[MonthToDate, ...]
+
+
+def _verdict(objective: ObjectiveResult | None) -> str:
+    text = reports.status_text(objective)
+    return NOT_EVALUATED if text in (reports.NO_DATA, "") else text
+
+
+async def _month_to_date(session: AsyncSession, contracts: Sequence[m.Contract], now: datetime) -> list[MonthToDate]:
+    """Each contract's current month so far, in its own time zone: one ``build_reports`` per local month."""
+    by_month: dict[tuple[int, int], list[str]] = {}
+    for c in contracts:
+        period = month_containing(now, c.timezone)
+        by_month.setdefault((period.year, period.month), []).append(c.name)
+    out = []
+    for (year, month), names in sorted(by_month.items()):
+        try:
+            found = await slaflow.build_reports(session, year, month, contract_names=names, as_of=now)
+        except InputError:
+            continue  # a contract whose terms cannot be read: its report page says why
+        for report, _ in found:
+            head = next(o for o in report.objectives if o.objective == "availability")
+            shown = NOT_EVALUATED if report.availability_pct is None else f"{FORMAT.pct(report.availability_pct)} %"
+            out.append(MonthToDate(report.contract, report.period.label, shown, _verdict(head)))
+    return sorted(out, key=lambda x: x.contract)
+
+
+@routes.get("/accounts")
+@page(*ACCOUNT_ROLES)
+async def account_list(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    now = utcnow()
+    async with request.app[SESSIONS]() as session:
+        actor = await _actor(request, session, viewer)
+        rows = (
+            await session.execute(
+                select(m.KeyAccount, m.User.username)
+                .outerjoin(m.User, m.User.id == m.KeyAccount.account_manager_id)
+                .order_by(m.KeyAccount.name)
+            )
+        ).all()
+        visible = [(a, manager) for a, manager in rows if access.may_see_account(actor, a.id)]
+        ids = [a.id for a, _ in visible]
+        open_counts = dict(
+            (
+                await session.execute(
+                    select(Ticket.account_id, func.count())
+                    .where(Ticket.account_id.in_(ids), Ticket.status.in_(OPEN_STATUSES))
+                    .group_by(Ticket.account_id)
+                )
+            ).all()
+        )
+        contracts = list(
+            await session.scalars(select(m.Contract).where(m.Contract.account_id.in_(ids)).order_by(m.Contract.name))
+        )
+        mtd = {x.contract: x for x in await _month_to_date(session, contracts, now)}
+    by_account: dict[int, list[MonthToDate]] = {}
+    for c in contracts:
+        if c.name in mtd:
+            by_account.setdefault(c.account_id, []).append(mtd[c.name])
+    accounts = [
+        AccountRow(
+            a.name,
+            a.legal_name,
+            a.tier,
+            a.region,
+            manager,
+            int(open_counts.get(a.id, 0)),
+            tuple(by_account.get(a.id, ())),
+        )
+        for a, manager in visible
+    ]
+    return render(request, "accounts.html", accounts=accounts)
+
+
+# --- the health archive --------------------------------------------------------------------------------------
+
+
+@routes.get("/accounts/{name}")
+@page(*ACCOUNT_ROLES)
+async def account_page(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    archive = await request.app[TICKETS].account_health(viewer.user.username, request.match_info["name"])
+    expiring = {r.contract: r for r in archive.reminders}
+    return render(
+        request,
+        "accounts_detail.html",
+        a=archive,
+        expiring=expiring,
+        faults=archive.fault_history[:RECENT],
+        changes=archive.change_history[:RECENT],
+        recent=RECENT,
+    )
+
+
+# --- the monthly SLA report ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedReport:
+    report: ContractReport
+    series: ReportSeries
+    account: str
+    account_tier: str
+    generated_at: datetime
+
+    @property
+    def month(self) -> str:
+        return self.report.period.label
+
+
+def _month_asked(request: web.Request) -> tuple[int, int] | None:
+    text = request.query.get("month", "").strip()
+    if not text:
+        return None
+    return report_month(text)
+
+
+async def _load_report(request: web.Request, viewer: BrowserSession) -> LoadedReport:
+    """The contract's report for ``?month=`` (default: the last full month in the contract's time zone)."""
+    name = request.match_info["contract"]
+    asked = _month_asked(request)
+    now = utcnow()
+    async with request.app[SESSIONS]() as session:
+        contract = await session.scalar(select(m.Contract).where(m.Contract.name == name))
+        if contract is None:
+            raise ApiError(404, f"no contract named {name!r}", "contract")
+        account = await session.get(m.KeyAccount, contract.account_id)
+        assert account is not None  # a contract's account is a foreign key
+        access.require_account(await _actor(request, session, viewer), account.id, account.name)
+        if asked is None:
+            current = month_containing(now, contract.timezone)
+            asked = (current.year - 1, 12) if current.month == 1 else (current.year, current.month - 1)
+        year, month = asked
+        try:
+            begins = month_period(year, month, contract.timezone).start
+        except SlaError as exc:
+            raise ApiError(400, f"month: {exc}", "month") from exc
+        if begins >= now:
+            raise ApiError(400, f"month: {year:04d}-{month:02d} has not begun yet", "month")
+        report, row = await slaflow.build_report(session, name, year, month, as_of=now)
+        series = await slaflow.daily_series(session, row.id, report)
+    return LoadedReport(report, series, account.name, account.tier, now)
+
+
+def _shift_month(label: str, months: int) -> str:
+    year, month = parse_month(label)
+    index = year * 12 + month - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveRow:
+    objective: str
+    measured: str
+    limit: str
+    status: str
+    rule: str
+
+
+def _objective_rows(objectives: Sequence[ObjectiveResult]) -> list[ObjectiveRow]:
+    return [
+        ObjectiveRow(
+            o.objective.replace("_", " "),
+            NOT_EVALUATED if o.measured is None else reports.measured_text(o),
+            reports.limit_text(o),
+            _verdict(o),
+            o.rule,
+        )
+        for o in objectives
+    ]
+
+
+@routes.get("/reports/{contract}")
+@page(*ACCOUNT_ROLES)
+async def report_page(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    loaded = await _load_report(request, viewer)
+    report = loaded.report
+    names = reports.objective_names(report)
+    circuit_objectives = []
+    for c in report.circuits:
+        by_name = reports.objectives_by_name(c.objectives)
+        circuit_objectives.append((c, [_verdict(by_name[n]) if n in by_name else "—" for n in names]))
+    target = report.terms.availability_target_pct
+    pct = report.availability_pct
+    headline = NOT_EVALUATED if pct is None else ("target met" if pct >= target else "target missed")
+    return render(
+        request,
+        "report.html",
+        loaded=loaded,
+        r=report,
+        f=FORMAT,
+        month_name=reports.month_name(report),
+        headline=headline,
+        objectives=_objective_rows(report.objectives),
+        objective_names=[n.replace("_", " ") for n in names],
+        circuit_objectives=circuit_objectives,
+        outages=[(c.circuit, o) for c in report.circuits for o in c.availability.outages],
+        previous_month=_shift_month(loaded.month, -1),
+        next_month=_shift_month(loaded.month, 1) if report.complete else None,
+    )
+
+
+@routes.get("/reports/{contract}/chart.png")
+@page(*ACCOUNT_ROLES)
+async def report_chart(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    loaded = await _load_report(request, viewer)
+    # Drawing takes a while: off the event loop, as the API does for the PDF.
+    png = await asyncio.to_thread(reports.render_chart_png, loaded.report, loaded.series)
+    return web.Response(body=png, content_type="image/png")
+
+
+def _attachment(loaded: LoadedReport, extension: str) -> dict[str, str]:
+    period = loaded.report.period
+    filename = report_filename(loaded.report.contract, period.year, period.month, extension)
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+@routes.get("/reports/{contract}/sla.pdf")
+@page(*ACCOUNT_ROLES)
+async def report_pdf(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    loaded = await _load_report(request, viewer)
+    pdf = await asyncio.to_thread(
+        reports.render_pdf,
+        loaded.report,
+        loaded.series,
+        generated_at=loaded.generated_at,
+        account_tier=loaded.account_tier,
+    )
+    return web.Response(body=pdf, content_type="application/pdf", headers=_attachment(loaded, "pdf"))
+
+
+@routes.get("/reports/{contract}/sla.csv")
+@page(*ACCOUNT_ROLES)
+async def report_csv(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    loaded = await _load_report(request, viewer)
+    return web.Response(
+        text=reports.render_csv(loaded.report), content_type="text/csv", headers=_attachment(loaded, "csv")
+    )
+
+
+# --- the weekly traffic and quality report -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRow:
+    week: weekly.CircuitWeek
+    objectives: list[ObjectiveRow]
+    faults: list[Ticket]  # detected on the circuit during the week
+
+
+@routes.get("/accounts/{name}/weekly")
+@page(*ACCOUNT_ROLES)
+async def weekly_page(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    text = request.query.get("week", "").strip()
+    asked: weekly.IsoWeek | None = None
+    if text:
+        try:
+            asked = weekly.parse_week(text)
+        except InputError as exc:
+            raise ApiError(400, str(exc), "week") from exc
+    now = utcnow()
+    async with request.app[SESSIONS]() as session:
+        account = await _account(session, await _actor(request, session, viewer), request.match_info["name"])
+        zones = list(
+            await session.scalars(
+                select(m.Contract.timezone).where(m.Contract.account_id == account.id).order_by(m.Contract.name)
+            )
+        )
+        week = asked or weekly.last_full_week(now, zones[0] if zones else "UTC")
+        circuits = await weekly.account_week(session, account.id, week)
+        spans = [c.span for c in circuits]
+        faults: list[tuple[Ticket, str]] = []
+        if spans:
+            found = await session.execute(
+                select(Ticket, m.Circuit.name)
+                .join(m.Circuit, m.Circuit.id == Ticket.circuit_id)
+                .where(
+                    Ticket.account_id == account.id,
+                    Ticket.detected_at >= min(s.start for s in spans),
+                    Ticket.detected_at < max(s.end for s in spans),
+                )
+                .order_by(Ticket.id)
+            )
+            faults = [(t, circuit) for t, circuit in found.all()]
+    rows = [
+        WeekRow(
+            c,
+            _objective_rows(c.report.objectives),
+            [t for t, circuit in faults if circuit == c.circuit and c.span.start <= t.detected_at < c.span.end],
+        )
+        for c in circuits
+    ]
+    return render(
+        request,
+        "weekly.html",
+        account=account.name,
+        week=week,
+        rows=rows,
+        f=FORMAT,
+        previous_week=week.shifted(-1).label,
+        next_week=week.shifted(1).label if week.shifted(1).monday <= now.date() else None,
+    )

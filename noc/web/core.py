@@ -172,7 +172,11 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         if not _same_origin(request):
             return render(request, "error.html", status=403, message="This form came from another site: refused.")
-        form = await request.post()  # cached: the handler reads the same parsed form
+        try:
+            form = await request.post()  # cached: the handler reads the same parsed form
+        except web.HTTPRequestEntityTooLarge:
+            message = "The form is larger than 1 MiB (the server's request limit): nothing was done."
+            return render(request, "error.html", status=413, message=message)
         given = str(form.get("csrf", ""))
         viewer = viewer_of(request)
         if viewer is None and request.path != "/login":
