@@ -151,6 +151,10 @@ class TicketDetail:
     rating: Rating | None
     suggestions: tuple[CaseMatch, ...]
     contacts: tuple[ContactView, ...] | None = None
+    # What the reader may do to it by the role rules (the lifecycle still decides which step fits the status),
+    # and whether they may read the account's contacts: pages offer only these, the operations still check.
+    may: frozenset[Action] = frozenset()
+    may_read_contacts: bool = False
 
 
 @dataclass
@@ -536,7 +540,16 @@ class TicketService:
                 raise InvalidRequest(f"unknown status {status!r} (known: {', '.join(Status)})")
         async with self.sessions() as session:
             actor = await self._actor(session, username)
-            query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
+            # The names a summary shows come with the page's rows (one query), never as whole tables.
+            query = (
+                select(Ticket, m.KeyAccount.name, m.Circuit.name, m.Device, m.Technician.name)
+                .outerjoin(m.KeyAccount, m.KeyAccount.id == Ticket.account_id)
+                .outerjoin(m.Circuit, m.Circuit.id == Ticket.circuit_id)
+                .outerjoin(m.Device, m.Device.id == Ticket.device_id)
+                .outerjoin(m.Technician, m.Technician.id == Ticket.technician_id)
+                .order_by(Ticket.id.desc())
+                .limit(limit)
+            )
             if statuses:
                 query = query.where(Ticket.status.in_(statuses))
             # Narrowed in SQL so the limit counts what this user may see; the access rule still decides each row.
@@ -554,12 +567,19 @@ class TicketService:
                 if tech is None:
                     raise NotFound(f"no technician named {technician!r}")
                 query = query.where(Ticket.technician_id == tech.id)
-            names = await self._names(session)
-            return [
-                self._summary(t, names)
-                for t in await session.scalars(query)
-                if access.may_see_ticket(actor, self._scope(t, names))
-            ]
+            rows = (await session.execute(query)).all()
+        names = _Names()
+        for t, account, circuit, device, technician in rows:
+            if t.account_id is not None:
+                names.accounts[t.account_id] = account
+            if t.circuit_id is not None:
+                names.circuits[t.circuit_id] = circuit
+            if device is not None:
+                names.devices[device.id] = device
+            if t.technician_id is not None:
+                names.technicians[t.technician_id] = technician
+        tickets = [row[0] for row in rows]
+        return [self._summary(t, names) for t in tickets if access.may_see_ticket(actor, self._scope(t, names))]
 
     async def queue(self, username: str, technician: str | None = None) -> list[TicketSummary]:
         """A technician's open tickets, most urgent first (their own when no name is given)."""
@@ -581,8 +601,13 @@ class TicketService:
             actor = await self._actor(session, username)
             ticket = await self._ticket(session, ticket_id)
             names = await self._names(session)
-            access.require_ticket(actor, None, self._scope(ticket, names))
-            detail = await self._detail(session, ticket, names)
+            scope = self._scope(ticket, names)
+            access.require_ticket(actor, None, scope)
+            detail = replace(
+                await self._detail(session, ticket, names),
+                may=frozenset(a for a in Action if access.may_act(actor, a, scope)),
+                may_read_contacts=ticket.account_id is not None and access.may_read_contacts(actor, ticket.account_id),
+            )
             if with_contacts:
                 if ticket.account_id is None:
                     raise InvalidRequest(f"{ticket.ref} is an incident: its tickets carry the accounts")
@@ -760,13 +785,23 @@ class TicketService:
     # --- internals: loading --------------------------------------------------------------------------------------
 
     async def _actor(self, session: AsyncSession, username: str) -> Actor:
-        user = await session.scalar(select(m.User).where(m.User.username == username, m.User.active.is_(True)))
-        if user is None:
+        # One round trip for the user and their technician record; the account lists only for the roles they
+        # scope (every API call resolves its actor, so this is on the hot path).
+        row = (
+            await session.execute(
+                select(m.User, m.Technician)
+                .outerjoin(m.Technician, m.Technician.user_id == m.User.id)
+                .where(m.User.username == username, m.User.active.is_(True))
+            )
+        ).first()
+        if row is None:
             raise InvalidRequest(f"no active user named {username!r}")
-        managed = frozenset(
-            await session.scalars(select(m.KeyAccount.id).where(m.KeyAccount.account_manager_id == user.id))
-        )
-        tech = await session.scalar(select(m.Technician).where(m.Technician.user_id == user.id))
+        user, tech = row
+        managed: frozenset[int] = frozenset()
+        if user.role == "account_manager":
+            managed = frozenset(
+                await session.scalars(select(m.KeyAccount.id).where(m.KeyAccount.account_manager_id == user.id))
+            )
         assigned: frozenset[int] = frozenset()
         if tech is not None:
             assigned = frozenset(

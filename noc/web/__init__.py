@@ -1,7 +1,8 @@
 """The server-rendered pages: Jinja2 templates, no front-end build step, readable on a phone.
 
 One module per audience, each with its own route table: ``login`` (sign in/out), ``board`` (the NOC board with
-its live feed), ``technician`` (queue, ticket detail, worklog, close form), ``accounts`` (the account manager's
+its live feed), ``technician`` (the technician's queue), ``ticket_pages`` (every role's ticket list and ticket page:
+detail, worklog, similar cases, the steps and the close form), ``accounts`` (the account manager's
 accounts, health archive, SLA and weekly reports), ``admin`` (inventory view and import). ``core`` holds what they
 share: the viewer, role checks, CSRF and error pages.
 """
@@ -16,12 +17,12 @@ from aiohttp import web
 
 def setup_web(app: web.Application) -> None:
     # Imported here: the page modules use noc.app's keys, and noc.app calls this.
-    from noc.web import accounts, admin, board, core, login, technician
+    from noc.web import accounts, admin, board, core, login, technician, ticket_pages
 
     app[core.JINJA] = core.environment()
     app[login.FAILURES] = dict[str, deque[datetime]]()
     app.middlewares.append(core.middleware)
     app.router.add_static("/static/", core.HERE / "static", append_version=True)
     board.setup_board(app)
-    for module in (login, technician, accounts, admin):
+    for module in (login, technician, ticket_pages, accounts, admin):
         app.router.add_routes(module.routes)

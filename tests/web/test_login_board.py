@@ -79,7 +79,7 @@ async def test_login_itself_needs_its_csrf_cookie(site: Site) -> None:
 
 async def test_sign_out_ends_the_session_on_the_server(site: Site) -> None:
     visitor = await site.visitor("nina")
-    cookie = visitor.http.cookie_jar.filter_cookies(site.base)["noc_session"].value  # type: ignore[arg-type]
+    cookie = visitor.http.cookie_jar.filter_cookies(URL(site.base))["noc_session"].value
     await visitor.get("/board")
     response, _ = await visitor.post("/logout", {})
     assert response.url.path == "/login"

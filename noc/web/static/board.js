@@ -1,26 +1,6 @@
-// The NOC board's live parts: the board is replaced whenever the server sends a new one (server-sent events),
-// and every timer counts down each second from the due time the server rendered. No framework, no build step.
+// The NOC board's live part: the board is replaced whenever the server sends a new one (server-sent events).
+// The timers count down by timers.js (loaded first: tick() is its). No framework, no build step.
 "use strict";
-
-function pad(n) { return String(n).padStart(2, "0"); }
-
-function span(seconds) {
-  const s = Math.abs(Math.trunc(seconds));
-  const h = Math.trunc(s / 3600), m = Math.trunc((s % 3600) / 60);
-  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
-}
-
-function tick() {
-  const now = Date.now();
-  for (const el of document.querySelectorAll("time[data-due]")) {
-    if (el.dataset.paused) { el.textContent = "paused (customer)"; el.className = "paused"; continue; }
-    const due = Date.parse(el.dataset.due), start = Date.parse(el.dataset.start);
-    const left = (due - now) / 1000;
-    el.textContent = left >= 0 ? `${span(left)} left` : `overdue ${span(left)}`;
-    const used = (now - start) / Math.max(1, due - start);
-    el.className = left < 0 ? "overdue" : used >= 0.75 ? "warn" : "ok";
-  }
-}
 
 function connect() {
   const live = document.getElementById("live");
@@ -35,6 +15,4 @@ function connect() {
   source.addEventListener("signed-out", (event) => { source.close(); window.location.assign(event.data); });
 }
 
-tick();
-setInterval(tick, 1000);
 connect();

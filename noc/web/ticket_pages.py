@@ -1,0 +1,361 @@
+"""The ticket pages every role shares: the list (filters, paging, reporting a fault) and one ticket (its facts and
+timers, history, worklog, similar past cases, and the steps its reader may take).
+
+What a reader sees and may do is the tickets service's role rules, never a copy of them here: the list is
+``list_tickets`` for that user, and a ticket's detail says which actions its reader may take (``may``); the page
+offers those the lifecycle allows from the ticket's status, and each step still goes through the service, which
+checks again. A refused or impossible step, or bad input, shows the ticket again with the message and what was typed
+kept, with the status code the API would give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from noc import models as m
+from noc.api import schemas
+from noc.app import SESSIONS, SETTINGS, TICKETS
+from noc.auth import BrowserSession
+from noc.web.core import back, error_status, form_of, page, render
+from tickets.access import Action
+from tickets.errors import InvalidRequest, TicketError
+from tickets.lifecycle import ALLOWED, OPEN_STATUSES, Status
+from tickets.models import INCIDENT
+from tickets.rules import FaultEvent, FaultKind, Impact
+from tickets.service import FaultOutcome, TicketDetail, TicketService, TicketSummary
+
+PAGE_SIZE = 50
+MAX_OFFSET = 100_000
+routes = web.RouteTableDef()
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A one-button lifecycle step: the action the role rules must allow, the status it moves the ticket to."""
+
+    name: str
+    label: str
+    action: Action
+    target: Status
+
+
+# Start and resume are one move (to in_progress); the page names it after where the ticket is.
+STEPS = (
+    Step("ack", "Acknowledge", Action.ACKNOWLEDGE, Status.ACKNOWLEDGED),
+    Step("start", "Start work", Action.WORK, Status.IN_PROGRESS),
+    Step("pending", "Wait on the customer", Action.WORK, Status.PENDING_CUSTOMER),
+    Step("resolve", "Resolve", Action.WORK, Status.RESOLVED),
+    Step("reopen", "Reopen", Action.REOPEN, Status.REOPENED),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What the ticket page offers its reader: buttons, and which forms to show."""
+
+    steps: tuple[tuple[str, str], ...]  # (name, label)
+    assign: bool
+    close: bool
+    note: bool
+    rate: bool
+    contacts: bool
+
+
+def offer_for(detail: TicketDetail) -> Offer:
+    t = detail.summary
+    status = Status(t.status)
+    possible = ALLOWED[status]
+    steps = tuple(
+        (s.name, "Resume work" if s.name == "start" and status is Status.PENDING_CUSTOMER else s.label)
+        for s in STEPS
+        if s.action in detail.may and s.target in possible
+    )
+    return Offer(
+        steps=steps,
+        assign=Action.ASSIGN in detail.may and t.kind != INCIDENT and Status.DISPATCHED in possible,
+        close=Action.WORK in detail.may and Status.CLOSED in possible,
+        note=Action.NOTE in detail.may,
+        rate=Action.RATE in detail.may and status is Status.CLOSED and detail.rating is None and t.account is not None,
+        contacts=detail.may_read_contacts,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    at: datetime
+    actor: str
+    what: str
+
+
+def history_of(detail: TicketDetail) -> list[HistoryRow]:
+    """Status changes and events (assignment, impact, timers, escalation, recovery) in one timeline, oldest first."""
+
+    def words(value: object) -> str:
+        return str(value).replace("_", " ")
+
+    rows = [
+        HistoryRow(tr.at, tr.actor, f"{words(tr.from_status or 'opened')} → {words(tr.to_status)}")
+        for tr in detail.transitions
+    ]
+    for ev in detail.events:
+        facts = ", ".join(f"{words(k)} {v}" for k, v in ev.detail.items())
+        rows.append(HistoryRow(ev.at, ev.actor, words(ev.kind) + (f": {facts}" if facts else "")))
+    return sorted(rows, key=lambda r: r.at)  # stable: a transition stays before the event recorded with it
+
+
+def ticket_id_of(request: web.Request) -> int:
+    return int(request.match_info["ticket_id"])  # the route admits digits only
+
+
+async def technician_names(request: web.Request) -> list[str]:
+    async with request.app[SESSIONS]() as session:
+        return list(await session.scalars(select(m.Technician.name).order_by(m.Technician.name)))
+
+
+async def ticket_page(
+    request: web.Request,
+    viewer: BrowserSession,
+    ticket_id: int,
+    *,
+    status: int = 200,
+    error: str = "",
+    failed: str = "",
+    form: Mapping[str, str] | None = None,
+    with_contacts: bool = False,
+) -> web.Response:
+    detail = await request.app[TICKETS].show_ticket(viewer.user.username, ticket_id, with_contacts=with_contacts)
+    offer = offer_for(detail)
+    return render(
+        request,
+        "ticket.html",
+        status=status,
+        t=detail.summary,
+        d=detail,
+        offer=offer,
+        history=history_of(detail),
+        technicians=await technician_names(request) if offer.assign else [],
+        causes=request.app[SETTINGS].tickets.cause_categories,
+        error=error,
+        failed=failed,
+        form=form or {},
+    )
+
+
+@routes.get(r"/tickets/{ticket_id:\d{1,12}}")
+@page()
+async def show_ticket(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    return await ticket_page(request, viewer, ticket_id_of(request))
+
+
+@routes.post(r"/tickets/{ticket_id:\d{1,12}}/contacts")
+@page()
+async def show_contacts(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    """The account's contacts on this ticket's page: a deliberate step (a form), each read audited by the service.
+    Answered in place, never by a redirect, so personal data never lands in a URL or the history."""
+    return await ticket_page(request, viewer, ticket_id_of(request), with_contacts=True)
+
+
+# --- steps -------------------------------------------------------------------------------------------------------
+
+Run = Callable[[TicketService, str, int, dict[str, str]], Awaitable[str]]
+
+
+def _fields(form: Mapping[str, str], *names: str) -> dict[str, str]:
+    """The named fields a form sent, for the API's input models (which refuse fields they do not know)."""
+    return {n: form[n] for n in names if form.get(n)}
+
+
+def _version(form: Mapping[str, str]) -> int | None:
+    text = form.get("version", "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        raise InvalidRequest("version: not a ticket version")
+    return int(text)
+
+
+async def _ack(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
+    # The version the reader saw: if someone acknowledged meanwhile, this says who instead of acknowledging twice.
+    return f"{(await service.acknowledge(user, ticket_id, _version(form))).ref} acknowledged"
+
+
+async def _start(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
+    return f"{(await service.start_work(user, ticket_id)).ref}: work started"
+
+
+async def _pending(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
+    t = await service.wait_on_customer(user, ticket_id)
+    return f"{t.ref}: waiting on the customer, the restoration clock is stopped"
+
+
+async def _resolve(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
+    return f"{(await service.resolve(user, ticket_id)).ref} resolved"
+
+
+async def _reopen(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
+    return f"{(await service.reopen(user, ticket_id)).ref} reopened"
+
+
+async def _assign(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
+    chosen = form.get("technician", "")
+    if not chosen:
+        raise InvalidRequest("technician: choose a technician, or automatic dispatch")
+    auto = chosen == "auto"
+    body = schemas.AssignIn(technician=None if auto else chosen, auto=auto)
+    t = await service.assign(user, ticket_id, body.technician, auto=body.auto)
+    return f"{t.ref} dispatched to {t.technician}"
+
+
+async def _note(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
+    body = schemas.NoteIn.model_validate(_fields(form, "text"))
+    return f"{(await service.add_note(user, ticket_id, body.text)).ref}: note added to the worklog"
+
+
+async def _close(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
+    body = schemas.CloseIn.model_validate(_fields(form, "cause_category", "resolution"))
+    t = await service.close(user, ticket_id, body.cause_category, body.resolution)
+    filed = " and filed in the case library" if body.cause_category and body.resolution else ""
+    return f"{t.ref} closed{filed}"
+
+
+async def _rate(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
+    body = schemas.RateIn.model_validate(_fields(form, "score", "comment"))
+    t = await service.rate(user, ticket_id, body.score, body.comment)
+    return f"{t.ref}: the customer's rating {body.score}/5 is recorded"
+
+
+RUNS: dict[str, Run] = {
+    "ack": _ack,
+    "start": _start,
+    "pending": _pending,
+    "resolve": _resolve,
+    "reopen": _reopen,
+    "assign": _assign,
+    "note": _note,
+    "close": _close,
+    "rate": _rate,
+}
+
+
+@routes.post(r"/tickets/{ticket_id:\d{1,12}}/{step}")
+@page()
+async def take_step(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    ticket_id, step = ticket_id_of(request), request.match_info["step"]
+    run = RUNS.get(step)
+    if run is None:
+        raise web.HTTPNotFound()
+    form = await form_of(request)
+    try:
+        notice = await run(request.app[TICKETS], viewer.user.username, ticket_id, form)
+    except (TicketError, ValidationError) as exc:
+        found = error_status(exc)
+        assert found is not None
+        return await ticket_page(request, viewer, ticket_id, status=found[0], error=found[1], failed=step, form=form)
+    raise back(f"/tickets/{ticket_id}", notice)
+
+
+# --- the list ----------------------------------------------------------------------------------------------------
+
+STATUS_CHOICES = ("open", "all", *Status)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    status: str
+    account: str
+    technician: str
+    offset: int
+
+    def statuses(self) -> list[str]:
+        if self.status == "open":
+            return sorted(OPEN_STATUSES)
+        return [] if self.status == "all" else [self.status]
+
+    def query(self, offset: int) -> str:
+        fields = {"status": self.status, "account": self.account, "technician": self.technician, "offset": offset}
+        return urlencode({k: v for k, v in fields.items() if v not in ("", 0)})
+
+
+def filters_of(query: Mapping[str, str]) -> Filters:
+    status = query.get("status", "open")
+    if status not in STATUS_CHOICES:
+        raise InvalidRequest(f"status: unknown status {status!r} (known: {', '.join(STATUS_CHOICES)})")
+    text = query.get("offset", "0")
+    if not text.isdigit() or int(text) > MAX_OFFSET:
+        raise InvalidRequest(f"offset: a whole number from 0 to {MAX_OFFSET}")
+    return Filters(status, query.get("account", "").strip(), query.get("technician", "").strip(), int(text))
+
+
+async def list_page(
+    request: web.Request,
+    viewer: BrowserSession,
+    *,
+    status: int = 200,
+    error: str = "",
+    form: Mapping[str, str] | None = None,
+) -> web.Response:
+    filters = filters_of(request.query)
+    found: list[TicketSummary] = []
+    try:
+        found = await request.app[TICKETS].list_tickets(
+            viewer.user.username,
+            filters.statuses(),
+            account=filters.account or None,
+            technician=filters.technician or None,
+            limit=filters.offset + PAGE_SIZE + 1,  # one more than shown tells whether a next page exists
+        )
+    except TicketError as exc:  # an account they may not see, a technician who does not exist: said in the page
+        found_status = error_status(exc)
+        assert found_status is not None
+        status, error = found_status
+    shown = found[filters.offset : filters.offset + PAGE_SIZE]
+    more = len(found) > filters.offset + PAGE_SIZE
+    context: dict[str, Any] = {
+        "tickets": shown,
+        "filters": filters,
+        "statuses": STATUS_CHOICES,
+        "newer": filters.query(max(0, filters.offset - PAGE_SIZE)) if filters.offset else None,
+        "older": filters.query(filters.offset + PAGE_SIZE) if more else None,
+        "technicians": await technician_names(request),
+        "impacts": list(Impact),
+        "error": error,
+        "form": form or {},
+    }
+    return render(request, "tickets.html", status=status, **context)
+
+
+@routes.get("/tickets")
+@page()
+async def list_tickets(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    return await list_page(request, viewer)
+
+
+def _reported(outcome: FaultOutcome) -> str:
+    said = {"opened": "opened", "appended": "was already open: recorded as a recurrence on it", "reopened": "reopened"}
+    return f"{outcome.ref} {said.get(outcome.action, 'already has this report')}"
+
+
+@routes.post("/tickets")
+@page()
+async def report_fault(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    """A customer's complaint or a fault seen by a person, deduplicated like every fault (the API's ``ReportIn``)."""
+    form = await form_of(request)
+    service = request.app[TICKETS]
+    try:
+        body = schemas.ReportIn.model_validate(_fields(form, "circuit", "summary", "impact", "kind"))
+        kind = FaultKind(body.kind)
+        event = FaultEvent(kind, body.circuit, kind.value, Impact(body.impact), service.clock.now(), body.summary)
+        outcome = await service.report_fault(viewer.user.username, event)
+    except (TicketError, ValidationError) as exc:
+        found = error_status(exc)
+        assert found is not None
+        return await list_page(request, viewer, status=found[0], error=found[1], form=form)
+    raise back(f"/tickets/{outcome.ticket_id}", _reported(outcome))
