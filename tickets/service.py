@@ -240,7 +240,7 @@ class TicketService:
         if event.kind not in (rules.FaultKind.COMPLAINT, rules.FaultKind.MANUAL):
             raise InvalidRequest(f"people report complaints or manual faults, not {event.kind}")
         async with self.sessions() as session:
-            actor = await self._actor(session, username)
+            actor = await self.actor(session, username)
             row = await self._circuit(session, event.circuit)
             scope = TicketScope(f"circuit {row.circuit.name}", row.account.id, row.device.region, None)
             access.require_ticket(actor, Action.REPORT, scope)
@@ -539,7 +539,7 @@ class TicketService:
             if status not in set(Status):
                 raise InvalidRequest(f"unknown status {status!r} (known: {', '.join(Status)})")
         async with self.sessions() as session:
-            actor = await self._actor(session, username)
+            actor = await self.actor(session, username)
             # The names a summary shows come with the page's rows (one query), never as whole tables.
             query = (
                 select(Ticket, m.KeyAccount.name, m.Circuit.name, m.Device, m.Technician.name)
@@ -584,7 +584,7 @@ class TicketService:
     async def queue(self, username: str, technician: str | None = None) -> list[TicketSummary]:
         """A technician's open tickets, most urgent first (their own when no name is given)."""
         async with self.sessions() as session:
-            actor = await self._actor(session, username)
+            actor = await self.actor(session, username)
             if technician is None:
                 if actor.technician_id is None:
                     raise InvalidRequest(f"{username} is not a technician: name one")
@@ -598,7 +598,7 @@ class TicketService:
 
     async def show_ticket(self, username: str, ticket_id: int, *, with_contacts: bool = False) -> TicketDetail:
         async with self.sessions() as session:
-            actor = await self._actor(session, username)
+            actor = await self.actor(session, username)
             ticket = await self._ticket(session, ticket_id)
             names = await self._names(session)
             scope = self._scope(ticket, names)
@@ -623,7 +623,7 @@ class TicketService:
         """The key account's record: tier, contracts, circuits, faults, changes, reminders, satisfaction."""
         now = self.clock.now()
         async with self.sessions() as session:
-            actor = await self._actor(session, username)
+            actor = await self.actor(session, username)
             row = await self._account(session, account)
             access.require_account(actor, row.id, row.name)
             manager = await session.get(m.User, row.account_manager_id) if row.account_manager_id else None
@@ -734,14 +734,14 @@ class TicketService:
         if not purpose.strip():
             raise InvalidRequest("reading personal data needs a stated purpose")
         async with self.sessions() as session:
-            actor = await self._actor(session, username)
+            actor = await self.actor(session, username)
             row = await self._account(session, account)
             return await self._read_contacts(session, actor, row, purpose.strip())
 
     async def satisfaction_by_account(self, username: str) -> dict[str, tuple[float, int]]:
         """Average score and number of ratings per account this user may see."""
         async with self.sessions() as session:
-            actor = await self._actor(session, username)
+            actor = await self.actor(session, username)
             rows = await session.execute(
                 select(m.KeyAccount.id, m.KeyAccount.name, func.avg(Rating.score), func.count(Rating.id))
                 .join(Rating, Rating.account_id == m.KeyAccount.id)
@@ -782,9 +782,9 @@ class TicketService:
             terms = [ContractTerm(c, a, v, u) for c, a, v, u in rows]
         return contract_expiry_reminders(terms, now.date(), self.settings.contract_expiry_notice_days)
 
-    # --- internals: loading --------------------------------------------------------------------------------------
-
-    async def _actor(self, session: AsyncSession, username: str) -> Actor:
+    async def actor(self, session: AsyncSession, username: str) -> Actor:
+        """The user as the role rules see them: role, technician record and regions, the accounts they manage or
+        have tickets on. The pages and the API apply the same rules (``tickets.access``) to what is not a ticket."""
         # One round trip for the user and their technician record; the account lists only for the roles they
         # scope (every API call resolves its actor, so this is on the hot path).
         row = (
@@ -819,6 +819,8 @@ class TicketService:
             managed_account_ids=managed,
             assigned_account_ids=assigned,
         )
+
+    # --- internals: loading --------------------------------------------------------------------------------------
 
     async def _ticket(self, session: AsyncSession, ticket_id: int) -> Ticket:
         ticket = await session.get(Ticket, ticket_id)
@@ -989,7 +991,7 @@ class TicketService:
         expected_version: int | None = None,
     ) -> TicketSummary:
         async with self.sessions() as session:
-            actor = await self._actor(session, username)
+            actor = await self.actor(session, username)
             ticket = await self._ticket(session, ticket_id)
             names = await self._names(session)
             access.require_ticket(actor, action, self._scope(ticket, names))

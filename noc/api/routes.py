@@ -192,7 +192,7 @@ def _ticket_id(call: Call) -> int:
 async def _actor(call: Call, session: AsyncSession) -> Actor:
     # The tickets service resolves a user into the actor its role rules take; the API applies the same rules to
     # what is not a ticket (accounts, circuits, breaches, reports) rather than keeping its own.
-    return await call.tickets._actor(session, call.user.username)
+    return await call.tickets.actor(session, call.user.username)
 
 
 # --- inventory -----------------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ FORMAT = SimpleNamespace(
 
 async def _actor(request: web.Request, session: AsyncSession, viewer: BrowserSession) -> Actor:
     # The tickets service resolves the user into the actor its role rules take, as the API does for accounts.
-    return await request.app[TICKETS]._actor(session, viewer.user.username)
+    return await request.app[TICKETS].actor(session, viewer.user.username)
 
 
 async def _account(session: AsyncSession, actor: Actor, name: str) -> m.KeyAccount:
