@@ -5,14 +5,17 @@ behind."""
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +24,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from noc.demo import DATA, DEMO_POLLER, FAULT_DEVICE, LOSSY_CIRCUIT, demo_settings, free_port, snmprec
+from noc.demo import DATA, DEMO_POLLER, FAULT_DEVICE, LOSSY_CIRCUIT, demo_password, demo_settings, free_port, snmprec
 from noc.settings import Settings
 from tickets.rules import device_cause
 
@@ -48,6 +51,18 @@ def _get(url: str, token: str | None = None) -> str | None:
             return body.decode()
     except OSError:
         return None
+
+
+def _board(url: str, username: str, password: str) -> str:
+    """The NOC board as the user sees it after signing in through the login form, as a browser would."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with opener.open(f"{url}/login", timeout=10) as resp:
+        csrf = re.search(r'name="csrf" value="([^"]+)"', resp.read().decode())
+    assert csrf is not None
+    form = urllib.parse.urlencode({"csrf": csrf.group(1), "username": username, "password": password}).encode()
+    with opener.open(urllib.request.Request(f"{url}/login", data=form), timeout=10) as resp:
+        assert resp.url.endswith("/board"), resp.url
+        return str(resp.read().decode())
 
 
 def _incident(db: Path, device: str) -> tuple[int, list[str]] | None:
@@ -163,6 +178,9 @@ def test_demo_lab_polls_probes_opens_an_incident_for_the_fault_and_stops_everyth
         assert {c for kind, _, c in listed if kind == "ticket"} >= set(on_fault_device)
         assert breach, log.read_text()  # the lossy far end: a loss breach and the ticket it opened
         print(f"lab up, probed, fault seen as incident I-{incident[0]} and a loss ticket after {took:.1f} s")
+        board = _board(url, "nina", demo_password("nina"))  # the demo's printed login
+        assert f'data-ref="I-{incident[0]}"' in board and FAULT_DEVICE in board
+        assert f'data-circuit="{LOSSY_CIRCUIT}"' in board  # the loss breach, open now
 
         children = set(_processes_mentioning(str(demo_dir))) - {proc.pid}
         assert len(children) == len(devices) - 1 + 1  # an snmpsim per live PE, one FakeNOS
