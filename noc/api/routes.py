@@ -29,7 +29,7 @@ from noc.api.errors import ApiError, from_exception
 from noc.app import SESSIONS, SETTINGS, TICKETS
 from noc.auth import Principal, principal_for_token
 from noc.crypto import secret_box_for
-from noc.inventory.service import export_yaml, import_text
+from noc.inventory.service import accounts_with_managers, export_yaml, import_text
 from noc.timeutil import utcnow
 from sla.errors import SlaError
 from sla.period import parse_month
@@ -330,13 +330,7 @@ async def show_circuit(call: Call) -> web.Response:
 async def list_accounts(call: Call) -> web.Response:
     async with call.sessions() as session:
         actor = await _actor(call, session)
-        rows = (
-            await session.execute(
-                select(m.KeyAccount, m.User.username)
-                .outerjoin(m.User, m.User.id == m.KeyAccount.account_manager_id)
-                .order_by(m.KeyAccount.name)
-            )
-        ).all()
+        rows = await accounts_with_managers(session)
     items = [
         s.AccountOut(name=a.name, legal_name=a.legal_name, tier=a.tier, region=a.region, account_manager=manager)
         for a, manager in rows

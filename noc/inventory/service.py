@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from noc import models as m
 from noc.crypto import SecretBox
 from noc.errors import InputError
 from noc.inventory import loader, sync
@@ -70,3 +72,13 @@ async def export_yaml(sessions: async_sessionmaker[AsyncSession], box: SecretBox
         doc = await sync.export_doc(session, box)
     data = doc.model_dump(mode="json", exclude_defaults=True)
     return EXPORT_HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
+
+
+async def accounts_with_managers(session: AsyncSession) -> list[tuple[m.KeyAccount, str | None]]:
+    """Every key account, by name, with its account manager's user name (None when it has none)."""
+    rows = await session.execute(
+        select(m.KeyAccount, m.User.username)
+        .outerjoin(m.User, m.User.id == m.KeyAccount.account_manager_id)
+        .order_by(m.KeyAccount.name)
+    )
+    return [(account, manager) for account, manager in rows.all()]

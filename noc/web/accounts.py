@@ -27,6 +27,7 @@ from noc.api.routes import report_filename, report_month
 from noc.app import SESSIONS, TICKETS
 from noc.auth import BrowserSession
 from noc.errors import InputError
+from noc.inventory.service import accounts_with_managers
 from noc.reports import ReportSeries
 from noc.timeutil import utcnow
 from noc.web.core import page, render
@@ -122,13 +123,7 @@ async def account_list(request: web.Request, viewer: BrowserSession) -> web.Stre
     now = utcnow()
     async with request.app[SESSIONS]() as session:
         actor = await _actor(request, session, viewer)
-        rows = (
-            await session.execute(
-                select(m.KeyAccount, m.User.username)
-                .outerjoin(m.User, m.User.id == m.KeyAccount.account_manager_id)
-                .order_by(m.KeyAccount.name)
-            )
-        ).all()
+        rows = await accounts_with_managers(session)
         visible = [(a, manager) for a, manager in rows if access.may_see_account(actor, a.id)]
         ids = [a.id for a, _ in visible]
         open_counts = dict(

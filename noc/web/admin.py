@@ -25,7 +25,7 @@ from noc.app import SESSIONS, SETTINGS
 from noc.auth import BrowserSession
 from noc.crypto import secret_box_for
 from noc.errors import InputError, ValidationFailed
-from noc.inventory.service import export_yaml, import_text
+from noc.inventory.service import accounts_with_managers, export_yaml, import_text
 from noc.inventory.sync import ImportReport
 from noc.timeutil import utcnow
 from noc.web.core import page, render
@@ -151,13 +151,7 @@ async def inventory_of(sessions: async_sessionmaker[AsyncSession]) -> Inventory:
                 .order_by(m.Circuit.name)
             )
         ).all()
-        accounts = (
-            await session.execute(
-                select(m.KeyAccount, m.User.username)
-                .outerjoin(m.User, m.User.id == m.KeyAccount.account_manager_id)
-                .order_by(m.KeyAccount.name)
-            )
-        ).all()
+        accounts = await accounts_with_managers(session)
         contracts = (
             await session.execute(
                 select(m.Contract, account.name)
