@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -31,6 +29,7 @@ from noc.settings import PollerSettings, Settings
 from noc.timeutil import utcnow
 from tests.api.conftest import SECRETS, USERS
 from tests.conftest import EXAMPLE_INVENTORY
+from tests.threaded import serve_in_thread
 from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketService
 
@@ -63,24 +62,10 @@ def live(db_url: str) -> Iterator[Live]:
     key = generate_key()
     tokens = asyncio.run(_stock(db_url, key))
     app = create_app(Settings(database_url=db_url, secret_key=SecretStr(key), poller=PollerSettings(enabled=False)))
-    loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
-    loop.run_until_complete(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    loop.run_until_complete(site.start())
-    host, port = runner.addresses[0][:2]
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        base = f"http://{host}:{port}"
+    with serve_in_thread(app) as base:
         with urllib.request.urlopen(f"{base}/api/openapi.json", timeout=10) as r:
             doc = json.load(r)
         yield Live(base, tokens, doc)
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
 
 
 OPERATIONS = [
