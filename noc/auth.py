@@ -11,6 +11,7 @@ cost tens of milliseconds per call and need a scan. A leaked database gives no u
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -54,6 +55,12 @@ class TokenInfo:
     last_used_at: datetime | None
 
 
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check against when there is no user to check: made once, on the first such sign-in."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InputError(f"password: at least {MIN_PASSWORD_LENGTH} characters")
@@ -95,7 +102,11 @@ async def check_password(sessions: Sessions, username: str, password: str) -> Pr
     """The active user with this password, else None (for the login page)."""
     async with sessions() as session:
         user = await session.scalar(select(m.User).where(m.User.username == username, m.User.active.is_(True)))
-        if user is None or not verify_password(user.password_hash, password):
+        if user is None or not user.password_hash:
+            # The same work as a real check, so the time taken does not tell which user names exist.
+            verify_password(_dummy_hash(), password)
+            return None
+        if not verify_password(user.password_hash, password):
             return None
         if _hasher.check_needs_rehash(user.password_hash or ""):
             user.password_hash = _hasher.hash(password)
