@@ -11,6 +11,7 @@ cost tens of milliseconds per call and need a scan. A leaked database gives no u
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
@@ -104,9 +105,10 @@ async def check_password(sessions: Sessions, username: str, password: str) -> Pr
         user = await session.scalar(select(m.User).where(m.User.username == username, m.User.active.is_(True)))
         if user is None or not user.password_hash:
             # The same work as a real check, so the time taken does not tell which user names exist.
-            verify_password(_dummy_hash(), password)
+            await asyncio.to_thread(verify_password, _dummy_hash(), password)
             return None
-        if not verify_password(user.password_hash, password):
+        # Argon2 is slow on purpose (tens of ms): off the event loop, so a sign-in does not stall other requests.
+        if not await asyncio.to_thread(verify_password, user.password_hash, password):
             return None
         if _hasher.check_needs_rehash(user.password_hash or ""):
             user.password_hash = _hasher.hash(password)
