@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ REGISTRY = web.AppKey("registry", CollectorRegistry)
 SNAPSHOT = web.AppKey("snapshot", Snapshot)
 SERVICE = web.AppKey("service", NocService)
 TICKETS = web.AppKey("tickets", TicketService)
+STARTUP_S = 300.0  # how long the first worker may take to listen (migrations checked, inventory read)
 METRICS_FROM = web.AppKey("metrics_from", str)  # a Unix socket to fetch /metrics from, or "": ours
 
 
@@ -86,13 +88,18 @@ async def metrics(request: web.Request) -> web.Response:
     source = request.app[METRICS_FROM]
     if source:
         # A web-only worker: the poller's process holds the measurements, so its exposition is the one to give.
-        async with (
-            aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=source)) as client,
-            client.get("http://noc/metrics") as answer,
-        ):
-            return web.Response(
-                body=await answer.read(), status=answer.status, headers={"Content-Type": CONTENT_TYPE_LATEST}
-            )
+        try:
+            async with (
+                aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=source)) as client,
+                client.get("http://noc/metrics", timeout=aiohttp.ClientTimeout(total=30)) as answer,
+            ):
+                return web.Response(
+                    body=await answer.read(), status=answer.status, headers={"Content-Type": CONTENT_TYPE_LATEST}
+                )
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            # A failed scrape (Prometheus records up == 0), never a made-up exposition without the poller's series.
+            message = f"the polling process does not answer ({type(exc).__name__}): try again\n"
+            return web.Response(text=message, status=503)
     body = generate_latest(request.app[REGISTRY])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -201,12 +208,19 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        for child in children:
-            child.start()
-        multiprocessing.connection.wait([c.sentinel for c in children])  # the first to end, by request or not
+        # The first process alone at first: the others pass /metrics on from it, so they start once it listens.
+        children[0].start()
+        deadline = time.monotonic() + STARTUP_S
+        while not os.path.exists(socket) and children[0].is_alive() and time.monotonic() < deadline and not stopping:
+            children[0].join(0.1)  # waits on the process itself, a tenth of a second at a time
+        for child in children[1:]:
+            if children[0].is_alive() and not stopping:
+                child.start()
+        started = [c for c in children if c.pid is not None]
+        multiprocessing.connection.wait([c.sentinel for c in started])  # the first to end, by request or not
         failed = not stopping
         stop()
-        for child in children:
+        for child in started:
             child.join()
     finally:
         for sig, handler in previous.items():

@@ -31,3 +31,13 @@ async def test_app_refuses_an_unmigrated_database(sqlite_url: str) -> None:
             await client.start_server()
     finally:
         await client.close()
+
+
+async def test_a_web_only_worker_fails_the_scrape_when_the_polling_process_does_not_answer(
+    engine: object, db_url: str, tmp_path: object
+) -> None:
+    app = create_app(Settings(database_url=db_url), metrics_from=f"{tmp_path}/nobody.sock")
+    async with TestClient(TestServer(app)) as client:
+        scraped = await client.get("/metrics")
+        assert scraped.status == 503  # Prometheus records the scrape as failed, not as an exposition without data
+        assert "the polling process does not answer" in await scraped.text()
