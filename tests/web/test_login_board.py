@@ -117,6 +117,20 @@ async def test_board_shows_open_tickets_devices_down_and_breaches(site: Site) ->
     assert 'data-due="' in html  # the timers the browser counts down
 
 
+async def test_board_says_when_the_customer_holds_the_restore_clock(site: Site) -> None:
+    ticket_id = await site.open_ticket()
+    await site.tickets.acknowledge("nina", ticket_id)
+    await site.tickets.assign("nina", ticket_id, "tom-north")
+    await site.tickets.start_work("tom", ticket_id)
+    visitor = await site.visitor("nina")
+    _, html = await visitor.get("/board")
+    assert "restore clock stopped" not in html
+    await site.tickets.wait_on_customer("tom", ticket_id)
+    _, html = await visitor.get("/board")
+    row = html[html.index(f'data-ref="T-{ticket_id}"') :].split("</li>")[0]
+    assert "restore clock stopped" in row and "restore <time" not in row
+
+
 async def test_board_updates_live_when_a_ticket_opens(site: Site, browser: Browser) -> None:
     page = await signed_in(browser, site, "nina")
     await expect(page.locator("#live")).to_have_attribute("data-state", "live")

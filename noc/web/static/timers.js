@@ -1,5 +1,5 @@
 // Timers on any page: every <time data-due> counts down each second from the due time the server rendered
-// (data-start is when the clock began, for the 75 % warning colour; data-paused stops it). No build step.
+// (data-start is when the clock began, for the 75 % warning colour). No build step.
 "use strict";
 
 function pad(n) { return String(n).padStart(2, "0"); }
@@ -13,7 +13,6 @@ function span(seconds) {
 function tick() {
   const now = Date.now();
   for (const el of document.querySelectorAll("time[data-due]")) {
-    if (el.dataset.paused) { el.textContent = "paused (customer)"; el.className = "paused"; continue; }
     const due = Date.parse(el.dataset.due), start = Date.parse(el.dataset.start);
     const left = (due - now) / 1000;
     el.textContent = left >= 0 ? `${span(left)} left` : `overdue ${span(left)}`;
