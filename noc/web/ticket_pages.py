@@ -22,6 +22,8 @@ from sqlalchemy import select
 
 from noc import models as m
 from noc.api import schemas
+from noc.api.errors import ApiError
+from noc.api.routes import MAX_ID
 from noc.app import SESSIONS, SETTINGS, TICKETS
 from noc.auth import BrowserSession
 from noc.web.core import back, error_status, form_of, page, render
@@ -112,7 +114,10 @@ def history_of(detail: TicketDetail) -> list[HistoryRow]:
 
 
 def ticket_id_of(request: web.Request) -> int:
-    return int(request.match_info["ticket_id"])  # the route admits digits only
+    value = int(request.match_info["ticket_id"])  # the route admits digits only
+    if not 1 <= value <= MAX_ID:
+        raise ApiError(404, f"no ticket {value}", "ticket_id")  # nor could one exist (an INTEGER key)
+    return value
 
 
 async def technician_names(request: web.Request) -> list[str]:

@@ -22,11 +22,13 @@ from noc import auth
 from noc.app import create_app
 from noc.crypto import generate_key
 from noc.settings import PollerSettings, Settings
+from tests import conftest as shared
 from tests.api.conftest import SECRETS
 from tests.api.test_fuzz import _stock
 from tests.threaded import serve_in_thread
 from tests.web.conftest import ALL_USERS, password_of
 
+db_url = shared.db_url  # both databases here, not only the pages' SQLite
 Opener = urllib.request.OpenerDirector
 PERSONAL = ("Wang Fang", "+86 10 5555 0101")  # the example's contact, among the SECRETS
 
@@ -103,7 +105,10 @@ OPERATIONS = [
     ("GET", "/admin/inventory/export"),
     ("POST", "/admin/inventory/import"),
 ]
-KNOWN = ["1", "2", "acme-bank", "ACME-2026-01", "ACME-BJ-001", "tom-north", "2026-10", "2026-W44", "new", "closed"]
+KNOWN = [
+    "1", "2", "99999999999", "acme-bank", "ACME-2026-01", "ACME-BJ-001", "tom-north", "2026-10", "2026-W44", "new",
+    "closed",
+]  # fmt: skip
 STEPS = ["ack", "start", "pending", "resolve", "reopen", "assign", "note", "close", "rate", "nope"]
 texts = st.one_of(
     st.sampled_from(KNOWN),
