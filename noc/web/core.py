@@ -164,6 +164,9 @@ def is_page_path(path: str) -> bool:
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not is_page_path(request.path):
         return await handler(request)
+    for name, value in (("path", request.path), *request.query.items()):
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL: bad input, refused before any query
+            return render(request, "error.html", status=400, message=f"{name}: may not contain NUL characters")
     token = request.cookies.get(COOKIE)
     if token:
         found = await browser_session(request.app[SESSIONS], token)
@@ -196,5 +199,9 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
 
 
 async def form_of(request: web.Request) -> dict[str, str]:
-    """The posted form's text fields, stripped (uploads are read by their handlers)."""
-    return {k: v.strip() for k, v in (await request.post()).items() if isinstance(v, str)}
+    """The posted form's text fields, stripped (uploads are read by their handlers); NUL is refused."""
+    fields = {k: v.strip() for k, v in (await request.post()).items() if isinstance(v, str)}
+    for name, value in fields.items():
+        if "\x00" in value:
+            raise ApiError(422, f"{name}: may not contain NUL characters", name)
+    return fields

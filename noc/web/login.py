@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from aiohttp import web
 
+from noc.api.errors import ApiError
 from noc.app import SESSIONS, SETTINGS
 from noc.auth import check_password, close_session, open_session
 from noc.timeutil import utcnow
@@ -68,7 +69,10 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 @routes.post("/login")
 async def login(request: web.Request) -> web.StreamResponse:
-    form = await form_of(request)
+    try:
+        form = await form_of(request)
+    except ApiError as exc:
+        return _login_form(request, 400, exc.message)
     username, password = form.get("username", ""), form.get("password", "")
     failures = request.app[FAILURES]
     now = utcnow()

@@ -38,6 +38,16 @@ async def test_a_wrong_password_is_refused_without_saying_which_part(site: Site)
     assert response.status == 303
 
 
+async def test_nul_in_a_form_or_query_is_refused_naming_the_field(site: Site) -> None:
+    visitor = await site.visitor()
+    await visitor.get("/login")
+    response, html = await visitor.post("/login", {"username": "ni\x00na", "password": "whatever-long"})
+    assert response.status == 400 and "username: may not contain NUL characters" in html
+    nina = await site.visitor("nina")
+    response, html = await nina.get("/tickets?status=new%00")
+    assert response.status == 400 and "status: may not contain NUL characters" in html
+
+
 async def test_repeated_wrong_passwords_lock_the_name_out(site: Site) -> None:
     visitor = await site.visitor()
     for _ in range(5):

@@ -107,7 +107,7 @@ OPERATIONS = [
 ]
 KNOWN = [
     "1", "2", "99999999999", "acme-bank", "ACME-2026-01", "ACME-BJ-001", "tom-north", "2026-10", "2026-W44", "new",
-    "closed",
+    "closed", "a\x00b",
 ]  # fmt: skip
 STEPS = ["ack", "start", "pending", "resolve", "reopen", "assign", "note", "close", "rate", "nope"]
 texts = st.one_of(
