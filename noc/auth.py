@@ -95,7 +95,10 @@ async def _user(session: AsyncSession, username: str) -> m.User:
 async def set_password(sessions: Sessions, username: str, password: str) -> None:
     digest = hash_password(password)
     async with sessions() as session:
-        (await _user(session, username)).password_hash = digest
+        user = await _user(session, username)
+        user.password_hash = digest
+        # A new password ends every browser session of the user: a stolen cookie dies with the old password.
+        await session.execute(delete(m.WebSession).where(m.WebSession.user_id == user.id))
         await session.commit()
 
 
@@ -105,13 +108,13 @@ async def check_password(sessions: Sessions, username: str, password: str) -> Pr
         user = await session.scalar(select(m.User).where(m.User.username == username, m.User.active.is_(True)))
         if user is None or not user.password_hash:
             # The same work as a real check, so the time taken does not tell which user names exist.
-            await asyncio.to_thread(verify_password, _dummy_hash(), password)
+            await asyncio.to_thread(lambda: verify_password(_dummy_hash(), password))
             return None
         # Argon2 is slow on purpose (tens of ms): off the event loop, so a sign-in does not stall other requests.
         if not await asyncio.to_thread(verify_password, user.password_hash, password):
             return None
         if _hasher.check_needs_rehash(user.password_hash or ""):
-            user.password_hash = _hasher.hash(password)
+            user.password_hash = await asyncio.to_thread(_hasher.hash, password)
             await session.commit()
         return Principal(user.username, user.role)
 

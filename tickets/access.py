@@ -54,6 +54,12 @@ class TicketScope:
     technician_id: int | None
 
 
+def may_read_case_library(actor: Actor) -> bool:
+    """The case library holds every account's symptoms and resolutions: it is for the engineers (NOC, field), not
+    for an account manager, who sees their own accounts only."""
+    return actor.role != "account_manager"
+
+
 def may_see_ticket(actor: Actor, scope: TicketScope) -> bool:
     if actor.role in SEE_ALL:
         return True

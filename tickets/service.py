@@ -608,6 +608,8 @@ class TicketService:
                 may=frozenset(a for a in Action if access.may_act(actor, a, scope)),
                 may_read_contacts=ticket.account_id is not None and access.may_read_contacts(actor, ticket.account_id),
             )
+            if not access.may_read_case_library(actor):
+                detail = replace(detail, suggestions=())
             if with_contacts:
                 if ticket.account_id is None:
                     raise InvalidRequest(f"{ticket.ref} is an incident: its tickets carry the accounts")

@@ -351,7 +351,11 @@ async def weekly_page(request: web.Request, viewer: BrowserSession) -> web.Strea
                 select(m.Contract.timezone).where(m.Contract.account_id == account.id).order_by(m.Contract.name)
             )
         )
-        week = asked or weekly.last_full_week(now, zones[0] if zones else "UTC")
+        latest = weekly.last_full_week(now, zones[0] if zones else "UTC")
+        week = asked or latest
+        if week.monday > latest.monday:
+            # A week in progress would count its future minutes as unknown and an open outage to its end.
+            raise ApiError(400, f"week: {week.label} has not ended yet; the latest full week is {latest.label}", "week")
         circuits = await weekly.account_week(session, account.id, week)
         spans = [c.span for c in circuits]
         faults: list[tuple[Ticket, str]] = []
@@ -383,5 +387,5 @@ async def weekly_page(request: web.Request, viewer: BrowserSession) -> web.Strea
         rows=rows,
         f=FORMAT,
         previous_week=week.shifted(-1).label,
-        next_week=week.shifted(1).label if week.shifted(1).monday <= now.date() else None,
+        next_week=week.shifted(1).label if week.shifted(1).monday <= latest.monday else None,
     )

@@ -60,6 +60,7 @@ class Board:
     devices_down: list[DeviceDown]
     breaches: list[Breach]
     open_count: int
+    more: bool  # the board shows the newest BOARD_LIMIT open tickets; there are more
     as_of: datetime
 
 
@@ -87,6 +88,7 @@ async def board_for(app: web.Application, username: str) -> Board:
             Breach(circuit, row.objective, str(row.measured), str(row.limit), row.since) for row, circuit in breaches
         ],
         open_count=len(tickets),
+        more=len(tickets) >= BOARD_LIMIT,
         as_of=utcnow(),
     )
 
@@ -127,7 +129,8 @@ async def board_events(request: web.Request, viewer: BrowserSession) -> web.Stre
     last, quiet = "", 0.0
     try:
         async for _ in _ticks(request.app):
-            if await browser_session(sessions, token) is None:
+            current = await browser_session(sessions, token)
+            if current is None or current.user.role not in BOARD_ROLES:  # signed out, or no longer allowed
                 await response.write(_event("signed-out", "/login"))
                 break
             html = _board_html(request, await board_for(request.app, viewer.user.username))

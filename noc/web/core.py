@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 from aiohttp import web
 from pydantic import ValidationError
+from yarl import URL
 
 from noc.api.errors import ApiError, ticket_status
 from noc.app import SESSIONS
@@ -76,6 +77,8 @@ def environment() -> jinja2.Environment:
     )
     env.filters["when"] = _when
     env.filters["iso"] = _iso
+    # A name as one path segment: "/" too is escaped (names may hold it; urlencode keeps it, splitting the path).
+    env.filters["segment"] = lambda text: quote(str(text), safe="")
     return env
 
 
@@ -138,9 +141,12 @@ def page(*roles: str) -> Callable[[PageHandler], Handler]:
 
 def safe_next(target: str | None, fallback: str) -> str:
     """Only a path on this site: never an absolute URL (an open redirect) nor a protocol-relative one."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not target or not target.startswith("/") or "\\" in target or any(ord(c) < 0x21 or c == "\x7f" for c in target):
+        return fallback  # control characters and spaces too: URL parsers drop some, turning "/\t/x" into "//x"
+    normalised = URL(target)
+    if normalised.is_absolute() or str(normalised).startswith("//"):
         return fallback
-    return target
+    return str(normalised)
 
 
 def back(location: str, notice: str = "") -> web.HTTPSeeOther:

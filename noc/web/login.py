@@ -2,7 +2,8 @@
 is stored, so signing out (or an admin deactivating the user) ends it at once on every process.
 
 Repeated wrong passwords for one user name are slowed down: after ``MAX_FAILURES`` within ``LOCKOUT`` the name is
-refused until the window has passed, whatever the password (kept in memory per process: a restart forgets it)."""
+refused until the window has passed, whatever the password. Kept in memory per process: a restart forgets it, and
+with ``noc serve --workers N`` each process counts on its own (N times ``MAX_FAILURES`` guesses per window at most)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from noc.web.core import COOKIE, HOME, LOGIN_COOKIE, form_of, render, safe_next,
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
+MAX_USERNAME = 64  # the users table's limit
 MAX_TRACKED = 10_000  # user names remembered at most: a flood of made-up names cannot grow memory without bound
 FAILURES = web.AppKey("login_failures", dict[str, deque[datetime]])
 routes = web.RouteTableDef()
@@ -78,14 +80,20 @@ async def login(request: web.Request) -> web.StreamResponse:
     now = utcnow()
     if not username or not password:
         return _login_form(request, 400, "Enter your user name and password.", username)
+    if len(username) > MAX_USERNAME:
+        return _login_form(request, 400, f"username: at most {MAX_USERNAME} characters.")
     if _locked(failures, username, now):
         return _login_form(request, 429, "Too many wrong passwords: wait 15 minutes, or ask an admin.", username)
+    # Counted before the check, which waits on Argon2: guesses sent at once cannot all pass the lock first.
+    _fail(failures, username, now)
     user = await check_password(request.app[SESSIONS], username, password)
     if user is None:
-        _fail(failures, username, now)
         return _login_form(request, 401, "Wrong user name or password.", username)
     failures.pop(username, None)
     settings = request.app[SETTINGS].web
+    old = request.cookies.get(COOKIE)
+    if old:
+        await close_session(request.app[SESSIONS], old)  # signing in again replaces the session, never adds one
     token, _ = await open_session(request.app[SESSIONS], user, timedelta(hours=settings.session_hours))
     target = safe_next(request.query.get("next") or form.get("next"), HOME.get(user.role, "/tickets"))
     response = web.HTTPSeeOther(target)

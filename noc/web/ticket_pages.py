@@ -182,7 +182,7 @@ def _version(form: Mapping[str, str]) -> int | None:
     text = form.get("version", "")
     if not text:
         return None
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise InvalidRequest("version: not a ticket version")
     return int(text)
 
@@ -294,7 +294,7 @@ def filters_of(query: Mapping[str, str]) -> Filters:
     if status not in STATUS_CHOICES:
         raise InvalidRequest(f"status: unknown status {status!r} (known: {', '.join(STATUS_CHOICES)})")
     text = query.get("offset", "0")
-    if not text.isdigit() or int(text) > MAX_OFFSET:
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_OFFSET:
         raise InvalidRequest(f"offset: a whole number from 0 to {MAX_OFFSET}")
     return Filters(status, query.get("account", "").strip(), query.get("technician", "").strip(), int(text))
 

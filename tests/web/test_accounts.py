@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
-from noc import reports, slaflow
+from noc import reports, slaflow, weekly
 from noc.slaflow import HourBucket, empty_hour
 from sla.states import DeltaInput
 from tests.web.conftest import PHONE, Site, screenshot, signed_in
@@ -255,6 +255,15 @@ async def test_the_weekly_report(site: Site) -> None:
     # a week without any data says so for every circuit
     _, html = await karl.get("/accounts/acme-bank/weekly?week=2026-W30")
     assert html.count("No data for this week") == 3
+
+
+async def test_a_week_that_has_not_ended_is_refused_and_not_offered(site: Site) -> None:
+    karl = await site.visitor("karl")
+    latest = weekly.last_full_week(datetime.now(UTC), "Asia/Shanghai")
+    response, html = await karl.get(f"/accounts/acme-bank/weekly?week={latest.shifted(1).label}")
+    assert response.status == 400 and "has not ended yet" in html
+    _, html = await karl.get("/accounts/acme-bank/weekly")
+    assert latest.label in html and f"week={latest.shifted(1).label}" not in html
 
 
 @pytest.mark.parametrize("week", ["2026-42", "2025-W53", "W42"])

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from playwright.async_api import Browser, expect
+from sqlalchemy import select
 from yarl import URL
 
-from tests.web.conftest import PHONE, USERS, Site, password_of, screenshot, signed_in
+from noc import auth
+from noc import models as m
+from noc.web.core import environment
+from tests.web.conftest import PHONE, USERS, Site, csrf_in, password_of, screenshot, signed_in
 
 HOMES = {"admin": "/board", "noc": "/board", "technician": "/queue", "account_manager": "/accounts"}
 
@@ -62,7 +68,13 @@ async def test_repeated_wrong_passwords_lock_the_name_out(site: Site) -> None:
 
 
 async def test_an_open_redirect_after_login_is_refused(site: Site) -> None:
-    for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+    for target in (
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+    ):
         visitor = await site.visitor()
         await visitor.get("/login")
         response, _ = await visitor.post(f"/login?next={target}", {"username": "nina", "password": password_of("nina")})
@@ -79,6 +91,57 @@ async def test_a_form_without_the_session_csrf_token_is_refused(site: Site) -> N
     await visitor.get("/board")
     response, html = await visitor.post("/logout", {}, headers={"Origin": "http://evil.example"})
     assert response.status == 403
+
+
+async def test_guesses_sent_at_once_cannot_all_pass_the_lock(site: Site) -> None:
+    visitor = await site.visitor()
+    await visitor.get("/login")
+    csrf = csrf_in(visitor.last_html)
+    answers = await asyncio.gather(
+        *(visitor.post("/login", {"username": "nina", "password": f"guess-{i:04d}-x"}, csrf=csrf) for i in range(12))
+    )
+    assert sum(response.status == 401 for response, _ in answers) <= 5
+    assert {response.status for response, _ in answers} <= {401, 429}
+
+
+async def test_a_new_password_ends_the_users_sessions(site: Site) -> None:
+    visitor = await site.visitor("nina")
+    await auth.set_password(site.sessions, "nina", "a-brand-new-password")
+    response, _ = await visitor.get("/board", allow_redirects=False)
+    assert response.status == 303  # the cookie made with the old password opens nothing
+
+
+async def test_signing_in_again_replaces_the_session(site: Site) -> None:
+    visitor = await site.visitor("nina")
+    first = visitor.http.cookie_jar.filter_cookies(URL(site.base))["noc_session"].value
+    assert (await visitor.login("nina")).url.path == "/board"
+    replay = await site.visitor()
+    replay.http.cookie_jar.update_cookies({"noc_session": first})
+    response, _ = await replay.get("/board", allow_redirects=False)
+    assert response.status == 303
+
+
+async def test_the_live_board_stops_when_the_user_may_no_longer_see_it(site: Site) -> None:
+    visitor = await site.visitor("nina")
+    async with visitor.http.get(site.base + "/board/events") as stream:
+        assert (await stream.content.readline()).startswith(b"event: board")
+        async with site.sessions() as session:
+            user = await session.scalar(select(m.User).where(m.User.username == "nina"))
+            assert user is not None
+            user.role = "account_manager"
+            await session.commit()
+        seen = b""
+        async with asyncio.timeout(30):
+            while b"event: signed-out" not in seen:
+                line = await stream.content.readline()
+                assert line, "the stream ended without saying why"
+                seen += line
+
+
+def test_names_are_escaped_as_one_path_segment() -> None:
+    assert environment().from_string("/accounts/{{ name | segment }}").render(name="acme/east 1") == (
+        "/accounts/acme%2Feast%201"
+    )
 
 
 async def test_login_itself_needs_its_csrf_cookie(site: Site) -> None:

@@ -132,6 +132,19 @@ async def test_the_next_ticket_shows_the_closed_case_as_similar(site: Site) -> N
     _, html = await (await site.visitor("tom")).get(f"/tickets/{second}")
     cases = html[html.index('id="cases"') :]
     assert "replaced the SFP on the uplink" in cases and f'href="/tickets/{first}"' in cases
+    # The case library holds every account's faults: an account manager sees their own tickets, not the library.
+    assert (await site.tickets.show_ticket("karl", second)).suggestions == ()
+    _, html = await (await site.visitor("karl")).get(f"/tickets/{second}")
+    assert "replaced the SFP on the uplink" not in html
+
+
+async def test_numbers_that_are_not_ascii_digits_are_refused_not_a_500(site: Site) -> None:
+    nina = await site.visitor("nina")
+    response, html = await nina.get("/tickets?offset=%C2%B2")  # "²": str.isdigit() says yes, int() says no
+    assert response.status == 422 and "offset" in html
+    ticket_id = await site.open_ticket()
+    status, html = await step(nina, ticket_id, "ack", {"version": "²"})
+    assert status in (400, 422) and "version" in html
 
 
 async def test_the_noc_acknowledges_and_dispatches_from_the_page(site: Site) -> None:
