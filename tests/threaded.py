@@ -15,7 +15,7 @@ from aiohttp import web
 def serve_in_thread(app: web.Application) -> Iterator[str]:
     """Yields the base URL of ``app`` on a free loopback port; stops it, and its loop, on exit."""
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log=None)  # its lines would outlive pytest's capture of this thread
     loop.run_until_complete(runner.setup())
     site = web.TCPSite(runner, "127.0.0.1", 0)
     loop.run_until_complete(site.start())
