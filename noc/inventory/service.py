@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -57,7 +58,9 @@ async def import_text(
     environ: Mapping[str, str],
 ) -> sync.ImportReport:
     """``text`` named ``source`` in every problem; ``${VAR}`` references resolve from ``environ`` only."""
-    doc, located = loader.parse(text, source, environ)
+    # Parsing a large file is pure CPU (seconds for a megabyte of YAML): off the event loop, so a running service
+    # keeps polling and answering meanwhile.
+    doc, located = await asyncio.to_thread(loader.parse, text, source, environ)
     async with sessions() as session:
         report = await sync.import_doc(session, box, doc, actor, located)
         if dry_run:
@@ -71,7 +74,11 @@ async def export_yaml(sessions: async_sessionmaker[AsyncSession], box: SecretBox
     async with sessions() as session:
         doc = await sync.export_doc(session, box)
     data = doc.model_dump(mode="json", exclude_defaults=True)
-    return EXPORT_HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
+
+    def dump() -> str:
+        return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120))
+
+    return EXPORT_HEADER + await asyncio.to_thread(dump)  # pure CPU: off the event loop
 
 
 async def accounts_with_managers(session: AsyncSession) -> list[tuple[m.KeyAccount, str | None]]:
