@@ -182,11 +182,16 @@ def _query_bool(request: web.Request, name: str) -> bool:
     return text in ("true", "1")
 
 
-def _ticket_id(call: Call) -> int:
-    text = call.request.match_info["ticket_id"]
-    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+def ticket_id_in(request: web.Request) -> int:
+    """The path's ticket number; anything no ticket could have (not ASCII digits, beyond an INTEGER key) is a 404."""
+    text = request.match_info["ticket_id"]
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
         raise ApiError(404, f"no ticket {text!r}", "ticket_id")
     return int(text)
+
+
+def _ticket_id(call: Call) -> int:
+    return ticket_id_in(call.request)
 
 
 async def _actor(call: Call, session: AsyncSession) -> Actor:
@@ -529,6 +534,17 @@ def report_month(text: str) -> tuple[int, int]:
     return year, month
 
 
+async def readable_contract(session: AsyncSession, actor: Actor, name: str) -> tuple[m.Contract, m.KeyAccount]:
+    """The contract and its account, if the actor may see the account: else 404 (unknown) or 403."""
+    contract = await session.scalar(select(m.Contract).where(m.Contract.name == name))
+    if contract is None:
+        raise ApiError(404, f"no contract named {name!r}", "contract")
+    account = await session.get(m.KeyAccount, contract.account_id)
+    assert account is not None  # a contract's account is a foreign key
+    access.require_account(actor, account.id, account.name)
+    return contract, account
+
+
 def report_filename(contract: str, year: int, month: int, extension: str) -> str:
     return f"sla-{_SAFE_NAME.sub('_', contract)}-{year:04d}-{month:02d}.{extension}"
 
@@ -542,12 +558,7 @@ async def sla_report(call: Call) -> web.Response:
     fmt = _report_format(call.request)
     now = utcnow()
     async with call.sessions() as session:
-        contract = await session.scalar(select(m.Contract).where(m.Contract.name == name))
-        if contract is None:
-            raise ApiError(404, f"no contract named {name!r}", "contract")
-        account = await session.get(m.KeyAccount, contract.account_id)
-        assert account is not None  # a contract's account is a foreign key
-        access.require_account(await _actor(call, session), account.id, account.name)
+        _, account = await readable_contract(session, await _actor(call, session), name)
         report, contract = await slaflow.build_report(session, name, year, month, as_of=now)
         series = await slaflow.daily_series(session, contract.id, report)
     if fmt == "json":

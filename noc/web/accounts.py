@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from noc import models as m
 from noc import reports, slaflow, weekly
 from noc.api.errors import ApiError
-from noc.api.routes import report_filename, report_month
+from noc.api.routes import readable_contract, report_filename, report_month
 from noc.app import SESSIONS, TICKETS
 from noc.auth import BrowserSession
 from noc.errors import InputError
@@ -206,12 +206,7 @@ async def _load_report(request: web.Request, viewer: BrowserSession) -> LoadedRe
     asked = _month_asked(request)
     now = utcnow()
     async with request.app[SESSIONS]() as session:
-        contract = await session.scalar(select(m.Contract).where(m.Contract.name == name))
-        if contract is None:
-            raise ApiError(404, f"no contract named {name!r}", "contract")
-        account = await session.get(m.KeyAccount, contract.account_id)
-        assert account is not None  # a contract's account is a foreign key
-        access.require_account(await _actor(request, session, viewer), account.id, account.name)
+        contract, account = await readable_contract(session, await _actor(request, session, viewer), name)
         if asked is None:
             current = month_containing(now, contract.timezone)
             asked = (current.year - 1, 12) if current.month == 1 else (current.year, current.month - 1)

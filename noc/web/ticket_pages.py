@@ -22,8 +22,7 @@ from sqlalchemy import select
 
 from noc import models as m
 from noc.api import schemas
-from noc.api.errors import ApiError
-from noc.api.routes import MAX_ID
+from noc.api.routes import ticket_id_in
 from noc.app import SESSIONS, SETTINGS, TICKETS
 from noc.auth import BrowserSession
 from noc.web.core import back, error_status, form_of, page, render
@@ -113,13 +112,6 @@ def history_of(detail: TicketDetail) -> list[HistoryRow]:
     return sorted(rows, key=lambda r: r.at)  # stable: a transition stays before the event recorded with it
 
 
-def ticket_id_of(request: web.Request) -> int:
-    value = int(request.match_info["ticket_id"])  # the route admits digits only
-    if not 1 <= value <= MAX_ID:
-        raise ApiError(404, f"no ticket {value}", "ticket_id")  # nor could one exist (an INTEGER key)
-    return value
-
-
 async def technician_names(request: web.Request) -> list[str]:
     async with request.app[SESSIONS]() as session:
         return list(await session.scalars(select(m.Technician.name).order_by(m.Technician.name)))
@@ -157,7 +149,7 @@ async def ticket_page(
 @routes.get(r"/tickets/{ticket_id:\d{1,12}}")
 @page()
 async def show_ticket(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
-    return await ticket_page(request, viewer, ticket_id_of(request))
+    return await ticket_page(request, viewer, ticket_id_in(request))
 
 
 @routes.post(r"/tickets/{ticket_id:\d{1,12}}/contacts")
@@ -165,7 +157,7 @@ async def show_ticket(request: web.Request, viewer: BrowserSession) -> web.Strea
 async def show_contacts(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
     """The account's contacts on this ticket's page: a deliberate step (a form), each read audited by the service.
     Answered in place, never by a redirect, so personal data never lands in a URL or the history."""
-    return await ticket_page(request, viewer, ticket_id_of(request), with_contacts=True)
+    return await ticket_page(request, viewer, ticket_id_in(request), with_contacts=True)
 
 
 # --- steps -------------------------------------------------------------------------------------------------------
@@ -253,7 +245,7 @@ RUNS: dict[str, Run] = {
 @routes.post(r"/tickets/{ticket_id:\d{1,12}}/{step}")
 @page()
 async def take_step(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
-    ticket_id, step = ticket_id_of(request), request.match_info["step"]
+    ticket_id, step = ticket_id_in(request), request.match_info["step"]
     run = RUNS.get(step)
     if run is None:
         raise web.HTTPNotFound()

@@ -323,6 +323,8 @@ async def test_bad_input_is_named_never_a_500(api: Api) -> None:
         ("GET", "/api/tickets?account=nobody", {}, 404, None),
         ("GET", "/api/tickets/abc", {}, 404, "ticket_id"),
         ("GET", "/api/tickets/99999999999999999999", {}, 404, "ticket_id"),
+        ("GET", "/api/tickets/%C2%B2", {}, 404, "ticket_id"),  # "²" is a digit to str.isdigit(), not to int()
+        ("GET", "/api/tickets?limit=%C2%B2", {}, 400, "limit"),
         ("GET", "/api/tickets/424242", {}, 404, None),
         ("GET", "/api/tickets?account=a%00b", {}, 400, "account"),
         ("POST", f"{t}/notes", {"data": b"{not json"}, 400, "body"),
