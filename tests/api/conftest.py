@@ -96,9 +96,14 @@ class Api:
     async def open_ticket(
         self, circuit: str = "ACME-BJ-001", summary: str = "latency above contract", cause: str = "manual"
     ) -> int:
-        """A new ticket (a distinct ``cause`` on the same circuit is a distinct ticket, not a recurrence)."""
-        event = FaultEvent(FaultKind.MANUAL, circuit, cause, Impact.DEGRADED, datetime.now(UTC), summary)
-        return (await self.service.handle_fault(event)).ticket_id
+        return await open_manual_ticket(self.service, circuit, summary, cause)
+
+
+async def open_manual_ticket(service: TicketService, circuit: str, summary: str, cause: str) -> int:
+    """A new degraded-impact ticket opened by hand (a distinct ``cause`` on the same circuit is a distinct ticket,
+    not a recurrence)."""
+    event = FaultEvent(FaultKind.MANUAL, circuit, cause, Impact.DEGRADED, datetime.now(UTC), summary)
+    return (await service.handle_fault(event)).ticket_id
 
 
 @pytest.fixture

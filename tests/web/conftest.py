@@ -8,7 +8,6 @@ import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,9 @@ from noc.app import create_app
 from noc.crypto import SecretBox
 from noc.inventory import service as inventory
 from noc.settings import PollerSettings, Settings, WebSettings
+from tests.api.conftest import open_manual_ticket
 from tests.conftest import EXAMPLE_INVENTORY
 from tests.peers import require
-from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketService
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -110,8 +109,7 @@ class Site:
     async def open_ticket(
         self, circuit: str = "ACME-BJ-001", summary: str = "latency above contract", cause: str = "manual"
     ) -> int:
-        event = FaultEvent(FaultKind.MANUAL, circuit, cause, Impact.DEGRADED, datetime.now(UTC), summary)
-        return (await self.tickets.handle_fault(event)).ticket_id
+        return await open_manual_ticket(self.tickets, circuit, summary, cause)
 
 
 @pytest.fixture
