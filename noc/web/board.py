@@ -101,7 +101,8 @@ def _board_html(request: web.Request, board: Board) -> str:
 @page(*BOARD_ROLES)
 async def board_page(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
     board = await board_for(request.app, viewer.user.username)
-    return render(request, "board.html", board_html=_board_html(request, board))
+    open_count = f"{board.open_count}{'+' if board.more else ''}"
+    return render(request, "board.html", board_html=_board_html(request, board), open_count=open_count)
 
 
 def _event(name: str, data: str) -> bytes:

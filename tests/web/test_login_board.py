@@ -218,6 +218,7 @@ async def test_board_updates_live_when_a_ticket_opens(site: Site, browser: Brows
     await expect(row).to_be_visible()
     await expect(row).to_contain_text("rising loss on the Beijing link")
     await expect(row.locator("time").first).to_contain_text("left")  # the timer counts in the browser
+    await expect(page).to_have_title("1 open · Board · NOC")  # a background tab still tells
     assert page.url == url_before
     await screenshot(page, "board")
 

@@ -9,6 +9,9 @@ function connect() {
   source.addEventListener("error", () => { live.dataset.state = "reconnecting"; live.textContent = "reconnecting…"; });
   source.addEventListener("board", (event) => {
     document.getElementById("board").innerHTML = event.data;
+    // The tab's title carries the open count, so a board in a background tab still shows that something changed.
+    const count = document.getElementById("open-count");
+    if (count) { document.title = `${count.textContent} · Board · NOC`; }
     live.dataset.updated = new Date().toISOString();
     tick();
   });
