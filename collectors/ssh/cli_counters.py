@@ -258,7 +258,7 @@ def parse_proc_net_dev(
         name, _, rest = line.partition(":")
         name = name.strip()
         fields = rest.split()
-        if len(fields) != 16 or not all(f.isdigit() for f in fields):
+        if len(fields) != 16 or not all(f.isascii() and f.isdigit() for f in fields):
             raise OutputParseError(f"/proc/net/dev line for {name!r} has {len(fields)} fields, expected 16 numbers")
         n = [int(f) for f in fields]
         link = (links or {}).get(name)

@@ -143,6 +143,7 @@ def test_linux_without_ip_link_falls_back_to_stable_names() -> None:
         (parse_vrp_display_interface, "Error: Unrecognized command found at '^' position."),
         (parse_proc_net_dev, "cat: /proc/net/dev: No such file or directory"),
         (parse_proc_net_dev, PROC_NET_DEV.replace("  345    1", "  x    1")),
+        (parse_proc_net_dev, PROC_NET_DEV.replace("  345    1", "  345²    1")),  # a digit to isdigit(), not to int()
     ],
 )
 def test_counter_garbage_is_a_parse_error(parser, text: str) -> None:  # type: ignore[no-untyped-def]
