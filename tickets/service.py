@@ -600,7 +600,7 @@ class TicketService:
         async with self.sessions() as session:
             actor = await self.actor(session, username)
             ticket = await self._ticket(session, ticket_id)
-            names = await self._names(session)
+            names = await self._names_for(session, ticket)
             scope = self._scope(ticket, names)
             access.require_ticket(actor, None, scope)
             detail = replace(
@@ -897,6 +897,22 @@ class TicketService:
         names.technicians = {i: n for i, n in await session.execute(select(m.Technician.id, m.Technician.name))}
         return names
 
+    async def _names_for(self, session: AsyncSession, ticket: Ticket) -> _Names:
+        """The names one ticket's summary shows: its account, circuit and device, and every technician (a short
+        list, and an assignment may name any of them) — not whole inventories, which may be large."""
+        names = _Names()
+        if ticket.account_id is not None:
+            account = await session.get(m.KeyAccount, ticket.account_id)
+            names.accounts = {account.id: account.name} if account is not None else {}
+        if ticket.circuit_id is not None:
+            circuit = await session.get(m.Circuit, ticket.circuit_id)
+            names.circuits = {circuit.id: circuit.name} if circuit is not None else {}
+        if ticket.device_id is not None:
+            device = await session.get(m.Device, ticket.device_id)
+            names.devices = {device.id: device} if device is not None else {}
+        names.technicians = {t.id: t.name for t in await session.scalars(select(m.Technician))}
+        return names
+
     @staticmethod
     def _scope(ticket: Ticket, names: _Names) -> TicketScope:
         device = names.devices.get(ticket.device_id) if ticket.device_id is not None else None
@@ -995,7 +1011,7 @@ class TicketService:
         async with self.sessions() as session:
             actor = await self.actor(session, username)
             ticket = await self._ticket(session, ticket_id)
-            names = await self._names(session)
+            names = await self._names_for(session, ticket)
             access.require_ticket(actor, action, self._scope(ticket, names))
             if expected_version is not None and ticket.version != expected_version:
                 raise Conflict(
