@@ -17,12 +17,12 @@ from aiohttp import web
 
 def setup_web(app: web.Application) -> None:
     # Imported here: the page modules use noc.app's keys, and noc.app calls this.
-    from noc.web import accounts, admin, board, core, login, technician, ticket_pages
+    from noc.web import accounts, admin, board, core, live, login, technician, ticket_pages
 
     app[core.JINJA] = core.environment()
     app[login.FAILURES] = dict[str, deque[datetime]]()
     app.middlewares.append(core.middleware)
     app.router.add_static("/static/", core.HERE / "static", append_version=True)
-    board.setup_board(app)
-    for module in (login, technician, ticket_pages, accounts, admin):
+    live.setup_live(app)
+    for module in (login, board, technician, ticket_pages, accounts, admin):
         app.router.add_routes(module.routes)

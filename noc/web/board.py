@@ -1,17 +1,13 @@
 """The NOC board: open incidents and tickets by priority with their timers, devices down, SLA breaches open now.
 
-The page renders the board once; ``/board/events`` (server-sent events) then sends the board again whenever what
-it shows changes, so every screen in the room follows without reloading. Each stream reads the database itself
-every ``web.board_refresh_s``: a change made by any process (another ``noc serve``, the CLI) reaches the board,
-and each viewer sees exactly what their role may see. The timers count down in the browser from the due times
-the server sends (``static/board.js``), so the board does not re-send every second.
+The page renders the board once; ``/board/events`` (``noc.web.live``) then sends the board again whenever what it
+shows changes, so every screen in the room follows without reloading, each viewer seeing what their role may see.
+The timers count down in the browser from the due times the server sends (``static/timers.js``), so the board does
+not re-send every second.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,18 +16,17 @@ from sqlalchemy import select
 
 from noc import models as m
 from noc import slaflow
-from noc.app import SESSIONS, SETTINGS, TICKETS
-from noc.auth import BrowserSession, browser_session
+from noc.app import SESSIONS, TICKETS
+from noc.auth import BrowserSession
 from noc.timeutil import utcnow
-from noc.web.core import COOKIE, fragment, page, render
+from noc.web import live
+from noc.web.core import fragment, page, render
 from tickets.lifecycle import OPEN_STATUSES
 from tickets.models import INCIDENT
 from tickets.service import TicketSummary
 
 BOARD_ROLES = ("noc", "admin")
-HEARTBEAT_S = 15.0
 BOARD_LIMIT = 500  # open tickets shown at most: a board with more has stopped being a board
-STOPPING = web.AppKey("board_stopping", asyncio.Event)
 routes = web.RouteTableDef()
 
 
@@ -105,55 +100,10 @@ async def board_page(request: web.Request, viewer: BrowserSession) -> web.Stream
     return render(request, "board.html", board_html=_board_html(request, board), open_count=open_count)
 
 
-def _event(name: str, data: str) -> bytes:
-    lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
-    return f"event: {name}\n{lines}\n".encode()
-
-
-async def _ticks(app: web.Application) -> AsyncIterator[None]:
-    """Yields every refresh period until the app begins to stop."""
-    stopping = app[STOPPING]
-    while not stopping.is_set():
-        yield
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), app[SETTINGS].web.board_refresh_s)
-
-
 @routes.get("/board/events")
 @page(*BOARD_ROLES)
 async def board_events(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    )
-    await response.prepare(request)
-    sessions, token = request.app[SESSIONS], request.cookies.get(COOKIE, "")
-    last, quiet = "", 0.0
-    try:
-        async for _ in _ticks(request.app):
-            current = await browser_session(sessions, token)
-            if current is None or current.user.role not in BOARD_ROLES:  # signed out, or no longer allowed
-                await response.write(_event("signed-out", "/login"))
-                break
-            html = _board_html(request, await board_for(request.app, viewer.user.username))
-            if html != last:
-                await response.write(_event("board", html))
-                last, quiet = html, 0.0
-            else:
-                quiet += request.app[SETTINGS].web.board_refresh_s
-                if quiet >= HEARTBEAT_S:
-                    await response.write(b": still here\n\n")
-                    quiet = 0.0
-    except ConnectionResetError:
-        pass  # the browser went away
-    return response
+    async def region() -> str:
+        return _board_html(request, await board_for(request.app, viewer.user.username))
 
-
-async def _stop_streams(app: web.Application) -> None:
-    # Before the server waits for open requests: the live streams end now instead of holding shutdown up.
-    app[STOPPING].set()
-
-
-def setup_board(app: web.Application) -> None:
-    app[STOPPING] = asyncio.Event()
-    app.on_shutdown.append(_stop_streams)
-    app.router.add_routes(routes)
+    return await live.stream(request, BOARD_ROLES, region)

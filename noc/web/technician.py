@@ -1,6 +1,7 @@
 """The field technician's queue: their open tickets, most urgent first, with the timers counting, sized for a
-phone. Each ticket opens on the shared ticket page (``ticket_pages``), where the technician starts work, writes
-the worklog, sees similar past cases and closes with a cause and a resolution.
+phone, following changes live (``noc.web.live``). Each ticket opens on the shared ticket page (``ticket_pages``),
+where the technician starts work, writes the worklog, sees similar past cases and closes with a cause and a
+resolution.
 
 The NOC and admins open any technician's queue (``/queue?technician=NAME``) to see their load before dispatching.
 """
@@ -11,7 +12,8 @@ from aiohttp import web
 
 from noc.app import TICKETS
 from noc.auth import BrowserSession
-from noc.web.core import page, render
+from noc.web import live
+from noc.web.core import fragment, page, render
 from noc.web.ticket_pages import technician_names
 
 QUEUE_ROLES = ("technician", "noc", "admin")
@@ -26,4 +28,20 @@ async def queue(request: web.Request, viewer: BrowserSession) -> web.StreamRespo
         # Not a technician themselves: choose whose queue to look at.
         return render(request, "queue.html", tickets=None, technician=None, technicians=await technician_names(request))
     tickets = await request.app[TICKETS].queue(viewer.user.username, name)
-    return render(request, "queue.html", tickets=tickets, technician=name, technicians=[])
+    queue_html = fragment(request, "_queue.html", tickets=tickets, technician=name)
+    return render(request, "queue.html", tickets=tickets, technician=name, technicians=[], queue_html=queue_html)
+
+
+@routes.get("/queue/events")
+@page(*QUEUE_ROLES)
+async def queue_events(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    """The queue again whenever it changes: a ticket dispatched to the technician appears without a reload."""
+    name = request.query.get("technician", "").strip() or None
+    tickets = request.app[TICKETS]
+    await tickets.queue(viewer.user.username, name)  # a bad name or a non-technician's own queue: refused up front
+
+    async def region() -> str:
+        found = await tickets.queue(viewer.user.username, name)
+        return fragment(request, "_queue.html", tickets=found, technician=name)
+
+    return await live.stream(request, QUEUE_ROLES, region)

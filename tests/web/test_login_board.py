@@ -121,7 +121,7 @@ async def test_signing_in_again_replaces_the_session(site: Site) -> None:
 async def test_the_live_board_stops_when_the_user_may_no_longer_see_it(site: Site) -> None:
     visitor = await site.visitor("nina")
     async with visitor.http.get(site.base + "/board/events") as stream:
-        assert (await stream.content.readline()).startswith(b"event: board")
+        assert (await stream.content.readline()).startswith(b"event: update")
         async with site.sessions() as session:
             user = await session.scalar(select(m.User).where(m.User.username == "nina"))
             assert user is not None

@@ -44,7 +44,7 @@ async def test_the_technician_lands_on_their_queue_with_their_tickets_only(site:
 
 async def test_an_empty_queue_says_so(site: Site) -> None:
     _, html = await (await site.visitor("li")).get("/queue")
-    assert 'id="queue-empty"' in html and "(0 open)" in html
+    assert 'id="queue-empty"' in html and "0 open" in html
 
 
 async def test_the_noc_opens_any_technicians_queue(site: Site) -> None:
@@ -310,6 +310,27 @@ async def test_the_technician_closes_a_ticket_on_a_phone(site: Site, browser: Br
     await screenshot(page, "ticket-closed-phone")
     async with site.sessions() as session:
         assert (await session.get(Ticket, ticket_id)).status == "closed"  # type: ignore[union-attr]
+
+
+async def test_a_ticket_dispatched_to_the_technician_appears_in_the_open_queue(site: Site, browser: Browser) -> None:
+    page = await signed_in(browser, site, "tom", PHONE)
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    await expect(page.locator("#queue-empty")).to_be_visible()
+    before = page.url
+    ticket_id = await dispatched(site, summary="flapping uplink at the Beijing HQ")
+    row = page.locator(f'li.ticket[data-ref="T-{ticket_id}"]')
+    await expect(row).to_contain_text("flapping uplink at the Beijing HQ")
+    await expect(page).to_have_title("1 open · My queue · NOC")
+    assert page.url == before  # no reload
+
+
+async def test_the_queue_stream_refuses_what_the_page_refuses(site: Site) -> None:
+    tom = await site.visitor("tom")
+    response, html = await tom.get("/queue/events?technician=nobody")
+    assert response.status == 404 and "nobody" in html
+    karl = await site.visitor("karl")
+    response, _ = await karl.get("/queue/events")
+    assert response.status == 403
 
 
 async def test_the_board_links_to_the_ticket_page(site: Site, browser: Browser) -> None:
