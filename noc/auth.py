@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -212,6 +212,31 @@ class TokenCache:
         if digest not in self._entries and len(self._entries) >= self.max_entries:
             self._entries.pop(next(iter(self._entries)))
         self._entries[digest] = (principal, now)
+
+
+# --- the sign-in lock ---------------------------------------------------------------------------------------
+
+
+async def attempt_sign_in(sessions: Sessions, username: str, window: timedelta, limit: int) -> bool:
+    """Record an attempt for ``username`` and say whether it may go ahead: no more than ``limit`` attempts within
+    ``window`` since the last success. The attempt is written before the password is checked, so guesses sent at
+    once are all counted (the first ``limit`` to commit go ahead); every process shares the count."""
+    now = utcnow()
+    async with sessions() as session:
+        await session.execute(delete(m.LoginAttempt).where(m.LoginAttempt.at < now - window))
+        session.add(m.LoginAttempt(username=username, at=now))
+        await session.commit()
+        recent = await session.scalar(
+            select(func.count()).where(m.LoginAttempt.username == username, m.LoginAttempt.at >= now - window)
+        )
+    return int(recent or 0) <= limit
+
+
+async def signed_in(sessions: Sessions, username: str) -> None:
+    """A success: the user's count starts again."""
+    async with sessions() as session:
+        await session.execute(delete(m.LoginAttempt).where(m.LoginAttempt.username == username))
+        await session.commit()
 
 
 # --- browser sessions ----------------------------------------------------------------------------------------

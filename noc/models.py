@@ -420,3 +420,14 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class LoginAttempt(Base):
+    """A sign-in attempt not yet followed by a success, per user name: the lock counts these in its window, in
+    the database so that every ``noc serve`` process and a restart see the same count."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

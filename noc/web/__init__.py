@@ -9,9 +9,6 @@ share: the viewer, role checks, CSRF and error pages.
 
 from __future__ import annotations
 
-from collections import deque
-from datetime import datetime
-
 from aiohttp import web
 
 
@@ -20,7 +17,6 @@ def setup_web(app: web.Application) -> None:
     from noc.web import accounts, admin, board, core, live, login, technician, ticket_pages
 
     app[core.JINJA] = core.environment()
-    app[login.FAILURES] = dict[str, deque[datetime]]()
     app.middlewares.append(core.middleware)
     app.router.add_static("/static/", core.HERE / "static", append_version=True)
     live.setup_live(app)

@@ -1,45 +1,26 @@
 """Signing in and out. Passwords are checked by ``noc.auth`` (Argon2id); a session is a random cookie whose digest
 is stored, so signing out (or an admin deactivating the user) ends it at once on every process.
 
-Repeated wrong passwords for one user name are slowed down: after ``MAX_FAILURES`` within ``LOCKOUT`` the name is
-refused until the window has passed, whatever the password. Kept in memory per process: a restart forgets it, and
-with ``noc serve --workers N`` each process counts on its own (N times ``MAX_FAILURES`` guesses per window at most)."""
+Repeated wrong passwords for one user name are slowed down: after ``MAX_FAILURES`` attempts within ``LOCKOUT``
+without a success the name is refused until the window has passed, whatever the password. The count is in the
+database (``noc.auth.attempt_sign_in``): every ``noc serve`` process and a restart see the same one."""
 
 from __future__ import annotations
 
 import secrets
-from collections import deque
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from aiohttp import web
 
 from noc.api.errors import ApiError
 from noc.app import SESSIONS, SETTINGS
-from noc.auth import check_password, close_session, open_session
-from noc.timeutil import utcnow
+from noc.auth import attempt_sign_in, check_password, close_session, open_session, signed_in
 from noc.web.core import COOKIE, HOME, LOGIN_COOKIE, form_of, render, safe_next, viewer_of
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 MAX_USERNAME = 64  # the users table's limit
-MAX_TRACKED = 10_000  # user names remembered at most: a flood of made-up names cannot grow memory without bound
-FAILURES = web.AppKey("login_failures", dict[str, deque[datetime]])
 routes = web.RouteTableDef()
-
-
-def _locked(failures: dict[str, deque[datetime]], username: str, now: datetime) -> bool:
-    seen = failures.get(username)
-    if seen is None:
-        return False
-    while seen and now - seen[0] > LOCKOUT:
-        seen.popleft()
-    return len(seen) >= MAX_FAILURES
-
-
-def _fail(failures: dict[str, deque[datetime]], username: str, now: datetime) -> None:
-    if username not in failures and len(failures) >= MAX_TRACKED:
-        failures.pop(next(iter(failures)))
-    failures.setdefault(username, deque(maxlen=MAX_FAILURES)).append(now)
 
 
 def _login_form(request: web.Request, status: int = 200, error: str = "", username: str = "") -> web.Response:
@@ -76,20 +57,17 @@ async def login(request: web.Request) -> web.StreamResponse:
     except ApiError as exc:
         return _login_form(request, 400, exc.message)
     username, password = form.get("username", ""), form.get("password", "")
-    failures = request.app[FAILURES]
-    now = utcnow()
     if not username or not password:
         return _login_form(request, 400, "Enter your user name and password.", username)
     if len(username) > MAX_USERNAME:
         return _login_form(request, 400, f"username: at most {MAX_USERNAME} characters.")
-    if _locked(failures, username, now):
+    sessions = request.app[SESSIONS]
+    if not await attempt_sign_in(sessions, username, LOCKOUT, MAX_FAILURES):
         return _login_form(request, 429, "Too many wrong passwords: wait 15 minutes, or ask an admin.", username)
-    # Counted before the check, which waits on Argon2: guesses sent at once cannot all pass the lock first.
-    _fail(failures, username, now)
-    user = await check_password(request.app[SESSIONS], username, password)
+    user = await check_password(sessions, username, password)
     if user is None:
         return _login_form(request, 401, "Wrong user name or password.", username)
-    failures.pop(username, None)
+    await signed_in(sessions, username)
     settings = request.app[SETTINGS].web
     old = request.cookies.get(COOKIE)
     if old:
