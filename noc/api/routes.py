@@ -261,10 +261,7 @@ async def _circuits(call: Call, name: str | None = None, account: str | None = N
         if name is not None:
             query = query.where(m.Circuit.name == name)
         if account is not None:
-            row = await session.scalar(select(m.KeyAccount).where(m.KeyAccount.name == account))
-            if row is None:
-                raise ApiError(404, f"no key account named {account!r}", "account")
-            access.require_account(actor, row.id, row.name)
+            row = await readable_account(session, actor, account, "account")
             query = query.where(m.Circuit.account_id == row.id)
         rows = [r for r in (await session.execute(query)).all() if access.may_see_account(actor, r[0].account_id)]
         if name is not None and not rows and await session.scalar(select(m.Circuit.id).where(m.Circuit.name == name)):
@@ -532,6 +529,15 @@ def report_month(text: str) -> tuple[int, int]:
         # Far years overflow the date arithmetic of the period (a day before 0001-01-01); none holds data anyway.
         raise ApiError(400, f"month: year must be {MIN_REPORT_YEAR} to {MAX_REPORT_YEAR}", "month")
     return year, month
+
+
+async def readable_account(session: AsyncSession, actor: Actor, name: str, field: str) -> m.KeyAccount:
+    """The key account, if the actor may see it: else 404 (unknown, naming ``field``) or 403."""
+    account = await session.scalar(select(m.KeyAccount).where(m.KeyAccount.name == name))
+    if account is None:
+        raise ApiError(404, f"no key account named {name!r}", field)
+    access.require_account(actor, account.id, account.name)
+    return account
 
 
 async def readable_contract(session: AsyncSession, actor: Actor, name: str) -> tuple[m.Contract, m.KeyAccount]:

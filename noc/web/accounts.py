@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from noc import models as m
 from noc import reports, slaflow, weekly
 from noc.api.errors import ApiError
-from noc.api.routes import readable_contract, report_filename, report_month
+from noc.api.routes import readable_account, readable_contract, report_filename, report_month
 from noc.app import SESSIONS, TICKETS
 from noc.auth import BrowserSession
 from noc.errors import InputError
@@ -61,14 +61,6 @@ FORMAT = SimpleNamespace(
 async def _actor(request: web.Request, session: AsyncSession, viewer: BrowserSession) -> Actor:
     # The tickets service resolves the user into the actor its role rules take, as the API does for accounts.
     return await request.app[TICKETS].actor(session, viewer.user.username)
-
-
-async def _account(session: AsyncSession, actor: Actor, name: str) -> m.KeyAccount:
-    account = await session.scalar(select(m.KeyAccount).where(m.KeyAccount.name == name))
-    if account is None:
-        raise ApiError(404, f"no key account named {name!r}", "name")
-    access.require_account(actor, account.id, account.name)
-    return account
 
 
 # --- the list ------------------------------------------------------------------------------------------------
@@ -340,7 +332,9 @@ async def weekly_page(request: web.Request, viewer: BrowserSession) -> web.Strea
             raise ApiError(400, str(exc), "week") from exc
     now = utcnow()
     async with request.app[SESSIONS]() as session:
-        account = await _account(session, await _actor(request, session, viewer), request.match_info["name"])
+        account = await readable_account(
+            session, await _actor(request, session, viewer), request.match_info["name"], "name"
+        )
         zones = list(
             await session.scalars(
                 select(m.Contract.timezone).where(m.Contract.account_id == account.id).order_by(m.Contract.name)
