@@ -112,6 +112,10 @@ class Scheduler(Generic[R]):
         state = self._devices.get(device)
         return state.availability if state else AvailabilityState()
 
+    def restore(self, device: str, state: AvailabilityState) -> None:
+        """Start a device from a known state (a restart continues an outage instead of opening a new one)."""
+        self._devices[device] = _DeviceState(availability=state)
+
     def _interval_for(self, target: DeviceTarget) -> float:
         """The device's interval, stretched while it stays down (backoff), capped."""
         interval = target.poll_interval_s

@@ -155,3 +155,44 @@ class PollerMetrics:
             "noc_poll_overruns_total", "Device polls that took longer than their interval.", registry=registry
         )
         self.in_flight = Gauge("noc_polls_in_flight", "Device polls running now.", registry=registry)
+
+
+class FlowMetrics:
+    """The measurement path's own health: per stage (poll, store, sla, snapshot, tickets, ...) what it applied,
+    how it failed, when it last succeeded, what waits for it, and what a bound made it drop."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.applied = Counter(
+            "noc_flow_messages_total", "Bus messages a consumer applied.", ["stage"], registry=registry
+        )
+        self.errors = Counter(
+            "noc_flow_errors_total",
+            "Failures of a stage: storage (the database or the bus unreachable) or message (a message it could not "
+            "apply).",
+            ["stage", "kind"],
+            registry=registry,
+        )
+        self.last_success = Gauge(
+            "noc_flow_last_success_timestamp_seconds",
+            "When the stage last succeeded (for the store: its last good write).",
+            ["stage"],
+            registry=registry,
+        )
+        self.up = Gauge(
+            "noc_flow_stage_up", "1 while the stage works, 0 while it is failing.", ["stage"], registry=registry
+        )
+        self.backlog = Gauge(
+            "noc_flow_backlog_messages", "Bus messages waiting for a consumer.", ["stage"], registry=registry
+        )
+        self.dropped = Gauge(
+            "noc_flow_dropped_messages",
+            "Bus messages dropped because a configured bound was exceeded, since start.",
+            ["stage"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "noc_flow_dead_letters_total",
+            "Messages set aside after failing on their own.",
+            ["stage"],
+            registry=registry,
+        )

@@ -16,20 +16,19 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Info, generate_latest
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import noc
 from exporters.alertmanager import WebhookError, map_alerts
-from exporters.collector import NocCollector, PollerMetrics
+from exporters.collector import FlowMetrics, NocCollector, PollerMetrics
 from exporters.snapshot import Snapshot
 from noc import dbadmin
 from noc.api import setup_api
 from noc.crypto import secret_box_for
 from noc.db import create_engine, session_factory
 from noc.errors import InputError
-from noc.service import NocService
+from noc.flow.service import NocService
 from noc.settings import Settings
 from noc.web import setup_web
 from tickets.errors import TicketError
@@ -64,9 +63,10 @@ async def _service(app: web.Application) -> AsyncIterator[None]:
     service = NocService(
         app[SESSIONS],
         secret_box_for(settings),
-        settings.poller,
+        settings,
         app[SNAPSHOT],
         PollerMetrics(app[REGISTRY]),
+        FlowMetrics(app[REGISTRY]),
         app[TICKETS],
     )
     await service.start()
@@ -76,12 +76,21 @@ async def _service(app: web.Application) -> AsyncIterator[None]:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 when the database takes a write and every stage works; 503 naming what fails (the database, or the
+    stages of the measurement path that are failing now)."""
+    body: dict[str, object] = {"status": "ok", "database": "ok", "version": noc.__version__}
     try:
-        async with request.app[ENGINE].connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await dbadmin.heartbeat(request.app[ENGINE], f"web:{os.getpid()}")
     except (SQLAlchemyError, OSError) as exc:
-        return web.json_response({"status": "degraded", "database": type(exc).__name__}, status=503)
-    return web.json_response({"status": "ok", "database": "ok", "version": noc.__version__})
+        body["database"] = f"cannot write: {type(exc).__name__}"
+    service = request.app.get(SERVICE)
+    failing = service.failing() if service is not None else []
+    if failing:
+        body["failing"] = failing
+    if failing or body["database"] != "ok":
+        body["status"] = "degraded"
+        return web.json_response(body, status=503)
+    return web.json_response(body)
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from noc import cli_tickets, cli_users, dbadmin, secretstore
 from noc.crypto import generate_key, secret_box_for
-from noc.db import create_engine, session_factory
+from noc.db import create_engine, is_transient, session_factory
 from noc.errors import InputError, NocError, OperationalError
+from noc.flow.bus import dead_letter_json
+from noc.flow.connect import open_bus
 from noc.inventory import service as inventory
 from noc.logsafe import configure_logging
 from noc.models import ChangeRecord, KeyAccount
@@ -182,10 +184,31 @@ def cmd_poll(settings: Settings, args: argparse.Namespace) -> int:
         await dbadmin.require_current(engine)
         interval = args.interval if args.interval is not None else settings.poller.interval_s
         return await run_poll(
-            session_factory(engine), box, settings.poller, args.cycles, interval, args.device or None, args.json
+            session_factory(engine), box, settings, args.cycles, interval, args.device or None, args.json
         )
 
     return asyncio.run(_with_engine(settings, body))
+
+
+def cmd_bus_dead_letters(settings: Settings, args: argparse.Namespace) -> int:
+    """Messages a consumer set aside after failing on them (the configured bus: the spill directory or Redis)."""
+
+    async def body() -> int:
+        bus = open_bus(settings.bus, "noc-cli")
+        try:
+            letters = await bus.dead_letters(args.limit)
+        finally:
+            await bus.close()
+        for letter in letters:
+            if args.json:
+                print(json.dumps(dead_letter_json(letter)))
+            else:
+                print(f"{letter.at:%Y-%m-%d %H:%M:%S}Z {letter.group:10} {letter.key}: {letter.reason}")
+        if not letters and not args.json:
+            print("no dead letters")
+        return 0
+
+    return asyncio.run(body())
 
 
 def cmd_discover(settings: Settings, args: argparse.Namespace) -> int:
@@ -342,6 +365,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per line: device, interface, probe")
     p.set_defaults(func=cmd_poll)
 
+    bus = sub.add_parser("bus", help="the measurement path's bus").add_subparsers(dest="bus_command", required=True)
+    p = bus.add_parser("dead-letters", help="messages a consumer set aside after failing on them, newest last")
+    p.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line, with the message itself")
+    p.set_defaults(func=cmd_bus_dead_letters)
+
     p = sub.add_parser("discover", help="walk system group and IF-MIB now; store and list the interfaces")
     p.add_argument("--device", action="append", help="only this device (repeatable)")
     p.add_argument("--json", action="store_true", help="one JSON object per interface")
@@ -392,6 +421,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (OperationalError, NocError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        # a database that is away, read-only or full: one line, not a traceback
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        print(f"error: the database cannot be written or reached: {reason}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

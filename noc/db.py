@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import MetaData, String, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -82,3 +83,23 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# SQLSTATE classes of a database that is away rather than a statement that is wrong: connection exceptions (08),
+# insufficient resources (53), operator intervention such as a shutdown or start-up (57).
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when ``exc`` says the database (or the network to it) is unavailable, not that the data or the code is
+    wrong: the same work should be retried later, and a web request answered 503."""
+    if isinstance(exc, OSError | TimeoutError | sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return True
+        for cause in (exc.orig, getattr(exc.orig, "__cause__", None)):
+            state = getattr(cause, "sqlstate", None)
+            if isinstance(state, str) and state[:2] in _TRANSIENT_SQLSTATE_CLASSES:
+                return True
+    return False

@@ -8,11 +8,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import insert, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from noc.errors import OperationalError
+from noc.models import Heartbeat
+from noc.timeutil import utcnow
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -55,3 +58,12 @@ async def require_current(engine: AsyncEngine) -> None:
         raise OperationalError(
             f"database schema is at {current or 'nothing'}, this code needs {head}: run 'noc db upgrade'"
         )
+
+
+async def heartbeat(engine: AsyncEngine, process: str) -> None:
+    """Write this process's heartbeat row: proves the database takes writes (a read-only or full file, a replica, a
+    lost connection all fail here where ``SELECT 1`` would pass)."""
+    async with engine.begin() as conn:
+        updated = await conn.execute(update(Heartbeat).where(Heartbeat.process == process).values(at=utcnow()))
+        if not updated.rowcount:
+            await conn.execute(insert(Heartbeat).values(process=process, at=utcnow()))

@@ -53,8 +53,8 @@ from noc.app import create_app
 from noc.crypto import generate_key, secret_box_for
 from noc.db import create_engine, session_factory
 from noc.errors import InputError, OperationalError
+from noc.flow.stage import ssh_settings
 from noc.inventory import service as inventory
-from noc.pipeline import ssh_settings
 from noc.settings import Settings
 
 DATA = Path(__file__).with_name("demo_data")

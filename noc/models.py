@@ -253,7 +253,8 @@ class DeviceOutage(Base):
     """A period a device was down, dated from its first failed poll; ``end_at`` is None while it lasts."""
 
     __tablename__ = "device_outages"
-    __table_args__ = (Index("ix_device_outages_device_start", "device_id", "start_at"),)
+    # One outage per device and start: a replayed "down" message finds its row instead of adding another.
+    __table_args__ = (Index("ix_device_outages_device_start", "device_id", "start_at", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
@@ -264,16 +265,17 @@ class DeviceOutage(Base):
 
 class InterfaceMeasurement(Base):
     """One interface between two polls (raw, kept ``poller.raw_retention_days``). Rates are None when the delta
-    was discarded (first poll, reboot, reset, discontinuity, above speed): never a spike."""
+    was discarded (first poll, reboot, reset, discontinuity, above speed): never a spike.
+
+    Keyed by device, interface and sample time, so writing the same poll twice stores it once. On PostgreSQL the
+    table is partitioned by day (``noc.store.partitions``): retention drops whole days."""
 
     __tablename__ = "interface_measurements"
-    __table_args__ = (Index("ix_interface_measurements_device_if_ts", "device_id", "if_name", "ts"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
-    if_name: Mapped[str] = mapped_column(String(200))
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True)
+    if_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True, index=True)
     if_index: Mapped[int] = mapped_column(Integer)
-    ts: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     interval_s: Mapped[float | None] = mapped_column(default=None)
     oper_status: Mapped[str] = mapped_column(String(16))
     speed_bps: Mapped[int | None] = mapped_column(BigInteger, default=None)
@@ -288,16 +290,35 @@ class InterfaceMeasurement(Base):
     verdict: Mapped[str] = mapped_column(String(16))
 
 
+class InterfaceRollup(Base):
+    """Per interface and 5-minute bucket: what graphs over weeks read instead of raw rows (kept
+    ``poller.rollup_retention_days``). Averages are sums over ``rated_n``, the samples that had a rate."""
+
+    __tablename__ = "interface_rollups"
+
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), primary_key=True)
+    if_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True, index=True)
+    samples: Mapped[int] = mapped_column(Integer)
+    oper_up_n: Mapped[int] = mapped_column(Integer)
+    rated_n: Mapped[int] = mapped_column(Integer)
+    in_sum_bps: Mapped[float] = mapped_column()
+    in_max_bps: Mapped[float | None] = mapped_column(default=None)
+    out_sum_bps: Mapped[float] = mapped_column()
+    out_max_bps: Mapped[float | None] = mapped_column(default=None)
+    errors_sum_per_s: Mapped[float] = mapped_column()
+    discards_sum_per_s: Mapped[float] = mapped_column()
+
+
 class ProbeMeasurement(Base):
-    """One burst of echo requests toward a circuit's far end (raw, kept ``poller.raw_retention_days``)."""
+    """One burst of echo requests toward a circuit's far end (raw, kept ``poller.raw_retention_days``), keyed by
+    circuit, time and method; partitioned by day on PostgreSQL like the interface rows."""
 
     __tablename__ = "probe_measurements"
-    __table_args__ = (Index("ix_probe_measurements_circuit_ts", "circuit_id", "ts"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    circuit_id: Mapped[int] = mapped_column(ForeignKey("circuits.id", ondelete="CASCADE"))
-    ts: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    method: Mapped[str] = mapped_column(String(8))
+    circuit_id: Mapped[int] = mapped_column(ForeignKey("circuits.id", ondelete="CASCADE"), primary_key=True)
+    ts: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True, index=True)
+    method: Mapped[str] = mapped_column(String(8), primary_key=True)
     sent: Mapped[int] = mapped_column(Integer)
     received: Mapped[int] = mapped_column(Integer)
     loss_ratio: Mapped[float | None] = mapped_column(default=None)
@@ -306,6 +327,15 @@ class ProbeMeasurement(Base):
     rtt_max_ms: Mapped[float | None] = mapped_column(default=None)
     jitter_ms: Mapped[float | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class Heartbeat(Base):
+    """Each serving process writes its row on ``/healthz``: the proof that the database takes writes."""
+
+    __tablename__ = "flow_heartbeats"
+
+    process: Mapped[str] = mapped_column(String(128), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class PollCycle(Base):
@@ -381,7 +411,11 @@ class SlaBreachRecord(Base):
     """A breach the live engine opened; ``until`` is None while it is active (what ``noc sla status`` lists)."""
 
     __tablename__ = "sla_breaches"
-    __table_args__ = (Index("ix_sla_breaches_open", "circuit_id", "objective", "until"),)
+    __table_args__ = (
+        Index("ix_sla_breaches_open", "circuit_id", "objective", "until"),
+        # One record per breach: stored again (a retried tick), it is found, not doubled.
+        Index("uq_sla_breaches_start", "circuit_id", "objective", "since", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     circuit_id: Mapped[int] = mapped_column(ForeignKey("circuits.id", ondelete="CASCADE"))

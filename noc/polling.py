@@ -2,80 +2,122 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from collectors.counters import InterfaceRate
 from collectors.errors import CollectorError
-from collectors.snmp.client import SnmpClient
-from collectors.snmp.fast_backend import FastV2cClient, HybridClient
 from collectors.snmp.ifmib import if_type_name
 from collectors.snmp.poll import SnmpCollector
-from collectors.snmp.pysnmp_backend import PysnmpClient
 from collectors.ssh import SshCollector
 from noc.crypto import SecretBox
-from noc.errors import InputError
-from noc.pipeline import (
-    DeviceObservation,
-    InterfaceObservation,
-    Observation,
-    Poller,
-    PollPlan,
-    ProbeObservation,
-    load_plan,
-    ssh_settings,
-    store_discovery,
-)
-from noc.settings import PollerSettings
+from noc.errors import InputError, OperationalError
+from noc.flow.bus import MemoryBus
+from noc.flow.collect import snmp_client
+from noc.flow.consumers import ConsumerRunner
+from noc.flow.plan import PollPlan, load_plan
+from noc.flow.stage import PollStage, ssh_settings
+from noc.flow.supervise import Supervisor
+from noc.messages import DevicePolled, Message, ProbeResult
+from noc.settings import PollerSettings, Settings
 from noc.slaflow import SlaEngine, load_engine_inputs
+from noc.store.measurements import MeasurementStore, record_cycle, store_discovery, verdict_of
 from noc.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
 
-def _human(obs: Observation) -> str:
-    if isinstance(obs, DeviceObservation):
-        state = "up" if obs.available else "DOWN"
-        uptime = "" if obs.uptime_s is None else f" uptime {obs.uptime_s:.0f}s"
-        error = "" if obs.error is None else f"  ({obs.error})"
-        return f"{obs.ts:%H:%M:%S} device {obs.device:16} {state}{uptime}{error}"
-    if isinstance(obs, InterfaceObservation):
-        r = obs.rate
+def device_json(message: DevicePolled) -> dict[str, Any]:
+    return {
+        "kind": "device",
+        "device": message.device,
+        "ts": message.ts.isoformat(),
+        "available": message.available,
+        "uptime_s": message.uptime_s,
+        "error": message.error,
+    }
 
-        def bps(v: float | None) -> str:
-            return "-" if v is None else f"{v / 1e6:.3f}M"
 
-        return (
+def interface_json(r: InterfaceRate) -> dict[str, Any]:
+    return {
+        "kind": "interface",
+        "device": r.device,
+        "ts": r.ts.isoformat(),
+        "if_name": r.if_name,
+        "if_index": r.if_index,
+        "oper_status": r.oper_status,
+        "in_bps": r.in_bits_per_second,
+        "out_bps": r.out_bits_per_second,
+        "in_utilisation_ratio": r.in_utilisation_ratio,
+        "out_utilisation_ratio": r.out_utilisation_ratio,
+        "verdict": verdict_of(r),
+    }
+
+
+def probe_json(result: ProbeResult) -> dict[str, Any]:
+    s = result.sample
+    return {
+        "kind": "probe",
+        "circuit": s.circuit,
+        "device": s.device,
+        "target": s.target,
+        "method": result.method,
+        "ts": s.ts.isoformat(),
+        "sent": s.sent,
+        "received": s.received,
+        "loss_ratio": s.loss_ratio,
+        "rtt_min_ms": s.rtt_min_ms,
+        "rtt_avg_ms": s.rtt_avg_ms,
+        "rtt_max_ms": s.rtt_max_ms,
+        "jitter_ms": s.jitter_ms,
+        "error": s.error,
+    }
+
+
+def _bps(v: float | None) -> str:
+    return "-" if v is None else f"{v / 1e6:.3f}M"
+
+
+def human_lines(message: Message) -> list[str]:
+    """What ``noc poll`` prints for one message, a line per device, interface and probe."""
+    if isinstance(message, DevicePolled):
+        state = "up" if message.available else "DOWN"
+        uptime = "" if message.uptime_s is None else f" uptime {message.uptime_s:.0f}s"
+        error = "" if message.error is None else f"  ({message.error})"
+        lines = [f"{message.ts:%H:%M:%S} device {message.device:16} {state}{uptime}{error}"]
+        lines += [
             f"{r.ts:%H:%M:%S} iface  {r.device:16} {r.if_name:24} {r.oper_status:6} "
-            f"in {bps(r.in_bits_per_second):>10} out {bps(r.out_bits_per_second):>10}  {r.in_verdict}"
+            f"in {_bps(r.in_bits_per_second):>10} out {_bps(r.out_bits_per_second):>10}  {r.in_verdict}"
+            for r in message.interfaces
+        ]
+        return lines
+    lines = []
+    for result in message.results:
+        s = result.sample
+        if s.error:
+            lines.append(f"{s.ts:%H:%M:%S} probe  {s.circuit:16} {s.target} via {s.device}: {s.error}")
+            continue
+        loss = "-" if s.loss_ratio is None else f"{s.loss_ratio:.1%}"
+        lines.append(
+            f"{s.ts:%H:%M:%S} probe  {s.circuit:16} {s.target} via {s.device}: loss {loss} "
+            f"rtt avg {s.rtt_avg_ms} max {s.rtt_max_ms} jitter {s.jitter_ms} ms"
         )
-    assert isinstance(obs, ProbeObservation)
-    s = obs.sample
-    if s.error:
-        return f"{s.ts:%H:%M:%S} probe  {s.circuit:16} {s.target} via {s.device}: {s.error}"
-    loss = "-" if s.loss_ratio is None else f"{s.loss_ratio:.1%}"
-    return (
-        f"{s.ts:%H:%M:%S} probe  {s.circuit:16} {s.target} via {s.device}: loss {loss} "
-        f"rtt avg {s.rtt_avg_ms} max {s.rtt_max_ms} jitter {s.jitter_ms} ms"
-    )
+    return lines
 
 
-@contextmanager
-def snmp_client(settings: PollerSettings) -> Iterator[SnmpClient]:
-    """The configured SNMP backend, closed (sockets, engine) on the way out."""
-    v3 = PysnmpClient()
-    fast = FastV2cClient() if settings.snmp_backend == "hybrid" else None
-    try:
-        yield v3 if fast is None else HybridClient(fast, v3)
-    finally:
-        v3.close()
-        if fast is not None:
-            fast.close()
+def json_lines(message: Message) -> list[str]:
+    if isinstance(message, DevicePolled):
+        objects = [device_json(message), *(interface_json(r) for r in message.interfaces)]
+    else:
+        objects = [probe_json(r) for r in message.results]
+    return [json.dumps(o) for o in objects]
 
 
 def _only(plan: PollPlan, devices: Sequence[str] | None) -> PollPlan:
@@ -94,40 +136,73 @@ def _only(plan: PollPlan, devices: Sequence[str] | None) -> PollPlan:
 async def run_poll(
     sessions: async_sessionmaker[AsyncSession],
     box: SecretBox,
-    settings: PollerSettings,
+    settings: Settings,
     cycles: int,
     interval_s: float,
     devices: Sequence[str] | None,
     as_json: bool,
 ) -> int:
+    """``cycles`` rounds through the same path as the service (poll stage → bus → store and SLA engine), each
+    starting ``interval_s`` after the previous one started; what a round published is stored before the next."""
     if cycles < 1:
         raise InputError("--cycles: must be at least 1")
     if interval_s <= 0:
         raise InputError("--interval: must be positive")
+    poller = settings.poller
     async with sessions() as session:
-        plan = _only(await load_plan(session, box, settings), devices)
+        plan = _only(await load_plan(session, box, poller), devices)
+        sla = SlaEngine(sessions, await load_engine_inputs(session))
+    render = json_lines if as_json else human_lines
 
-    def show(obs: Observation) -> None:
-        line = json.dumps(obs.to_json()) if as_json else _human(obs)
-        sys.stdout.write(line + "\n")
+    async def show(messages: Sequence[Message]) -> None:
+        for message in messages:
+            for line in render(message):
+                sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
-    with snmp_client(settings) as client:
-        snmp = SnmpCollector(
-            client,
-            timeout_s=settings.timeout_s,
-            retries=settings.retries,
-            rediscover_after_s=settings.discovery_interval_s,
-        )
-        async with sessions() as session:
-            sla = SlaEngine(sessions, await load_engine_inputs(session))
-        async with SshCollector(ssh_settings(settings)) as ssh:
-            poller = Poller(sessions, plan, settings, snmp, ssh, listeners=[show, sla.observe])
-            poller.after_cycle.append(sla.tick)
-            await poller.run_cycles(cycles, interval_s)
-            purged = await poller.store.purge(timedelta(days=settings.raw_retention_days), utcnow())
-            if purged:
-                log.info("purged %d raw measurements older than %d days", purged, settings.raw_retention_days)
+    async def observe(messages: Sequence[Message]) -> None:
+        for message in messages:
+            sla.observe(message)
+
+    store = MeasurementStore(sessions)
+    bus = MemoryBus(settings.bus)
+    supervisor = Supervisor()
+    runners = [
+        ConsumerRunner(name, apply, bus.subscribe(name, durable=False), bus, settings.bus, supervisor.stage(name))
+        for name, apply in (("print", show), ("store", store.apply), ("sla", observe))
+    ]
+    for runner in runners:
+        supervisor.spawn(runner.name, runner.run)
+    try:
+        with snmp_client(poller) as client:
+            snmp = SnmpCollector(
+                client,
+                timeout_s=poller.timeout_s,
+                retries=poller.retries,
+                rediscover_after_s=poller.discovery_interval_s,
+            )
+            async with SshCollector(ssh_settings(poller)) as ssh:
+                stage = PollStage(plan, poller, snmp, ssh, bus, poller.name or "noc-poll")
+                clock = asyncio.get_running_loop()
+                for i in range(cycles):
+                    start = clock.time()
+                    report = await stage.run_cycle(interval_s)
+                    for runner in runners:
+                        await runner.drain(3600.0)
+                    if supervisor.failing():
+                        failing = supervisor.failing()[0]
+                        raise OperationalError(f"storing the measurements failed: {failing.error}")
+                    await record_cycle(sessions, report)
+                    await sla.tick()
+                    if i + 1 < cycles:
+                        await asyncio.sleep(max(0.0, start + interval_s - clock.time()))
+    finally:
+        await supervisor.cancel()
+    purged = await store.purge(
+        timedelta(days=poller.raw_retention_days), timedelta(days=poller.rollup_retention_days), utcnow()
+    )
+    if purged:
+        log.info("purged %d measurements older than their retention", purged)
     return 0
 
 

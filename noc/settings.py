@@ -65,6 +65,42 @@ class PollerSettings(_Slice):
     sla_tick_s: float = Field(default=15.0, gt=0)
     # How often month-to-date availability and objectives are recomputed for /metrics (a report per contract).
     sla_report_interval_s: float = Field(default=300.0, gt=0)
+    # Per-interface 5-minute rollups (avg/max in and out, errors) kept for graphs over weeks.
+    rollup_retention_days: int = Field(default=35, ge=1)
+    # This poller's name in every message it publishes (default: the host name).
+    name: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class BusSettings(_Slice):
+    """Where each device poll's message goes between the poll stage and its consumers (store, SLA, snapshot,
+    tickets): ``memory`` (one process, nothing else to run) or a Redis URL (``redis://host:6379/0``: Redis Streams
+    with consumer groups, shared by several processes)."""
+
+    url: str = Field(default="memory", pattern=r"^(memory|rediss?://.+)$")
+    # Redis keys start with this (one prefix per installation sharing a Redis).
+    prefix: str = Field(default="noc", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    # In-process bus: messages held in memory per consumer before they spill to files in ``spill_dir``.
+    memory_messages: int = Field(default=10_000, ge=10)
+    spill_dir: Path = Path("./noc-spill")
+    # The bound: beyond this many bytes of spilled messages per consumer the oldest are dropped (counted, logged).
+    spill_max_bytes: int = Field(default=1024**3, ge=1024)
+    # Redis: how many messages a stream keeps at most (approximate trim), the bound of the Redis bus.
+    stream_max_messages: int = Field(default=1_000_000, ge=1000)
+    # The store writes up to this many messages in one transaction, waiting at most batch_wait_s to fill it.
+    batch_messages: int = Field(default=500, ge=1, le=100_000)
+    batch_wait_s: float = Field(default=0.5, ge=0, le=60)
+    # Redis: a message left unacknowledged this long by a consumer that went away is taken over by another.
+    claim_idle_s: float = Field(default=60.0, gt=0)
+    # A message a consumer failed on this many times (not counting a database that is away) is set aside.
+    max_deliveries: int = Field(default=3, ge=1, le=100)
+    # Backoff while storage is unreachable: first wait, doubled up to the cap.
+    retry_initial_s: float = Field(default=0.5, gt=0)
+    retry_max_s: float = Field(default=30.0, gt=0)
+
+
+class ServiceSettings(_Slice):
+    # SIGINT/SIGTERM: polls in flight are cancelled and the service is gone within this many seconds.
+    stop_timeout_s: float = Field(default=10.0, gt=0, le=600)
 
 
 # --- tickets: every figure of the operator's fault-handling standard is a setting or a contract field -----------
@@ -141,6 +177,8 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     web: WebSettings = WebSettings()
     poller: PollerSettings = PollerSettings()
+    bus: BusSettings = BusSettings()
+    service: ServiceSettings = ServiceSettings()
     tickets: TicketSettings = TicketSettings()
 
     @classmethod

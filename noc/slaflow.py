@@ -6,6 +6,7 @@ Assembly: the only place that joins ``sla`` (pure) to the database. The arithmet
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -16,18 +17,21 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
+from noc.db import is_transient
 from noc.errors import InputError
-from noc.pipeline import DeviceObservation, InterfaceObservation, Observation, ProbeObservation
+from noc.messages import DevicePolled, Message, ProbeRound
 from noc.reports import ReportSeries, daily_availability
 from noc.timeutil import utcnow
-from sla.breach import Breach, BreachDetector, DetectorSettings, Event, Recovery
+from sla.breach import ActiveBreach, Breach, BreachDetector, DetectorSettings, Event, Recovery
 from sla.errors import SlaError
+from sla.intervals import Interval
 from sla.period import month_period
 from sla.report import CircuitMonthInput, CircuitStats, ContractReport, OutageSource, monthly_report
 from sla.states import Cause, DeltaInput, DeltaState, StateRun, classify, merge_runs
 from sla.stats import MetricSummary, percentile
 from sla.terms import MonthLengthRule, SlaTerms, terms_from_contract
 
+log = logging.getLogger(__name__)
 _LIVE_FIELDS = ("device_reachable", "oper_up", "loss_ratio", "rtt_ms", "jitter_ms", "in_bps", "out_bps", "speed_bps")
 # (column prefix in CircuitHourStats, DeltaInput attribute, CircuitStats field)
 METRICS: tuple[tuple[str, str, str], ...] = (
@@ -81,6 +85,21 @@ class HourBucket:
             speed = float(sample.speed_bps)
             self.speed_min_bps = speed if self.speed_min_bps is None else min(self.speed_min_bps, speed)
             self.speed_max_bps = speed if self.speed_max_bps is None else max(self.speed_max_bps, speed)
+
+    def absorb(self, other: HourBucket) -> None:
+        """Add another bucket of the same circuit and hour (a tick whose storage failed is kept for the next)."""
+        for prefix, acc in other.metrics.items():
+            mine = self.metrics[prefix]
+            if acc.n:
+                mine.n += acc.n
+                mine.total += acc.total
+                mine.low = acc.low if mine.low is None else min(mine.low, acc.low or mine.low)
+                mine.high = acc.high if mine.high is None else max(mine.high, acc.high or mine.high)
+        low, high = other.speed_min_bps, other.speed_max_bps
+        if low is not None:
+            self.speed_min_bps = low if self.speed_min_bps is None else min(self.speed_min_bps, low)
+        if high is not None:
+            self.speed_max_bps = high if self.speed_max_bps is None else max(self.speed_max_bps, high)
 
     def merge_into(self, row: m.CircuitHourStats) -> None:
         for prefix, acc in self.metrics.items():
@@ -179,6 +198,10 @@ class SlaEngine:
         self._terms = {ref.name: terms for ref, terms in circuits}
         self._latest: dict[str, DeltaInput] = {}
         self.listeners: list[EventListener] = []
+        self._pending_runs: dict[str, list[StateRun]] = {}
+        self._pending_hours: dict[tuple[int, datetime], HourBucket] = {}
+        self._pending_events: list[Event] = []
+        self._undelivered: list[Event] = []
 
     def _feed(self, ref: CircuitRef, sample: DeltaInput) -> None:
         if self.detector.observe(ref.name, sample, now=self._clock()):
@@ -198,40 +221,86 @@ class SlaEngine:
         state, _ = classify(latest, self._terms[circuit].unavailable_loss_ratio)
         return None if state is DeltaState.UNKNOWN else state is DeltaState.AVAILABLE
 
-    def observe(self, obs: Observation) -> None:
-        """A pipeline listener: device reachability, interface status and traffic, probe results."""
-        if isinstance(obs, DeviceObservation):
+    def observe(self, message: Message) -> None:
+        """A bus consumer's step: device reachability, interface status and traffic, probe results."""
+        if isinstance(message, DevicePolled):
             # A failed poll short of the down threshold says nothing either way: unknown, not available.
-            reachable = None if obs.error is not None and obs.available else obs.available
-            for ref in self._by_device.get(obs.device, ()):
-                self._feed(ref, DeltaInput(at=obs.ts, device_reachable=reachable))
-        elif isinstance(obs, InterfaceObservation):
-            r = obs.rate
-            for ref in self._by_interface.get((r.device, r.if_name), ()):
-                self._feed(
-                    ref,
-                    DeltaInput(
-                        at=r.ts,
-                        oper_up=r.oper_status == "up",
-                        in_bps=r.in_bits_per_second,
-                        out_bps=r.out_bits_per_second,
-                        speed_bps=None if r.speed_bps is None else float(r.speed_bps),
-                    ),
+            reachable = None if message.error is not None and message.available else message.available
+            for ref in self._by_device.get(message.device, ()):
+                self._feed(ref, DeltaInput(at=message.ts, device_reachable=reachable))
+            for r in message.interfaces:
+                for ref in self._by_interface.get((r.device, r.if_name), ()):
+                    self._feed(
+                        ref,
+                        DeltaInput(
+                            at=r.ts,
+                            oper_up=r.oper_status == "up",
+                            in_bps=r.in_bits_per_second,
+                            out_bps=r.out_bits_per_second,
+                            speed_bps=None if r.speed_bps is None else float(r.speed_bps),
+                        ),
+                    )
+        elif isinstance(message, ProbeRound):
+            for result in message.results:
+                s = result.sample
+                probed = self.circuits.get(s.circuit)
+                if probed is not None and s.error is None:
+                    self._feed(
+                        probed,
+                        DeltaInput(at=s.ts, loss_ratio=s.loss_ratio, rtt_ms=s.rtt_avg_ms, jitter_ms=s.jitter_ms),
+                    )
+
+    async def restore(self, now: datetime | None = None) -> int:
+        """Continue what the last run left: open breaches keep their start, and the month's decided unavailable
+        time counts for the burn rate. Returns how many breaches were continued."""
+        now = now or self._clock()
+        by_id = {ref.circuit_id: ref.name for ref in self.circuits.values()}
+        async with self._sessions() as session:
+            r = m.SlaStateRun
+            down: dict[str, list[Interval]] = {}
+            for cid, start, end in await session.execute(
+                select(r.circuit_id, r.start_at, r.end_at).where(
+                    r.state == DeltaState.UNAVAILABLE.value, r.end_at > now - timedelta(days=32)
                 )
-        elif isinstance(obs, ProbeObservation):
-            s = obs.sample
-            probed = self.circuits.get(s.circuit)
-            if probed is not None and s.error is None:
-                self._feed(
-                    probed, DeltaInput(at=s.ts, loss_ratio=s.loss_ratio, rtt_ms=s.rtt_avg_ms, jitter_ms=s.jitter_ms)
+            ):
+                if cid in by_id:
+                    down.setdefault(by_id[cid], []).append(Interval(start, end))
+            b = m.SlaBreachRecord
+            rows = (await session.scalars(select(b).where(b.until.is_(None)).order_by(b.since))).all()
+        for name, intervals in down.items():
+            self.detector.restore_down(name, intervals)
+        for row in rows:
+            if row.circuit_id in by_id:
+                self.detector.restore(
+                    ActiveBreach(by_id[row.circuit_id], row.objective, row.measured, row.limit, row.since)  # type: ignore[arg-type]
                 )
+        return len(rows)
 
     async def tick(self, now: datetime | None = None) -> list[Event]:
-        """Evaluate, store the decided Δt runs, the hourly statistics and the breach records; tell listeners."""
+        """Evaluate, store the decided Δt runs, the hourly statistics and the breach records, then tell listeners.
+
+        Nothing decided is lost when storage fails: the runs, hours and events wait for the next tick (the
+        exception is raised for the supervisor to report); events whose listener failed are offered again."""
         now = now or self._clock()
         events = self.detector.evaluate(now)
-        runs = self.detector.drain_runs()
-        hours, self._hours = self._hours, {}
+        for name, circuit_runs in self.detector.drain_runs().items():
+            self._pending_runs.setdefault(name, []).extend(circuit_runs)
+        for key, bucket in self._hours.items():
+            kept = self._pending_hours.get(key)
+            if kept is None:
+                self._pending_hours[key] = bucket
+            else:
+                kept.absorb(bucket)
+        self._hours = {}
+        self._pending_events.extend(events)
+        await self._store_pending()
+        await self._deliver()
+        return events
+
+    async def _store_pending(self) -> None:
+        runs, hours, events = self._pending_runs, self._pending_hours, self._pending_events
+        if not (runs or hours or events):
+            return
         async with self._sessions() as session:
             for name, circuit_runs in runs.items():
                 await _store_runs(session, self.circuits[name].circuit_id, circuit_runs)
@@ -254,12 +323,23 @@ class SlaEngine:
             for event in events:
                 await _store_event(session, self.circuits[event.circuit].circuit_id, event)
             await session.commit()
-        for event in events:
+        self._pending_runs, self._pending_hours = {}, {}
+        self._undelivered.extend(events)
+        self._pending_events = []
+
+    async def _deliver(self) -> None:
+        while self._undelivered:
+            event = self._undelivered[0]
             for listener in self.listeners:
-                outcome = listener(event)
-                if outcome is not None:
-                    await outcome
-        return events
+                try:
+                    outcome = listener(event)
+                    if outcome is not None:
+                        await outcome
+                except Exception as exc:
+                    if is_transient(exc):
+                        raise  # the database is away: offered again at the next tick
+                    log.exception("SLA event for %s could not be handled; set aside", event.circuit)
+            self._undelivered.pop(0)
 
 
 async def _store_runs(session: AsyncSession, circuit_id: int, runs: Sequence[StateRun]) -> None:
@@ -284,15 +364,20 @@ async def _store_runs(session: AsyncSession, circuit_id: int, runs: Sequence[Sta
 
 async def _store_event(session: AsyncSession, circuit_id: int, event: Event) -> None:
     if isinstance(event, Breach):
-        session.add(
-            m.SlaBreachRecord(
-                circuit_id=circuit_id,
-                objective=event.objective,
-                measured=event.measured,
-                limit=event.limit,
-                since=event.since,
-            )
+        b = m.SlaBreachRecord
+        known = await session.scalar(
+            select(b.id).where(b.circuit_id == circuit_id, b.objective == event.objective, b.since == event.since)
         )
+        if known is None:
+            session.add(
+                b(
+                    circuit_id=circuit_id,
+                    objective=event.objective,
+                    measured=event.measured,
+                    limit=event.limit,
+                    since=event.since,
+                )
+            )
         return
     assert isinstance(event, Recovery)
     open_rows = (

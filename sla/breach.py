@@ -37,7 +37,7 @@ Bad input never stalls evaluation; it is dropped and counted in ``ignored`` by r
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -153,6 +153,26 @@ class BreachDetector:
         else:
             track.terms, track.committed_rate_bps, track.month = terms, committed_rate_bps, None
             track.window.n = terms.sliding_window_n
+
+    def restore(self, breach: ActiveBreach, down: Sequence[Interval] = ()) -> None:
+        """Continue a breach that was open before a restart: the gate stays open from the same ``since`` (no second
+        Breach event while it lasts; a Recovery closes it). For availability the window starts unavailable; ``down``
+        is the month's decided unavailable time so far (what the burn rate counts)."""
+        track = self._tracks.get(breach.circuit)
+        if track is None:
+            return
+        gate = track.gates.setdefault(breach.objective, _Gate())
+        gate.active, gate.since, gate.measured, gate.limit = True, breach.since, breach.measured, breach.limit
+        if breach.objective == "availability":
+            track.window.available = False
+            track.down_since = breach.since
+        self.restore_down(breach.circuit, down)
+
+    def restore_down(self, circuit: str, down: Sequence[Interval]) -> None:
+        """The month's decided unavailable time from storage (a restart), for the burn rate."""
+        track = self._tracks.get(circuit)
+        if track is not None and down:
+            track.down = list(union([*track.down, *down]))
 
     def remove_circuit(self, circuit: str) -> None:
         self._tracks.pop(circuit, None)

@@ -230,3 +230,9 @@ class SnmpCollector:
             # samples stay as they are; the rate tracker re-baselines on reboot and on unknown/returning indexes.
             await self.discover(target)
         return result
+
+    async def alive(self, target: DeviceTarget) -> int:
+        """One GET of sysUpTime, no retry: the cheap check of a device that is down (its TimeTicks)."""
+        endpoint = SnmpEndpoint.from_target(target, timeout_s=self._timeout_s, retries=0)
+        answer = await self._client.get(endpoint, [(*ifmib.SYS_UPTIME, 0)])
+        return _uptime(target.name, answer[0] if answer else None)

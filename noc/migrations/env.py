@@ -7,6 +7,7 @@ from alembic import context
 import noc.models  # noqa: F401  (registers the tables on Base.metadata)
 import tickets.models  # noqa: F401
 from noc.db import Base
+from noc.store.partitions import include_object
 
 connection = context.config.attributes["connection"]
 context.configure(
@@ -14,6 +15,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copy
     compare_type=True,
+    include_object=include_object,
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -17,6 +17,7 @@ def setup_web(app: web.Application) -> None:
     from noc.web import accounts, admin, board, core, live, login, technician, ticket_pages
 
     app[core.JINJA] = core.environment()
+    app.middlewares.insert(0, core.unavailable)
     app.middlewares.append(core.middleware)
     app.router.add_static("/static/", core.HERE / "static", append_version=True)
     live.setup_live(app)

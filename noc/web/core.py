@@ -12,6 +12,7 @@ and no third-party resource (Content-Security-Policy).
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -24,11 +25,14 @@ from aiohttp import web
 from pydantic import ValidationError
 from yarl import URL
 
-from noc.api.errors import ApiError, ticket_status
+from noc.api.errors import ApiError, error_response, ticket_status
 from noc.app import SESSIONS
 from noc.auth import BrowserSession, browser_session
+from noc.db import is_transient
 from noc.errors import InputError
 from tickets.errors import TicketError
+
+log = logging.getLogger(__name__)
 
 COOKIE = "noc_session"
 LOGIN_COOKIE = "noc_login_csrf"
@@ -164,6 +168,30 @@ def _same_origin(request: web.Request) -> bool:
 
 def is_page_path(path: str) -> bool:
     return not (path.startswith("/api/") or path in ("/metrics", "/healthz") or path.startswith("/static/"))
+
+
+RETRY_AFTER_S = 10
+UNAVAILABLE = "The database cannot be reached right now; nothing was changed. Try again in a moment."
+
+
+@web.middleware
+async def unavailable(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The outermost layer: a database that is away is a 503 with Retry-After (JSON for the API, the error page for
+    people), never a plain-text 500; what was being done was not done."""
+    try:
+        return await handler(request)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        log.warning("%s %s: the database cannot be reached (%s)", request.method, request.path, type(exc).__name__)
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
+        if not is_page_path(request.path):
+            response = error_response(503, UNAVAILABLE)
+        else:
+            request.pop(VIEWER, None)  # the session could not be read: show the page as to anyone
+            response = render(request, "error.html", status=503, message=UNAVAILABLE)
+        response.headers.update(headers)
+        return response
 
 
 @web.middleware

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from noc import auth
 from noc import models as m
+from noc.store import partitions
 from tests.api.conftest import Api
 from tests.conftest import EXAMPLE_INVENTORY
 from tickets.rules import FaultEvent, FaultKind, Impact
@@ -258,6 +259,8 @@ async def test_live_state_and_latest_measurements(api: Api) -> None:
         assert device is not None
         assert circuit is not None
         session.add(m.DeviceStatus(device_id=device.id, available=False, since=now, consecutive_failures=3))
+        await partitions.ensure_for(session, "interface_measurements", [now])
+        await partitions.ensure_for(session, "probe_measurements", [now - timedelta(minutes=2), now])
         session.add(m.Interface(device_id=device.id, if_index=1, name=circuit.interface_name, oper_status="down"))
         for minutes, loss in ((2, 0.0), (1, 0.25)):
             session.add(

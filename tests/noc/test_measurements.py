@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
-from noc.pipeline import MeasurementStore, PollPlan
+from noc.store import partitions
+from noc.store.measurements import MeasurementStore
 
 
 async def test_purge_keeps_the_retention_window(sessions: async_sessionmaker[AsyncSession]) -> None:
@@ -17,6 +18,8 @@ async def test_purge_keeps_the_retention_window(sessions: async_sessionmaker[Asy
         device = m.Device(name="pe-1", address="10.0.0.1", platform="linux")
         session.add(device)
         await session.flush()
+        stamps = [now - timedelta(days=age_days) for age_days in (0, 6, 8, 30)]
+        await partitions.ensure_for(session, "interface_measurements", stamps)
         for age_days in (0, 6, 8, 30):
             session.add(
                 m.InterfaceMeasurement(
@@ -29,8 +32,8 @@ async def test_purge_keeps_the_retention_window(sessions: async_sessionmaker[Asy
                 )
             )
         await session.commit()
-    store = MeasurementStore(sessions, PollPlan(devices=(), device_ids={}, circuit_ids={}))
-    assert await store.purge(timedelta(days=7), now) == 2
+    store = MeasurementStore(sessions)
+    assert await store.purge(timedelta(days=7), timedelta(days=35), now) == 2
     async with sessions() as session:
         left = await session.scalar(select(func.count()).select_from(m.InterfaceMeasurement))
     assert left == 2

@@ -9,11 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from noc import dbadmin
 from noc.db import Base
+from noc.store.partitions import include_object
 
 
 async def test_models_and_migrations_agree(engine: AsyncEngine) -> None:
     def diff(connection: Connection) -> list[object]:
-        ctx = MigrationContext.configure(connection, opts={"compare_type": True})
+        ctx = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
         return list(compare_metadata(ctx, Base.metadata))
 
     async with engine.connect() as conn:

@@ -12,12 +12,12 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from exporters.collector import PollerMetrics
+from exporters.collector import FlowMetrics, PollerMetrics
 from exporters.snapshot import Snapshot
 from noc.crypto import SecretBox
+from noc.flow.service import NocService
 from noc.inventory import service as inventory
-from noc.service import NocService
-from noc.settings import PollerSettings, TicketSettings
+from noc.settings import BusSettings, PollerSettings, Settings, TicketSettings
 from tests.peers.snmpd import SnmpdAgent, free_udp_port
 from tickets.models import Ticket
 from tickets.service import TicketService
@@ -65,15 +65,18 @@ async def test_device_down_opens_one_incident_with_a_child_per_circuit(
     )
     await inventory.import_file(sessions, box, path, "test")
     snapshot = Snapshot()
-    settings = PollerSettings(
+    poller = PollerSettings(
         interval_s=1, tier_a_interval_s=1, timeout_s=0.5, retries=0, down_after_failures=2, jitter_ratio=0, sla_tick_s=1
     )
+    settings = Settings(poller=poller, bus=BusSettings(spill_dir=tmp_path / "spill"))
+    registry = CollectorRegistry()
     service = NocService(
         sessions,
         box,
         settings,
         snapshot,
-        PollerMetrics(CollectorRegistry()),
+        PollerMetrics(registry),
+        FlowMetrics(registry),
         TicketService(sessions, TicketSettings(), box=box),
     )
     await service.start()

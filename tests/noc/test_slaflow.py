@@ -15,7 +15,7 @@ from collectors.model import ProbeSample
 from noc import models as m
 from noc.crypto import SecretBox
 from noc.inventory import service
-from noc.pipeline import DeviceObservation, InterfaceObservation, ProbeObservation
+from noc.messages import DevicePolled, ProbeResult, ProbeRound
 from noc.slaflow import HourBucket, SlaEngine, build_report, empty_hour, load_engine_inputs, stats_from_hours
 from sla.breach import Breach, DetectorSettings, Recovery
 from sla.states import DeltaInput
@@ -82,27 +82,33 @@ async def test_engine_stores_runs_statistics_and_breaches(sessions: Sessions, bo
     def minute(i: int, up: bool, rtt_ms: float) -> None:
         now[0] = start + timedelta(minutes=i)
         at = now[0]
-        engine.observe(DeviceObservation("pe-1", at, True, 100.0, None))
         engine.observe(
-            InterfaceObservation(
-                InterfaceRate(
-                    "pe-1",
-                    2,
-                    "eth1",
-                    at,
-                    "up" if up else "down",
-                    60.0,
-                    1_000_000,
-                    1000.0,
-                    2000.0,
-                    in_verdict=Verdict.OK,
-                    out_verdict=Verdict.OK,
-                )
+            DevicePolled(
+                "pe-1",
+                at,
+                ok=True,
+                up=True,
+                consecutive_failures=0,
+                uptime_s=100.0,
+                interfaces=(
+                    InterfaceRate(
+                        "pe-1",
+                        2,
+                        "eth1",
+                        at,
+                        "up" if up else "down",
+                        60.0,
+                        1_000_000,
+                        1000.0,
+                        2000.0,
+                        in_verdict=Verdict.OK,
+                        out_verdict=Verdict.OK,
+                    ),
+                ),
             )
         )
-        engine.observe(
-            ProbeObservation(ProbeSample("ckt-1", "pe-1", "10.9.0.1", at, 5, 5, rtt_ms, rtt_ms, rtt_ms, 0.1), "icmp")
-        )
+        sample = ProbeSample("ckt-1", "pe-1", "10.9.0.1", at, 5, 5, rtt_ms, rtt_ms, rtt_ms, 0.1)
+        engine.observe(ProbeRound(at, (ProbeResult(sample, "icmp"),)))
 
     for i in range(5):
         minute(i, True, 5.0)

@@ -1,0 +1,294 @@
+"""``noc serve``'s measurement path, wired: the poll stage publishes on the bus; the store, the SLA engine, the
+exporter snapshot and the ticket rules consume it, each in its own supervised loop.
+
+Start continues what the last run left: devices that were down stay down from the same start (no second outage,
+incident or recurrence), open breaches stay open from the same start, and messages a stop left on the bus are
+applied first. Stop is bounded by ``service.stop_timeout_s``: polls in flight are cancelled, the consumers get
+what time is left to commit what they hold, and whatever is not committed stays on the bus for the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import Sequence
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from collectors.availability import AvailabilityState
+from collectors.snmp.poll import SnmpCollector
+from collectors.ssh import SshCollector
+from exporters.collector import FlowMetrics, PollerMetrics
+from exporters.snapshot import CircuitInfo, DeviceInfo, Snapshot, TicketCounts
+from noc import models as m
+from noc.crypto import SecretBox
+from noc.flow.bus import Bus, Subscription
+from noc.flow.collect import snmp_client
+from noc.flow.connect import open_bus
+from noc.flow.consumers import Apply, ConsumerRunner, has_transition, snapshot_consumer, ticket_consumer
+from noc.flow.plan import load_plan
+from noc.flow.stage import PollStage, ssh_settings
+from noc.flow.supervise import Supervisor
+from noc.messages import Message
+from noc.settings import Settings
+from noc.slaflow import SlaEngine, build_reports, load_engine_inputs
+from noc.store.measurements import MeasurementStore
+from noc.timeutil import utcnow
+from sla.breach import Breach, DetectorSettings, Event
+from sla.terms import terms_from_contract
+from tickets import rules as ticket_rules
+from tickets.errors import TicketError
+from tickets.service import TicketService
+
+log = logging.getLogger(__name__)
+
+
+async def inventory_for_snapshot(session: AsyncSession) -> tuple[list[DeviceInfo], list[CircuitInfo]]:
+    """Only what labels may carry: names, platform, region, tier, contract limits. No personal data."""
+    devices = (await session.scalars(select(m.Device).where(m.Device.enabled))).all()
+    names = {d.id: d.name for d in devices}
+    tiers = {a.id: a.tier for a in (await session.scalars(select(m.KeyAccount))).all()}
+    contracts = {c.id: c for c in (await session.scalars(select(m.Contract))).all()}
+    circuits = []
+    for c in (await session.scalars(select(m.Circuit))).all():
+        if c.device_id not in names:
+            continue
+        contract = contracts[c.contract_id]
+        terms = terms_from_contract(contract)
+        circuits.append(
+            CircuitInfo(
+                name=c.name,
+                device=names[c.device_id],
+                interface=c.interface_name,
+                account_tier=tiers[c.account_id],
+                contract=contract.name,
+                rtt_ceiling_s=None if terms.latency_ceiling_ms is None else terms.latency_ceiling_ms / 1000,
+                loss_ceiling_ratio=None if terms.loss_ceiling_pct is None else terms.loss_ceiling_pct / 100,
+                jitter_ceiling_s=None if terms.jitter_ceiling_ms is None else terms.jitter_ceiling_ms / 1000,
+            )
+        )
+    return [DeviceInfo(d.name, d.platform, d.region, d.role) for d in devices], circuits
+
+
+async def continue_availability(
+    session: AsyncSession, threshold: int
+) -> dict[str, tuple[AvailabilityState, m.DeviceStatus]]:
+    """Each device's stored availability, repaired: a down device keeps its oldest open outage (later open ones a
+    crash left are merged into it), an up device has no open outage (closed when it came back)."""
+    names = dict((await session.execute(select(m.Device.id, m.Device.name))).tuples().all())
+    statuses = {s.device_id: s for s in (await session.scalars(select(m.DeviceStatus))).all()}
+    o = m.DeviceOutage
+    open_rows: dict[int, list[m.DeviceOutage]] = {}
+    for row in (await session.scalars(select(o).where(o.end_at.is_(None)).order_by(o.start_at))).all():
+        open_rows.setdefault(row.device_id, []).append(row)
+    out: dict[str, tuple[AvailabilityState, m.DeviceStatus]] = {}
+    for device_id, status in statuses.items():
+        rows = open_rows.get(device_id, [])
+        if status.available is False:
+            start = rows[0].start_at if rows else (status.since or status.last_poll_at or utcnow())
+            if len(rows) > 1:
+                await session.execute(delete(o).where(o.id.in_([r.id for r in rows[1:]])))
+                log.warning("device %s: %d extra open outages merged into the one since %s", names[device_id],
+                            len(rows) - 1, start.isoformat())  # fmt: skip
+            state = AvailabilityState(
+                up=False,
+                consecutive_failures=max(status.consecutive_failures, threshold),
+                first_failure_at=start,
+                down_since=start,
+            )
+        else:
+            back = status.since or status.last_ok_at or utcnow()
+            for row in rows:
+                row.end_at = max(back, row.start_at)
+            state = AvailabilityState(up=status.available)
+        out[names[device_id]] = (state, status)
+    await session.commit()
+    return out
+
+
+class NocService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        box: SecretBox,
+        settings: Settings,
+        snapshot: Snapshot,
+        metrics: PollerMetrics,
+        flow_metrics: FlowMetrics,
+        tickets: TicketService,
+    ) -> None:
+        self._sessions, self._box, self._settings = sessions, box, settings
+        self.snapshot, self._metrics, self.tickets = snapshot, metrics, tickets
+        self.name = settings.poller.name or socket.gethostname()
+        self.supervisor = Supervisor(flow_metrics, settings.bus.retry_initial_s, settings.bus.retry_max_s)
+        self._flow_metrics = flow_metrics
+        self._stack = contextlib.AsyncExitStack()
+        self.bus: Bus | None = None
+        self.stage: PollStage | None = None
+        self.sla: SlaEngine | None = None
+        self.store = MeasurementStore(sessions)
+        self.runners: list[ConsumerRunner] = []
+
+    async def start(self) -> None:
+        poller = self._settings.poller
+        async with self._sessions() as session:
+            plan = await load_plan(session, self._box, poller)
+            devices, circuits = await inventory_for_snapshot(session)
+            engine_inputs = await load_engine_inputs(session)
+            states = await continue_availability(session, poller.down_after_failures)
+        self.snapshot.set_inventory(devices, circuits)
+        for name, (state, status) in states.items():
+            if status.last_poll_at is not None:
+                self.snapshot.device_polled(name, state.up is not False, None, status.last_poll_at)
+        self.sla = SlaEngine(self._sessions, engine_inputs, DetectorSettings())
+        continued = await self.sla.restore()
+        self.sla.listeners.append(self._on_sla_event)
+        bus = self.bus = open_bus(self._settings.bus, self.name)
+        await bus.start()
+        sla = self.sla
+
+        async def observe(messages: Sequence[Message]) -> None:
+            for message in messages:
+                sla.observe(message)
+
+        self._consume("store", self.store.apply, bus.subscribe("store"))
+        self._consume("sla", observe, bus.subscribe("sla"))
+        self._consume(
+            "snapshot", snapshot_consumer(self.snapshot), bus.subscribe(f"snapshot:{self.name}", durable=False)
+        )
+        self._consume("tickets", ticket_consumer(self.tickets), bus.subscribe("tickets", accepts=has_transition))
+        if poller.enabled:
+            client = self._stack.enter_context(snmp_client(poller))
+            snmp = SnmpCollector(
+                client,
+                timeout_s=poller.timeout_s,
+                retries=poller.retries,
+                rediscover_after_s=poller.discovery_interval_s,
+            )
+            ssh = await self._stack.enter_async_context(SshCollector(ssh_settings(poller)))
+            stage = self.stage = PollStage(plan, poller, snmp, ssh, bus, self.name, self._metrics)
+            stage.restore({name: state for name, (state, _) in states.items()})
+            targets = plan.targets()
+
+            async def poll() -> None:
+                await stage.scheduler.run(targets)
+
+            self.supervisor.spawn("poll", poll)
+            self.supervisor.every("probe", poller.interval_s, stage.probe_round)
+        self.supervisor.every("sla", poller.sla_tick_s, self._sla_tick)
+        self.supervisor.every("month", poller.sla_report_interval_s, self._month_to_date)
+        self.supervisor.every("purge", 3600.0, self._purge)
+        self.supervisor.every("timers", 60.0, self._timers)
+        down = sum(1 for state, _ in states.values() if state.up is False)
+        log.info(
+            "polling %d devices (%d down, continued), probing %d circuits, %d open breaches continued; bus %s",
+            len(plan.devices) if poller.enabled else 0,
+            down,
+            sum(len(d.probes) for d in plan.devices) if poller.enabled else 0,
+            continued,
+            "memory" if self._settings.bus.url == "memory" else "redis",
+        )
+
+    def _consume(self, name: str, apply: Apply, subscription: Subscription) -> None:
+        assert self.bus is not None
+        runner = ConsumerRunner(
+            name,
+            apply,
+            subscription,
+            self.bus,
+            self._settings.bus,
+            self.supervisor.stage(name),
+            self._flow_metrics,
+        )
+        self.runners.append(runner)
+        self.supervisor.spawn(f"consume-{name}", runner.run)
+
+    def failing(self) -> list[str]:
+        """The stages failing now (what ``/healthz`` names)."""
+        return sorted(h.name for h in self.supervisor.failing())
+
+    async def _sla_tick(self) -> None:
+        assert self.sla is not None
+        try:
+            await self.sla.tick()
+        finally:  # the snapshot shows what the engine knows even while its storage fails
+            active: dict[str, set[str]] = {name: set() for name in self.sla.circuits}
+            for breach in self.sla.detector.active():
+                active.setdefault(breach.circuit, set()).add(breach.objective)
+            for circuit, objectives in active.items():
+                self.snapshot.breaches_changed(circuit, frozenset(objectives))
+                self.snapshot.circuit_classified(circuit, self.sla.available_now(circuit))
+        counts = await self.tickets.open_counts()
+        self.snapshot.tickets_counted(TicketCounts(counts.by_priority_status, counts.response_overdue))
+
+    async def _month_to_date(self) -> None:
+        """Month-to-date availability and objectives per circuit for /metrics, from the same rollups and rules as
+        the monthly report; each contract's month is its own local month."""
+        now = utcnow()
+        async with self._sessions() as session:
+            contracts = (await session.scalars(select(m.Contract))).all()
+            by_month: dict[tuple[int, int], list[str]] = {}
+            for contract in contracts:
+                local = now.astimezone(ZoneInfo(contract.timezone))
+                by_month.setdefault((local.year, local.month), []).append(contract.name)
+            for (year, month), names in by_month.items():
+                for report, _ in await build_reports(session, year, month, contract_names=names, as_of=now):
+                    for circuit in report.circuits:
+                        pct = circuit.availability_pct
+                        self.snapshot.month_to_date(
+                            circuit.circuit,
+                            None if pct is None else float(pct) / 100,
+                            {o.objective: o.met for o in circuit.objectives if o.met is not None},
+                        )
+
+    async def _on_sla_event(self, event: Event) -> None:
+        """Breaches open (or append to) tickets; recoveries clear their condition. A database that is away
+        propagates (the engine offers the event again); a ticket rule's refusal is logged."""
+        settings = self.tickets.settings
+        try:
+            if isinstance(event, Breach):
+                fault = ticket_rules.sla_breach_fault(
+                    event.circuit, event.objective, event.measured, event.limit, event.since, settings
+                )
+                await self.tickets.handle_fault(fault)
+            else:
+                await self.tickets.handle_clear(ticket_rules.sla_recovery(event.circuit, event.objective, event.until))
+        except TicketError:
+            log.exception("SLA event for %s did not reach its ticket", event.circuit)
+
+    async def _timers(self) -> None:
+        for notice in await self.tickets.run_timers():
+            log.warning("ticket %s: %s, notify %s", notice.ref, notice.event, notice.notify)
+
+    async def _purge(self) -> None:
+        poller = self._settings.poller
+        await self.store.purge(
+            timedelta(days=poller.raw_retention_days), timedelta(days=poller.rollup_retention_days), utcnow()
+        )
+
+    async def stop(self) -> None:
+        """Within ``service.stop_timeout_s``: polls cancelled, consumers drained as far as time allows, the rest
+        left on the bus (memory: written to the spill files) for the next start."""
+        clock = asyncio.get_running_loop()
+        deadline = clock.time() + self._settings.service.stop_timeout_s
+
+        def left(share: float = 1.0) -> float:
+            return max(0.05, (deadline - clock.time()) * share)
+
+        await self.supervisor.cancel(["poll", "probe"], timeout_s=left(0.3))
+        await asyncio.gather(*(r.drain(left(0.5)) for r in self.runners if r.name != "snapshot"))
+        if self.sla is not None:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(left(0.3)):
+                    await self.sla.tick()
+        await self.supervisor.cancel(timeout_s=left(0.5))
+        if self.bus is not None:
+            await self.bus.close()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(left()):
+                await self._stack.aclose()

@@ -1,0 +1,122 @@
+"""Supervised background loops and the health of each stage.
+
+Every loop of the service runs under :class:`Supervisor`: a crash is logged once with its cause and the loop is
+restarted with backoff; a stage failing every tick logs once and "recovered" once (never a traceback per tick).
+``/healthz`` answers 503 naming the stages that are failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from exporters.collector import FlowMetrics
+from noc.db import is_transient
+from noc.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StageHealth:
+    name: str
+    metrics: FlowMetrics | None = None
+    ok_at: datetime | None = None
+    failing_since: datetime | None = None
+    error: str | None = None
+
+    def succeeded(self) -> None:
+        now = utcnow()
+        if self.failing_since is not None:
+            log.info("stage %s recovered (failing since %s)", self.name, self.failing_since.isoformat())
+            self.failing_since, self.error = None, None
+        self.ok_at = now
+        if self.metrics is not None:
+            self.metrics.up.labels(stage=self.name).set(1)
+            self.metrics.last_success.labels(stage=self.name).set(now.timestamp())
+
+    def failed(self, exc: BaseException, kind: str = "storage") -> None:
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        if self.failing_since is None:
+            self.failing_since = utcnow()
+            log.error("stage %s failing: %s", self.name, reason, exc_info=kind != "storage")
+        self.error = reason
+        if self.metrics is not None:
+            self.metrics.up.labels(stage=self.name).set(0)
+            self.metrics.errors.labels(stage=self.name, kind=kind).inc()
+
+    @property
+    def failing(self) -> bool:
+        return self.failing_since is not None
+
+
+@dataclass
+class Supervisor:
+    metrics: FlowMetrics | None = None
+    initial_backoff_s: float = 0.5
+    max_backoff_s: float = 30.0
+    health: dict[str, StageHealth] = field(default_factory=dict)
+    _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+    def stage(self, name: str) -> StageHealth:
+        if name not in self.health:
+            self.health[name] = StageHealth(name, self.metrics)
+        return self.health[name]
+
+    def failing(self) -> list[StageHealth]:
+        return [h for h in self.health.values() if h.failing]
+
+    def spawn(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Run ``loop()`` until it returns; restart it with backoff whenever it raises."""
+        health = self.stage(name)
+
+        async def supervised() -> None:
+            delay = self.initial_backoff_s
+            while True:
+                try:
+                    await loop()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    health.failed(exc, kind="crash")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff_s)
+
+        self._tasks[name] = asyncio.create_task(supervised(), name=f"noc-{name}")
+
+    def every(self, name: str, interval_s: float, job: Callable[[], Awaitable[object]]) -> None:
+        """``job`` every ``interval_s`` seconds; a failure marks the stage failing until a run succeeds."""
+        health = self.stage(name)
+
+        async def loop() -> None:
+            clock = asyncio.get_running_loop()
+            next_at = clock.time()
+            while True:
+                try:
+                    await job()
+                    health.succeeded()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    health.failed(exc, kind="storage" if is_transient(exc) else "crash")
+                next_at += interval_s
+                await asyncio.sleep(max(0.0, next_at - clock.time()))
+
+        self.spawn(name, loop)
+
+    async def cancel(self, names: list[str] | None = None, timeout_s: float | None = None) -> None:
+        """Cancel the named loops (all by default) and wait for them, at most ``timeout_s``."""
+        chosen = [t for n, t in self._tasks.items() if names is None or n in names]
+        for task in chosen:
+            task.cancel()
+        if chosen:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout_s):
+                    await asyncio.gather(*chosen, return_exceptions=True)
+        for name in [n for n, t in self._tasks.items() if t in chosen]:
+            del self._tasks[name]

@@ -1,0 +1,319 @@
+"""The store consumer: poll messages become rows, in batches, idempotently.
+
+One transaction per batch of messages (many device polls): device status, outages (dated from the first failed
+poll), discovery when it changed, raw interface and probe rows as multi-row inserts, and the 5-minute interface
+rollups. Every row is keyed by what it measured, so writing the same message twice changes nothing: raw rows are
+inserted with ON CONFLICT DO NOTHING and only the rows actually inserted are added to the rollups, in the same
+transaction; an outage is unique per device and start; a status never goes back to an older poll.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from collectors.counters import InterfaceRate
+from collectors.scheduler import CycleReport
+from collectors.snmp.discovery import DeviceDiscovery
+from noc import models as m
+from noc.messages import DevicePolled, Message, ProbeRound
+from noc.store import partitions
+
+log = logging.getLogger(__name__)
+ROLLUP_S = 300
+TIMETICKS_PER_SECOND = 100
+
+
+def bucket_of(ts: datetime) -> datetime:
+    """The start of the 5-minute rollup bucket ``ts`` falls in."""
+    return ts.replace(minute=ts.minute - ts.minute % (ROLLUP_S // 60), second=0, microsecond=0)
+
+
+def verdict_of(rate: InterfaceRate) -> str:
+    return rate.in_verdict.value if rate.in_verdict == rate.out_verdict else f"{rate.in_verdict}/{rate.out_verdict}"
+
+
+def interface_row(device_id: int, r: InterfaceRate) -> dict[str, Any]:
+    return {
+        "device_id": device_id,
+        "if_name": r.if_name,
+        "ts": r.ts,
+        "if_index": r.if_index,
+        "interval_s": r.interval_s,
+        "oper_status": r.oper_status,
+        "speed_bps": r.speed_bps,
+        "in_bps": r.in_bits_per_second,
+        "out_bps": r.out_bits_per_second,
+        "in_utilisation_ratio": r.in_utilisation_ratio,
+        "out_utilisation_ratio": r.out_utilisation_ratio,
+        "in_errors_per_s": r.in_errors_per_second,
+        "out_errors_per_s": r.out_errors_per_second,
+        "in_discards_per_s": r.in_discards_per_second,
+        "out_discards_per_s": r.out_discards_per_second,
+        "verdict": verdict_of(r),
+    }
+
+
+@dataclass
+class _Bucket:
+    samples: int = 0
+    oper_up_n: int = 0
+    rated_n: int = 0
+    in_sum_bps: float = 0.0
+    in_max_bps: float | None = None
+    out_sum_bps: float = 0.0
+    out_max_bps: float | None = None
+    errors_sum_per_s: float = 0.0
+    discards_sum_per_s: float = 0.0
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.samples += 1
+        self.oper_up_n += row["oper_status"] == "up"
+        if row["in_bps"] is not None and row["out_bps"] is not None:
+            self.rated_n += 1
+            self.in_sum_bps += row["in_bps"]
+            self.out_sum_bps += row["out_bps"]
+            self.in_max_bps = row["in_bps"] if self.in_max_bps is None else max(self.in_max_bps, row["in_bps"])
+            self.out_max_bps = row["out_bps"] if self.out_max_bps is None else max(self.out_max_bps, row["out_bps"])
+        self.errors_sum_per_s += (row["in_errors_per_s"] or 0.0) + (row["out_errors_per_s"] or 0.0)
+        self.discards_sum_per_s += (row["in_discards_per_s"] or 0.0) + (row["out_discards_per_s"] or 0.0)
+
+
+def rollups(rows: Sequence[dict[str, Any]]) -> dict[tuple[int, str, datetime], _Bucket]:
+    """The rollup increments of newly stored raw rows, per interface and bucket (pure)."""
+    out: dict[tuple[int, str, datetime], _Bucket] = {}
+    for row in rows:
+        out.setdefault((row["device_id"], row["if_name"], bucket_of(row["ts"])), _Bucket()).add(row)
+    return out
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+class MeasurementStore:
+    """Applies batches of poll messages; see the module text. Names resolve to ids through the inventory (a device
+    or circuit no longer in it is skipped, logged once)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self._device_ids: dict[str, int] = {}
+        self._circuit_ids: dict[str, int] = {}
+        self._partitions: set[tuple[str, date]] = set()
+        self._stored_discovery: dict[str, datetime] = {}
+        self._unknown_logged: set[str] = set()
+
+    async def _resolve(self, session: AsyncSession, devices: set[str], circuits: set[str]) -> None:
+        missing = devices - self._device_ids.keys()
+        if missing:
+            rows = await session.execute(select(m.Device.name, m.Device.id).where(m.Device.name.in_(missing)))
+            self._device_ids.update({name: ident for name, ident in rows})
+        missing = circuits - self._circuit_ids.keys()
+        if missing:
+            rows = await session.execute(select(m.Circuit.name, m.Circuit.id).where(m.Circuit.name.in_(missing)))
+            self._circuit_ids.update({name: ident for name, ident in rows})
+        for name in (devices - self._device_ids.keys()) | (circuits - self._circuit_ids.keys()):
+            if name not in self._unknown_logged:
+                self._unknown_logged.add(name)
+                log.warning("store: %r is not in the inventory (removed?); its measurements are not stored", name)
+
+    async def _ensure_partitions(self, session: AsyncSession, table: str, stamps: Sequence[datetime]) -> None:
+        fresh = [ts for ts in stamps if (table, ts.astimezone(UTC).date()) not in self._partitions]
+        if fresh:
+            days = await partitions.ensure_for(session, table, fresh)
+            self._partitions.update((table, d) for d in days)
+
+    async def apply(self, messages: Sequence[Message]) -> None:
+        polls = sorted((x for x in messages if isinstance(x, DevicePolled)), key=lambda x: x.ts)
+        probes = [result for x in messages if isinstance(x, ProbeRound) for result in x.results]
+        async with self._sessions() as session:
+            await self._resolve(session, {p.device for p in polls}, {r.sample.circuit for r in probes})
+            interface_rows = [
+                interface_row(self._device_ids[p.device], rate)
+                for p in polls
+                if p.device in self._device_ids
+                for rate in p.interfaces
+            ]
+            probe_rows: list[dict[str, Any]] = [
+                {
+                    "circuit_id": self._circuit_ids[r.sample.circuit],
+                    "ts": r.sample.ts,
+                    "method": r.method,
+                    "sent": r.sample.sent,
+                    "received": r.sample.received,
+                    "loss_ratio": r.sample.loss_ratio,
+                    "rtt_min_ms": r.sample.rtt_min_ms,
+                    "rtt_avg_ms": r.sample.rtt_avg_ms,
+                    "rtt_max_ms": r.sample.rtt_max_ms,
+                    "jitter_ms": r.sample.jitter_ms,
+                    "error": r.sample.error,
+                }
+                for r in probes
+                if r.sample.circuit in self._circuit_ids
+            ]
+            await self._ensure_partitions(session, "interface_measurements", [r["ts"] for r in interface_rows])
+            await self._ensure_partitions(session, "probe_measurements", [r["ts"] for r in probe_rows])
+            await self._statuses(session, [p for p in polls if p.device in self._device_ids])
+            if interface_rows:
+                await self._interfaces(session, interface_rows)
+            if probe_rows:
+                insert = _insert(session)
+                await session.execute(insert(m.ProbeMeasurement).on_conflict_do_nothing(), probe_rows)
+            await session.commit()
+
+    async def _statuses(self, session: AsyncSession, polls: Sequence[DevicePolled]) -> None:
+        if not polls:
+            return
+        ids = {self._device_ids[p.device] for p in polls}
+        stored = {
+            s.device_id: s
+            for s in (await session.scalars(select(m.DeviceStatus).where(m.DeviceStatus.device_id.in_(ids)))).all()
+        }
+        for poll in polls:
+            device_id = self._device_ids[poll.device]
+            if poll.transition is not None:
+                await self._transition(session, device_id, poll)
+            status = stored.get(device_id)
+            if status is None:
+                status = stored[device_id] = m.DeviceStatus(device_id=device_id, consecutive_failures=0)
+                session.add(status)
+            if status.last_poll_at is not None and poll.ts < status.last_poll_at:
+                continue  # an older poll replayed: the status already says more
+            if status.available != poll.up:
+                status.since = poll.down_since if poll.transition == "down" else poll.ts
+            status.available = poll.up
+            status.last_poll_at = poll.ts
+            status.last_error = poll.error
+            status.consecutive_failures = poll.consecutive_failures
+            if poll.ok:
+                status.last_ok_at = poll.ts
+                status.uptime_s = None if poll.uptime_s is None else int(poll.uptime_s)
+            if poll.discovery is not None and self._stored_discovery.get(poll.device) != poll.discovery.ts:
+                await store_discovery(session, device_id, poll.discovery)
+                status.sys_name = poll.discovery.system.name
+                status.sys_descr = poll.discovery.system.descr
+                status.discovered_at = poll.discovery.ts
+                self._stored_discovery[poll.device] = poll.discovery.ts
+
+    async def _transition(self, session: AsyncSession, device_id: int, poll: DevicePolled) -> None:
+        o = m.DeviceOutage
+        if poll.transition == "down":
+            start = poll.down_since or poll.ts
+            stmt = _insert(session)(o).values(device_id=device_id, start_at=start, reason=poll.error or "")
+            await session.execute(stmt.on_conflict_do_nothing(index_elements=["device_id", "start_at"]))
+            return
+        # recovered: close what is open and started before this poll (a replay finds nothing open)
+        await session.execute(
+            update(o)
+            .where(o.device_id == device_id, o.end_at.is_(None), o.start_at <= poll.ts)
+            .values(end_at=poll.ts)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def _interfaces(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+        i = m.InterfaceMeasurement
+        insert = _insert(session)
+        inserted = await session.execute(
+            insert(i).on_conflict_do_nothing().returning(i.device_id, i.if_name, i.ts), rows
+        )
+        fresh = {(d, n, t) for d, n, t in inserted}
+        new_rows = [r for r in rows if (r["device_id"], r["if_name"], r["ts"]) in fresh]
+        if not new_rows:
+            return
+        u = m.InterfaceRollup
+        values = [
+            {"device_id": d, "if_name": n, "bucket_start": b, **vars(bucket)}
+            for (d, n, b), bucket in rollups(new_rows).items()
+        ]
+        stmt = insert(u)
+        ex = stmt.excluded
+        biggest = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
+
+        def higher(column: Any, new: Any) -> ColumnElement[Any]:
+            return biggest(func.coalesce(column, new), func.coalesce(new, column))
+
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["device_id", "if_name", "bucket_start"],
+                set_={
+                    "samples": u.samples + ex.samples,
+                    "oper_up_n": u.oper_up_n + ex.oper_up_n,
+                    "rated_n": u.rated_n + ex.rated_n,
+                    "in_sum_bps": u.in_sum_bps + ex.in_sum_bps,
+                    "in_max_bps": higher(u.in_max_bps, ex.in_max_bps),
+                    "out_sum_bps": u.out_sum_bps + ex.out_sum_bps,
+                    "out_max_bps": higher(u.out_max_bps, ex.out_max_bps),
+                    "errors_sum_per_s": u.errors_sum_per_s + ex.errors_sum_per_s,
+                    "discards_sum_per_s": u.discards_sum_per_s + ex.discards_sum_per_s,
+                },
+            ),
+            values,
+        )
+
+    async def purge(self, raw_retention: timedelta, rollup_retention: timedelta, now: datetime) -> int:
+        """Raw rows older than their retention (whole day partitions on PostgreSQL), rollups older than theirs;
+        returns how many rows went."""
+        raw_cutoff = now - raw_retention
+        gone = 0
+        async with self._sessions() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                conn = await session.connection()
+                for table in partitions.PARTITIONED:
+                    gone += await partitions.drop_before(conn, table, raw_cutoff)
+                self._partitions = {(t, d) for t, d in self._partitions if d >= raw_cutoff.date()}
+            else:
+                for model in (m.InterfaceMeasurement, m.ProbeMeasurement):
+                    result = await session.execute(delete(model).where(model.ts < raw_cutoff))
+                    gone += int(getattr(result, "rowcount", 0) or 0)
+            result = await session.execute(
+                delete(m.InterfaceRollup).where(m.InterfaceRollup.bucket_start < now - rollup_retention)
+            )
+            gone += int(getattr(result, "rowcount", 0) or 0)
+            await session.commit()
+        return gone
+
+
+async def store_discovery(session: AsyncSession, device_id: int, discovery: DeviceDiscovery) -> None:
+    """Interfaces by name: an index that moved is updated in place; one that vanished is kept, marked absent."""
+    stored = {
+        i.name: i for i in (await session.scalars(select(m.Interface).where(m.Interface.device_id == device_id))).all()
+    }
+    seen: set[str] = set()
+    for found in discovery.interfaces:
+        name = found.if_name or f"ifIndex {found.if_index}"
+        if name in seen:
+            continue  # agents that repeat a name: the first row wins, deterministically by index order
+        seen.add(name)
+        row = stored.get(name) or m.Interface(device_id=device_id, name=name)
+        row.if_index, row.descr, row.alias = found.if_index, found.if_descr, found.if_alias
+        row.if_type, row.speed_bps, row.mtu, row.mac = found.if_type, found.speed_bps, found.mtu, found.mac
+        row.admin_status, row.oper_status = found.admin_status or "unknown", found.oper_status or "unknown"
+        row.present, row.discovered_at = True, discovery.ts
+        session.add(row)
+    for name, row in stored.items():
+        if name not in seen:
+            row.present = False
+
+
+async def record_cycle(sessions: async_sessionmaker[AsyncSession], report: CycleReport[Any]) -> None:
+    """The poller's own health for ``noc poll``: one row per cycle (duration, failures, overruns)."""
+    async with sessions() as session:
+        session.add(
+            m.PollCycle(
+                started_at=report.started_at,
+                duration_s=report.duration_s,
+                interval_s=report.interval_s,
+                devices=len(report.records),
+                failed=sum(1 for r in report.records if not r.ok),
+                overrun=report.overrun,
+                overrun_devices=sum(1 for r in report.records if r.overrun),
+            )
+        )
+        await session.commit()
