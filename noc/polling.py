@@ -187,8 +187,7 @@ async def run_poll(
                 for i in range(cycles):
                     start = clock.time()
                     report = await stage.run_cycle(interval_s)
-                    for runner in runners:
-                        await runner.drain(3600.0)
+                    await asyncio.gather(*(runner.drain(3600.0) for runner in runners))
                     if supervisor.failing():
                         failing = supervisor.failing()[0]
                         raise OperationalError(f"storing the measurements failed: {failing.error}")

@@ -79,3 +79,10 @@ def secret_key() -> str:
 @pytest.fixture
 def box(secret_key: str) -> SecretBox:
     return SecretBox.from_text(secret_key)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The machine's Redis (``scripts/system-deps.sh`` starts one when none answers); tests use their own key
+    prefix on it, and a private server when they stop or restart Redis."""
+    return os.environ.get("NOC_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

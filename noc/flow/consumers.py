@@ -30,6 +30,13 @@ log = logging.getLogger(__name__)
 Apply = Callable[[Sequence[Message]], Awaitable[None]]
 
 
+def cancelled() -> bool:
+    """This task is being cancelled (some clients, redis-py among them, surface a cancellation as their own
+    connection error: it must still stop the loop)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def unavailable(exc: BaseException) -> bool:
     """The database or the bus is away: retry later, never set the message aside for it."""
     return is_transient(exc) or isinstance(exc, RedisError)
@@ -63,6 +70,8 @@ class ConsumerRunner:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if cancelled():
+                    raise asyncio.CancelledError from exc  # a client that turned our cancellation into an error
                 if not unavailable(exc):
                     raise  # a bug in the runner itself: the supervisor logs it and restarts the loop
                 self.health.failed(exc)
@@ -128,15 +137,17 @@ class ConsumerRunner:
             self.metrics.applied.labels(stage=self.name).inc(count)
 
     async def drain(self, timeout_s: float) -> bool:
-        """Wait until nothing waits for this consumer (a clean stop), at most ``timeout_s``; True when drained."""
+        """Wait until this consumer found nothing more to take (a clean stop, or the end of ``noc poll``'s cycle),
+        at most ``timeout_s``; True when drained."""
         try:
             async with asyncio.timeout(timeout_s):
-                while self._hand or self.subscription.backlog():
+                while True:
                     self.idle.clear()
-                    await self.idle.wait()
+                    await self.idle.wait()  # set by the loop when a take came back empty
+                    if not self._hand and not self.subscription.backlog():
+                        return True
         except TimeoutError:
             return False
-        return True
 
 
 # --- the consumers -------------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
@@ -38,6 +38,20 @@ from noc.settings import BusSettings
 
 log = logging.getLogger(__name__)
 FIELD = b"m"
+POLL_S = 0.1  # how often an idle consumer asks for new entries
+
+
+T = TypeVar("T")
+
+
+async def call(command: Awaitable[T]) -> T:
+    """Await a Redis command, and stop if this task was cancelled meanwhile: redis-py can swallow a cancellation
+    that arrives while it reads a reply (the task goes on "cancelling"), which would keep a stopping loop alive."""
+    result = await command
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+    return result
 
 
 class _RedisSubscription:
@@ -53,7 +67,7 @@ class _RedisSubscription:
         if self._created:
             return
         try:
-            await self._bus.redis.xgroup_create(self._bus.stream, self.group, id="0", mkstream=True)
+            await call(self._bus.redis.xgroup_create(self._bus.stream, self.group, id="0", mkstream=True))
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -65,25 +79,37 @@ class _RedisSubscription:
         entries: Any = []
         if not self._own_pending_done:
             # What this consumer was handed before a crash and never acknowledged comes first.
-            reply: Any = await redis.xreadgroup(self.group, self._bus.consumer, {self._bus.stream: "0"}, count=limit)
+            reply: Any = await call(
+                redis.xreadgroup(self.group, self._bus.consumer, {self._bus.stream: "0"}, count=limit)
+            )
             entries = reply[0][1] if reply else []
             if not entries:
                 self._own_pending_done = True
         if not entries:
-            claimed: Any = await redis.xautoclaim(
-                self._bus.stream,
-                self.group,
-                self._bus.consumer,
-                min_idle_time=int(self._bus.settings.claim_idle_s * 1000),
-                start_id="0-0",
-                count=limit,
+            claimed: Any = await call(
+                redis.xautoclaim(
+                    self._bus.stream,
+                    self.group,
+                    self._bus.consumer,
+                    min_idle_time=int(self._bus.settings.claim_idle_s * 1000),
+                    start_id="0-0",
+                    count=limit,
+                )
             )
             entries = claimed[1]
         if not entries:
-            reply = await redis.xreadgroup(
-                self.group, self._bus.consumer, {self._bus.stream: ">"}, count=limit, block=max(1, int(wait_s * 1000))
-            )
-            entries = reply[0][1] if reply else []
+            # New entries, polled rather than read with BLOCK: a blocked read is not reliably cancellable through
+            # the client (a stop could hang on it), a sleep always is.
+            clock = asyncio.get_running_loop()
+            deadline = clock.time() + wait_s
+            while True:
+                reply = await call(
+                    redis.xreadgroup(self.group, self._bus.consumer, {self._bus.stream: ">"}, count=limit)
+                )
+                entries = reply[0][1] if reply else []
+                if entries or clock.time() >= deadline:
+                    break
+                await asyncio.sleep(min(POLL_S, max(0.0, deadline - clock.time())))
         out, skip = [], []
         for entry_id, fields in entries:
             ident = entry_id.decode()
@@ -101,13 +127,13 @@ class _RedisSubscription:
                 continue
             out.append(Delivery(ident, message))
         if skip:
-            await redis.xack(self._bus.stream, self.group, *skip)
+            await call(redis.xack(self._bus.stream, self.group, *skip))
         await self._refresh_backlog()
         return out
 
     async def _refresh_backlog(self) -> None:
         with contextlib.suppress(RedisError):
-            for info in await self._bus.redis.xinfo_groups(self._bus.stream):
+            for info in await call(self._bus.redis.xinfo_groups(self._bus.stream)):
                 if info.get("name") in (self.group, self.group.encode()):
                     lag = info.get("lag")
                     self._backlog = int(info.get("pending") or 0) + (int(lag) if lag is not None else 0)
@@ -116,7 +142,7 @@ class _RedisSubscription:
 
     async def ack(self, deliveries: Sequence[Delivery]) -> None:
         if deliveries:
-            await self._bus.redis.xack(self._bus.stream, self.group, *(d.id for d in deliveries))
+            await call(self._bus.redis.xack(self._bus.stream, self.group, *(d.id for d in deliveries)))
 
     def backlog(self) -> int:
         return self._backlog
@@ -155,8 +181,10 @@ class RedisBus:
 
     async def _send(self, message: Message) -> bool:
         try:
-            await self.redis.xadd(
-                self.stream, {FIELD: encode(message)}, maxlen=self.settings.stream_max_messages, approximate=True
+            await call(
+                self.redis.xadd(
+                    self.stream, {FIELD: encode(message)}, maxlen=self.settings.stream_max_messages, approximate=True
+                )
             )
         except (RedisError, OSError) as exc:
             if not self._redis_down_logged:
@@ -200,10 +228,10 @@ class RedisBus:
         await self._add_dead(dead_letter_json(undecodable_record(group, ident, data, reason)))
 
     async def _add_dead(self, fields: dict[str, str]) -> None:
-        await self.redis.xadd(self.dead_stream, dict(fields), maxlen=100_000, approximate=True)  # type: ignore[arg-type]
+        await call(self.redis.xadd(self.dead_stream, dict(fields), maxlen=100_000, approximate=True))  # type: ignore[arg-type]
 
     async def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        entries: Any = await self.redis.xrevrange(self.dead_stream, count=limit)
+        entries: Any = await call(self.redis.xrevrange(self.dead_stream, count=limit))
         out = []
         for _, fields in reversed(entries):
             data: dict[str, Any] = {k.decode(): v.decode() for k, v in fields.items()}

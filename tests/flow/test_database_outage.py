@@ -26,6 +26,7 @@ pytestmark = [
 ]
 INTERVAL_S = 10.0
 OUTAGE_S = 60.0
+STATUS = "select d.name, s.available from device_status s join devices d on d.id = s.device_id"
 
 
 @pytest.fixture
@@ -72,19 +73,24 @@ def test_a_minute_without_the_database_loses_nothing(
         db = cluster.url
         wait_for(
             "'returning' down and the others up, stored",
-            lambda: sorted(rows(db, "select d.name, s.available from device_status s join devices d on d.id = s.device_id"))
-            == [("failing", True), ("returning", False), ("steady", True)],
+            lambda: (
+                sorted(rows(db, "select d.name, s.available from device_status s join devices d on d.id = s.device_id"))
+                == [("failing", True), ("returning", False), ("steady", True)]
+            ),
             timeout_s=90,
         )
-        (down_before,) = rows(db, "select o.start_at from device_outages o join devices d on d.id = o.device_id "
-                                  "where d.name = 'returning' and o.end_at is null")  # fmt: skip
+        (down_before,) = rows(
+            db,
+            "select o.start_at from device_outages o join devices d on d.id = o.device_id "
+            "where d.name = 'returning' and o.end_at is null",
+        )
 
         cluster.stop()
         outage_start = now()
         status, headers, body = serve.get("/api/tickets", {"Authorization": "Bearer noc_" + "x" * 43})
         assert status == 503 and headers.get("Retry-After") == "10", body
         assert headers["Content-Type"].startswith("application/json") and b'"error"' in body
-        page_status, _, page = serve.get("/login")
+        page_status, _, _ = serve.get("/login")
         assert page_status in (200, 503)  # the login form needs no database; any page that does says 503
         health, _, _ = serve.get("/healthz")
         assert health == 503
@@ -103,8 +109,11 @@ def test_a_minute_without_the_database_loses_nothing(
         wait_for("the store to catch up", lambda: serve.get("/healthz")[0] == 200, timeout_s=120)
         wait_for(
             "the incident of 'failing'",
-            lambda: rows(db, "select t.id from tickets t join devices d on d.id = t.device_id "
-                             "where t.kind = 'incident' and d.name = 'failing'"),  # fmt: skip
+            lambda: rows(
+                db,
+                "select t.id from tickets t join devices d on d.id = t.device_id "
+                "where t.kind = 'incident' and d.name = 'failing'",
+            ),
             timeout_s=60,
         )
         assert serve.signal(15) == 0
@@ -114,8 +123,14 @@ def test_a_minute_without_the_database_loses_nothing(
             redis.cleanup()
 
     # Every poll of the steady device is stored exactly once, through the outage: one sample per interval slot.
-    stamps = [r[0] for r in rows(db, "select m.ts from interface_measurements m join devices d on d.id = m.device_id "
-                                     "where d.name = 'steady' and m.if_name = 'lo' order by m.ts")]  # fmt: skip
+    stamps = [
+        r[0]
+        for r in rows(
+            db,
+            "select m.ts from interface_measurements m join devices d on d.id = m.device_id "
+            "where d.name = 'steady' and m.if_name = 'lo' order by m.ts",
+        )
+    ]
     slots = Counter(round((ts - stamps[0]).total_seconds() / INTERVAL_S) for ts in stamps)
     assert set(slots.values()) == {1}, slots
     assert sorted(slots) == list(range(len(slots))), "a poll is missing"
@@ -123,27 +138,42 @@ def test_a_minute_without_the_database_loses_nothing(
     assert len(during) >= int(OUTAGE_S / INTERVAL_S) - 1
 
     # The device that stopped during the outage: one open outage from its first failed poll, and its incident.
-    (start, end), *more = rows(db, "select o.start_at, o.end_at from device_outages o join devices d "
-                                   "on d.id = o.device_id where d.name = 'failing'")  # fmt: skip
+    (start, end), *more = rows(
+        db,
+        "select o.start_at, o.end_at from device_outages o join devices d "
+        "on d.id = o.device_id where d.name = 'failing'",
+    )
     assert not more and end is None
     assert failing_stopped - timedelta(seconds=1) <= start <= failing_stopped + timedelta(seconds=INTERVAL_S + 2)
-    (detected,) = rows(db, "select t.detected_at from tickets t join devices d on d.id = t.device_id "
-                           "where t.kind = 'incident' and d.name = 'failing'")[0:1][0]  # fmt: skip
+    (detected,) = rows(
+        db,
+        "select t.detected_at from tickets t join devices d on d.id = t.device_id "
+        "where t.kind = 'incident' and d.name = 'failing'",
+    )[0:1][0]
     assert detected == start
 
     # The device that came back during the outage: its outage closed at its real recovery, its incident cleared.
-    ((start, end),) = rows(db, "select o.start_at, o.end_at from device_outages o join devices d "
-                               "on d.id = o.device_id where d.name = 'returning'")  # fmt: skip
+    ((start, end),) = rows(
+        db,
+        "select o.start_at, o.end_at from device_outages o join devices d "
+        "on d.id = o.device_id where d.name = 'returning'",
+    )
     assert start == down_before[0]
     assert end is not None and returning_started <= end <= returning_started + timedelta(seconds=INTERVAL_S + 2)
     assert end < outage_end
-    cleared = rows(db, "select t.fault_cleared_at from tickets t join devices d on d.id = t.device_id "
-                       "where t.kind = 'incident' and d.name = 'returning'")  # fmt: skip
+    cleared = rows(
+        db,
+        "select t.fault_cleared_at from tickets t join devices d on d.id = t.device_id "
+        "where t.kind = 'incident' and d.name = 'returning'",
+    )
     assert cleared and cleared[0][0] == end
 
     # Every Δt of the steady circuit during the outage was decided and stored: no hole in its state runs.
-    runs = rows(db, "select r.start_at, r.end_at from sla_state_runs r join circuits c on c.id = r.circuit_id "
-                    "where c.name = 'ckt-steady' order by r.start_at")  # fmt: skip
+    runs = rows(
+        db,
+        "select r.start_at, r.end_at from sla_state_runs r join circuits c on c.id = r.circuit_id "
+        "where c.name = 'ckt-steady' order by r.start_at",
+    )
     covered_to = runs[0][0]
     for run_start, run_end in runs:
         assert run_start <= covered_to or run_start > outage_end, f"a hole before {run_start}"

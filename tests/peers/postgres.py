@@ -7,6 +7,7 @@ in a real outage); ``start`` brings the same data back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -72,8 +73,6 @@ class PrivateCluster:
 
     def cleanup(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            try:
+            with contextlib.suppress(subprocess.CalledProcessError):
                 self.stop()
-            except subprocess.CalledProcessError:
-                pass
         shutil.rmtree(self.workdir, ignore_errors=True)
