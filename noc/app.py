@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import multiprocessing
 import multiprocessing.connection
@@ -54,7 +56,9 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[TICKETS] = TicketService(app[SESSIONS], settings.tickets, box=secret_box_for(settings))
     yield
-    await engine.dispose()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(10):
+            await engine.dispose()
 
 
 async def _service(app: web.Application) -> AsyncIterator[None]:

@@ -10,6 +10,7 @@ letter (counted, listed by ``noc bus dead-letters``): a poison message never sto
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from exporters.collector import FlowMetrics
 from exporters.snapshot import Snapshot
 from noc.db import is_transient
 from noc.flow.bus import Bus, Delivery, Subscription
-from noc.flow.supervise import StageHealth
+from noc.flow.supervise import StageHealth, cancelled
 from noc.messages import DevicePolled, Message, ProbeRound, message_key
 from noc.settings import BusSettings
 from tickets import rules as ticket_rules
@@ -28,13 +29,6 @@ from tickets.service import TicketService
 
 log = logging.getLogger(__name__)
 Apply = Callable[[Sequence[Message]], Awaitable[None]]
-
-
-def cancelled() -> bool:
-    """This task is being cancelled (some clients, redis-py among them, surface a cancellation as their own
-    connection error: it must still stop the loop)."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
 
 
 def unavailable(exc: BaseException) -> bool:
@@ -52,12 +46,13 @@ class ConsumerRunner:
     health: StageHealth
     metrics: FlowMetrics | None = None
     batch_messages: int | None = None  # default: bus.batch_messages
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)  # the supervisor's: finish the step, return
     _hand: list[Delivery] = field(default_factory=list)
     idle: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self) -> None:
         delay = self.settings.retry_initial_s
-        while True:
+        while not self.stopping.is_set():
             try:
                 if not self._hand:
                     self._hand = await self._fill()
@@ -75,7 +70,9 @@ class ConsumerRunner:
                 if not unavailable(exc):
                     raise  # a bug in the runner itself: the supervisor logs it and restarts the loop
                 self.health.failed(exc)
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(delay):
+                        await self.stopping.wait()
                 delay = min(delay * 2, self.settings.retry_max_s)
             finally:
                 if self.metrics is not None:

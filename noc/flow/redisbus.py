@@ -33,6 +33,7 @@ from noc.flow.bus import (
     undecodable_record,
 )
 from noc.flow.spool import Spool
+from noc.flow.supervise import cancelled
 from noc.messages import Message, MessageError, decode, encode
 from noc.settings import BusSettings
 
@@ -48,8 +49,7 @@ async def call(command: Awaitable[T]) -> T:
     """Await a Redis command, and stop if this task was cancelled meanwhile: redis-py can swallow a cancellation
     that arrives while it reads a reply (the task goes on "cancelling"), which would keep a stopping loop alive."""
     result = await command
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
+    if cancelled():
         raise asyncio.CancelledError
     return result
 

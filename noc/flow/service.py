@@ -204,6 +204,7 @@ class NocService:
             self._settings.bus,
             self.supervisor.stage(name),
             self._flow_metrics,
+            stopping=self.supervisor.stopping,
         )
         self.runners.append(runner)
         self.supervisor.spawn(f"consume-{name}", runner.run)
@@ -275,20 +276,25 @@ class NocService:
         """Within ``service.stop_timeout_s``: polls cancelled, consumers drained as far as time allows, the rest
         left on the bus (memory: written to the spill files) for the next start."""
         clock = asyncio.get_running_loop()
-        deadline = clock.time() + self._settings.service.stop_timeout_s
+        started = clock.time()
+        deadline = started + self._settings.service.stop_timeout_s
+        log.info("stopping: polls in flight are cancelled, consumers get %.0f s to commit", deadline - started)
 
         def left(share: float = 1.0) -> float:
             return max(0.05, (deadline - clock.time()) * share)
 
-        await self.supervisor.cancel(["poll", "probe"], timeout_s=left(0.3))
-        await asyncio.gather(*(r.drain(left(0.5)) for r in self.runners if r.name != "snapshot"))
-        if self.sla is not None:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(left(0.3)):
-                    await self.sla.tick()
-        await self.supervisor.cancel(timeout_s=left(0.5))
+        await self.supervisor.cancel(["poll", "probe"], timeout_s=left(0.2))
+        await asyncio.gather(*(r.drain(left(0.3)) for r in self.runners if r.name != "snapshot"))
+        storage_ok = not any(self.supervisor.stage(n).failing for n in ("sla", "store"))
+        if self.sla is not None and storage_ok:
+            # What the engine decided since its last tick. Never cut off mid-statement (a cancelled SQLite
+            # statement can leave its connection unclosable): waited for, within what time is left.
+            last = asyncio.create_task(self.sla.tick(), name="noc-sla-last-tick")
+            await asyncio.wait([last], timeout=left(0.3))
+        await self.supervisor.stop(left())
         if self.bus is not None:
             await self.bus.close()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(left()):
                 await self._stack.aclose()
+        log.info("stopped in %.1f s", clock.time() - started)

@@ -21,6 +21,13 @@ from noc.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 
+def cancelled() -> bool:
+    """This task is being cancelled. Some clients (redis-py, a database driver finishing a statement in its thread)
+    surface a cancellation as their own error, or swallow it: a loop must stop all the same."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 @dataclass
 class StageHealth:
     name: str
@@ -60,6 +67,8 @@ class Supervisor:
     initial_backoff_s: float = 0.5
     max_backoff_s: float = 30.0
     health: dict[str, StageHealth] = field(default_factory=dict)
+    # Set at a stop: loops finish what they are doing (a statement is never cut off mid-flight) and return.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     def stage(self, name: str) -> StageHealth:
@@ -83,8 +92,12 @@ class Supervisor:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
+                    if cancelled():
+                        raise asyncio.CancelledError from exc
                     health.failed(exc, kind="crash")
-                await asyncio.sleep(delay)
+                if self.stopping.is_set():
+                    return
+                await self.pause(delay)
                 delay = min(delay * 2, self.max_backoff_s)
 
         self._tasks[name] = asyncio.create_task(supervised(), name=f"noc-{name}")
@@ -96,18 +109,36 @@ class Supervisor:
         async def loop() -> None:
             clock = asyncio.get_running_loop()
             next_at = clock.time()
-            while True:
+            while not self.stopping.is_set():
                 try:
                     await job()
                     health.succeeded()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
+                    if cancelled():
+                        raise asyncio.CancelledError from exc
                     health.failed(exc, kind="storage" if is_transient(exc) else "crash")
                 next_at += interval_s
-                await asyncio.sleep(max(0.0, next_at - clock.time()))
+                await self.pause(max(0.0, next_at - clock.time()))
 
         self.spawn(name, loop)
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep, cut short by a stop."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self.stopping.wait()
+
+    async def stop(self, timeout_s: float) -> None:
+        """Ask every loop to finish at its next step, wait at most ``timeout_s``, then cancel what is left."""
+        self.stopping.set()
+        tasks = list(self._tasks.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=timeout_s)
+            if pending:
+                log.warning("%d loops did not finish in time; cancelled", len(pending))
+        await self.cancel(timeout_s=1.0)
 
     async def cancel(self, names: list[str] | None = None, timeout_s: float | None = None) -> None:
         """Cancel the named loops (all by default) and wait for them, at most ``timeout_s``."""

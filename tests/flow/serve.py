@@ -70,7 +70,7 @@ class Serve:
     process: subprocess.Popen[bytes] | None = None
 
     def __post_init__(self) -> None:
-        self.env = noc_env(
+        defaults = dict(
             NOC_DATABASE_URL=self.database_url,
             NOC_SECRET_KEY=generate_key(),
             NOC_POLLER__INTERVAL_S=str(self.interval_s),
@@ -84,8 +84,8 @@ class Serve:
             NOC_BUS__SPILL_DIR=str(self.workdir / "spill"),
             NOC_BUS__RETRY_MAX_S="2",
             NOC_BUS__BATCH_WAIT_S="0.2",
-            **self.extra,
         )
+        self.env = noc_env(**(defaults | self.extra))
 
     def setup(self, inventory_text: str) -> None:
         path = self.workdir / "inventory.yaml"
