@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -75,6 +76,11 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return _hasher.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def bearer_matches(authorization: str, token: str) -> bool:
+    """Whether an ``Authorization`` header carries this bearer token; compared in constant time."""
+    return hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode())
 
 
 def new_token() -> str:

@@ -334,6 +334,27 @@ class TicketService:
             await self._commit(session, f"device {event.device}")
             return outcomes
 
+    async def note_unconfirmed_clear(
+        self, event: rules.FaultCleared | rules.DeviceUp, author: str, why: str
+    ) -> list[str]:
+        """A recovery reported from outside that the system's own view contradicts: a worklog line on each open
+        ticket it speaks of, which stays open. The refs written to."""
+        async with self.sessions() as session:
+            if isinstance(event, rules.DeviceUp):
+                query = select(Ticket).where(Ticket.cause_key == rules.device_cause(event.device))
+            else:
+                row = await self._circuit(session, event.circuit)
+                query = select(Ticket).where(
+                    Ticket.kind == TICKET, Ticket.circuit_id == row.circuit.id, Ticket.cause_key == event.cause
+                )
+            found = list(await session.scalars(query.where(Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.id)))
+            now = self.clock.now()
+            text = f"recovery reported at {event.cleared_at.isoformat()} not confirmed, ticket left open: {why}"
+            for ticket in found:
+                session.add(WorklogEntry(ticket_id=ticket.id, at=now, author=author, text=text))
+            await session.commit()
+            return [t.ref for t in found]
+
     async def run_timers(self) -> list[TimerNotice]:
         """Raise the warnings and escalations due now, once each; record them on the tickets."""
         now = self.clock.now()

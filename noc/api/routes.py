@@ -9,7 +9,6 @@ inventory export are the admin's alone.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -25,6 +24,7 @@ from noc import models as m
 from noc import reports, slaflow
 from noc.api import TOKENS
 from noc.api import schemas as s
+from noc.api.bodies import has_nul, load_json
 from noc.api.errors import ApiError, from_exception
 from noc.app import SESSIONS, SETTINGS, TICKETS
 from noc.auth import Principal, principal_for_token
@@ -101,17 +101,6 @@ def _json(model: BaseModel, status: int = 200) -> web.Response:
     return web.Response(text=model.model_dump_json(), status=status, content_type=JSON)
 
 
-def _has_nul(value: Any) -> bool:
-    # PostgreSQL text cannot hold NUL: refuse it as bad input rather than fail in the driver.
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 async def _authenticate(request: web.Request) -> Principal:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -129,13 +118,10 @@ async def _authenticate(request: web.Request) -> Principal:
 
 async def _body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     raw = await request.read()
-    try:
-        data = {} if not raw.strip() else json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise ApiError(400, "body: not valid JSON", "body") from exc
+    data = {} if not raw.strip() else load_json(raw)
     if not isinstance(data, dict):
         raise ApiError(422, "body: a JSON object is required", "body")
-    if _has_nul(data):
+    if has_nul(data):
         raise ApiError(422, "body: text may not contain NUL characters", "body")
     return model.model_validate(data)
 

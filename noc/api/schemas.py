@@ -271,3 +271,19 @@ class BreachOut(_Out):
 
 class BreachList(_Out):
     items: list[BreachOut]
+
+
+# --- the Alertmanager webhook --------------------------------------------------------------------------------
+
+
+class IgnoredOut(_Out):
+    fingerprint: str
+    reason: str
+
+
+class WebhookOut(_Out):
+    tickets: list[str] = Field(description="tickets opened, updated or resolved")
+    unconfirmed: list[str] = Field(
+        description="tickets a 'resolved' alert spoke of that stay open: the system still sees the fault"
+    )
+    ignored: list[IgnoredOut]
