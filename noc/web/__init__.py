@@ -20,5 +20,6 @@ def setup_web(app: web.Application) -> None:
     app.middlewares.append(core.middleware)
     app.router.add_static("/static/", core.HERE / "static", append_version=True)
     live.setup_live(app)
-    for module in (login, board, technician, ticket_pages, accounts, admin):
+    login.setup_login(app)
+    for module in (board, technician, ticket_pages, accounts, admin):
         app.router.add_routes(module.routes)

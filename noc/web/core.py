@@ -83,6 +83,11 @@ def viewer_of(request: web.Request) -> BrowserSession | None:
     return request.get(VIEWER)
 
 
+def client_of(request: web.Request) -> str:
+    """The peer's address as the server sees it (a proxy in front must be the one to tell clients apart)."""
+    return request.remote or ""
+
+
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     viewer = viewer_of(request)
     menu = MENU.get(viewer.user.role, ()) if viewer else ()
