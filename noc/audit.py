@@ -11,7 +11,7 @@ import csv
 import getpass
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, UOWTransaction
 
 from noc import models as m
+from noc.errors import InputError
 from noc.timeutil import utcnow
 
 ALLOWED = "allowed"
@@ -124,6 +125,58 @@ class Filters:
             for name in ("action", "actor", "subject", "outcome", "since", "until")
             if (value := getattr(self, name)) is not None
         }
+
+
+class FilterError(InputError):
+    """A filter given as text that is not one; ``field`` names it."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+
+
+def _instant(field: str, text: str) -> datetime:
+    try:
+        found = datetime.fromisoformat(text)
+    except ValueError:
+        raise FilterError(field, f"{text!r} is not an ISO 8601 instant (2026-11-30T09:00Z)") from None
+    if found.tzinfo is None:
+        raise FilterError(field, f"{text!r}: give the time zone (Z or +08:00)")
+    return found
+
+
+def _count(field: str, text: str, low: int, high: int) -> int:
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise FilterError(field, f"a whole number {low} to {high}, not {text!r}")
+    return int(text)
+
+
+FILTER_NAMES = ("action", "actor", "subject", "outcome", "since", "until", "limit", "offset")
+ACTIONS = tuple(a.value for a in Action)
+OUTCOMES = (ALLOWED, REFUSED)
+
+
+def filters_from(given: Mapping[str, str]) -> Filters:
+    """Filters from text (a query string, a form, command options); empty values are absent. A bad value raises
+    FilterError naming the field."""
+    text = {name: value for name in FILTER_NAMES if (value := given.get(name, "").strip())}
+    if text.get("action", ACTIONS[0]) not in ACTIONS:
+        raise FilterError("action", f"one of {', '.join(ACTIONS)}")
+    if text.get("outcome", ALLOWED) not in OUTCOMES:
+        raise FilterError("outcome", f"one of {', '.join(OUTCOMES)}")
+    for name in ("actor", "subject"):
+        if len(text.get(name, "")) > 200 or "\x00" in text.get(name, ""):
+            raise FilterError(name, "at most 200 characters, no NUL")
+    return Filters(
+        action=text.get("action"),
+        actor=text.get("actor"),
+        subject=text.get("subject"),
+        outcome=text.get("outcome"),
+        since=_instant("since", text["since"]) if "since" in text else None,
+        until=_instant("until", text["until"]) if "until" in text else None,
+        limit=_count("limit", text["limit"], 1, MAX_ROWS) if "limit" in text else 100,
+        offset=_count("offset", text["offset"], 0, 1_000_000) if "offset" in text else 0,
+    )
 
 
 async def search(session: AsyncSession, filters: Filters) -> list[m.AuditEvent]:

@@ -17,7 +17,6 @@ import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -144,28 +143,12 @@ def _cmd_set_active(active: bool) -> Callable[[Settings, argparse.Namespace], in
     return command
 
 
-def _instant(text: str) -> datetime:
-    try:
-        found = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InputError(f"{text!r} is not an ISO 8601 instant (2026-11-30T09:00Z)") from exc
-    if found.tzinfo is None:
-        raise InputError(f"{text!r}: give the time zone (Z or +08:00)")
-    return found
-
-
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
-    if not 1 <= args.limit <= audit.MAX_ROWS:
-        raise InputError(f"--limit: 1 to {audit.MAX_ROWS}, not {args.limit}")
-    filters = audit.Filters(
-        action=args.action,
-        actor=args.actor,
-        subject=args.subject,
-        outcome=args.outcome,
-        since=_instant(args.since) if args.since else None,
-        until=_instant(args.until) if args.until else None,
-        limit=args.limit,
-    )
+    options = {name: str(value) for name in audit.FILTER_NAMES if (value := getattr(args, name, None)) is not None}
+    try:
+        filters = audit.filters_from(options)
+    except audit.FilterError as exc:
+        raise InputError(f"--{exc}") from exc
     action = Action.AUDIT_EXPORT if args.csv else Action.AUDIT_READ
 
     async def body(sessions: auth.Sessions, origin: Origin) -> int:
@@ -226,13 +209,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         _acting(p)
 
     p = sub.add_parser("audit", help="the audit (admins): who did what, refused attempts too; reading is audited")
-    p.add_argument("--action", choices=[a.value for a in Action])
+    p.add_argument("--action", choices=audit.ACTIONS)
     p.add_argument("--actor")
     p.add_argument("--subject", help="the user, account ... acted on")
-    p.add_argument("--outcome", choices=[audit.ALLOWED, audit.REFUSED])
+    p.add_argument("--outcome", choices=audit.OUTCOMES)
     p.add_argument("--since", help="ISO 8601 instant with zone, e.g. 2026-11-30T00:00Z")
     p.add_argument("--until", help="ISO 8601 instant with zone (exclusive)")
-    p.add_argument("--limit", type=int, default=100, help=f"at most this many rows, newest first (<= {audit.MAX_ROWS})")
+    p.add_argument("--limit", default="100", help=f"at most this many rows, newest first (<= {audit.MAX_ROWS})")
     p.add_argument("--csv", action="store_true", help="CSV to stdout (an export: audited as such)")
     p.set_defaults(func=cmd_audit)
     _acting(p)

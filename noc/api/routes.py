@@ -20,8 +20,8 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from noc import audit, reports, slaflow
 from noc import models as m
-from noc import reports, slaflow
 from noc.api import TOKENS
 from noc.api import schemas as s
 from noc.api.bodies import has_nul, load_json
@@ -567,6 +567,44 @@ async def sla_report(call: Call) -> web.Response:
     )
 
 
+# --- the audit -----------------------------------------------------------------------------------------------
+
+AUDIT_MEDIA = {"json": JSON, "csv": "text/csv"}
+
+
+async def audit_events(call: Call) -> web.Response:
+    """The audit, for admins; the read is audited, and so is a refused one."""
+    fmt = call.request.query.get("format", "json")
+    if fmt not in AUDIT_MEDIA:
+        raise ApiError(400, f"format: json or csv, not {fmt!r}", "format")
+    export = fmt == "csv"
+    origin = audit.Origin(call.user.username, call.user.role, "api", client=call.request.remote or "")
+    async with call.sessions() as session:
+        if call.user.role != "admin":
+            await audit.refuse_read(session, origin, export=export)
+            raise ApiError(403, f"{call.user.username} ({call.user.role}) may not read the audit: admin only")
+        try:
+            filters = audit.filters_from(call.request.query)
+        except audit.FilterError as exc:
+            raise ApiError(400, str(exc), exc.field) from exc
+        rows = await audit.read(session, origin, filters, export=export)
+    if export:
+        return web.Response(
+            text=audit.to_csv(rows),
+            content_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+        )
+    more = len(rows) == filters.limit
+    return _json(
+        s.AuditPage(
+            items=[s.AuditEventOut.model_validate(audit.as_dict(r)) for r in rows],
+            limit=filters.limit,
+            offset=filters.offset,
+            next_offset=filters.offset + filters.limit if more else None,
+        )
+    )
+
+
 # --- the table -----------------------------------------------------------------------------------------------
 
 _ID = Param("ticket_id", "path", {"type": "integer", "minimum": 1}, "the ticket's number", required=True)
@@ -742,6 +780,27 @@ ROUTES: Sequence[Route] = (
         (_ID,),
         s.RateIn,
         (*_T_ERR, 400),
+    ),
+    Route(
+        "GET",
+        "/api/audit",
+        audit_events,
+        "The audit, newest first (admin; the read itself is audited, and so is a refused one)",
+        "audit",
+        s.AuditPage,
+        (
+            Param("action", "query", {"type": "string", "enum": list(audit.ACTIONS)}),
+            Param("actor", "query", {"type": "string", "maxLength": 200}),
+            Param("subject", "query", {"type": "string", "maxLength": 200}, "the user, account ... acted on"),
+            Param("outcome", "query", {"type": "string", "enum": list(audit.OUTCOMES)}),
+            Param("since", "query", {"type": "string", "format": "date-time"}, "from this instant (with zone)"),
+            Param("until", "query", {"type": "string", "format": "date-time"}, "before this instant (with zone)"),
+            Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": audit.MAX_ROWS, "default": 100}),
+            Param("offset", "query", {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0}),
+            Param("format", "query", {"type": "string", "enum": list(AUDIT_MEDIA)}, "csv: an export"),
+        ),
+        errors=(400, 401, 403),
+        media=(JSON, "text/csv"),
     ),
     Route("GET", "/api/sla/breaches", breaches, "SLA breaches open now", "sla", s.BreachList, errors=_COMMON),
     Route(

@@ -44,6 +44,8 @@ MENU: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("/tickets", "Tickets"),
         ("/accounts", "Accounts"),
         ("/admin/inventory", "Inventory"),
+        ("/admin/users", "Users"),
+        ("/admin/audit", "Audit"),
     ),
     "noc": (("/board", "Board"), ("/tickets", "Tickets"), ("/accounts", "Accounts")),
     "technician": (("/queue", "My queue"), ("/tickets", "Tickets")),

@@ -90,6 +90,7 @@ READS: list[tuple[str, str, dict[str | None, int]]] = [
     ("GET", "/api/tickets?account=acme-bank", expect(200, 200, 403, 200, 401, other_manager=403)),
     ("GET", "/api/tickets/{t}", expect(200, 200, 200, 200, 401, other_technician=403, other_manager=403)),
     ("GET", "/api/sla/breaches", expect(200, 200, 200, 200, 401)),
+    ("GET", "/api/audit", expect(200, 403, 403, 403, 401)),
     (
         "GET",
         "/api/sla/reports/ACME-2026-01?month=2026-11&format=csv",

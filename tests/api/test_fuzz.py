@@ -88,6 +88,7 @@ OPERATIONS = [
     ("GET", "/api/sla/breaches"),
     ("GET", "/api/sla/reports/{contract}"),
     ("PUT", "/api/inventory"),
+    ("GET", "/api/audit"),
 ]
 KNOWN = ["1", "2", "pe-bj-01", "ACME-BJ-001", "acme-bank", "ACME-2026-01", "tom-north", "2026-11", "pdf", "open"]
 texts = st.one_of(
