@@ -189,7 +189,7 @@ async def _actor(call: Call, session: AsyncSession) -> Actor:
 # --- inventory -----------------------------------------------------------------------------------------------
 
 
-async def _devices(session: AsyncSession, name: str | None = None) -> list[s.DeviceOut]:
+async def _devices(session: AsyncSession, actor: Actor, name: str | None = None) -> list[s.DeviceOut]:
     query = select(m.Device).order_by(m.Device.name)
     if name is not None:
         query = query.where(m.Device.name == name)
@@ -199,11 +199,19 @@ async def _devices(session: AsyncSession, name: str | None = None) -> list[s.Dev
         st.device_id: st
         for st in await session.scalars(select(m.DeviceStatus).where(m.DeviceStatus.device_id.in_(ids)))
     }
-    interfaces: dict[int, list[m.Interface]] = {}
+    interfaces: dict[int, list[s.InterfaceOut]] = {}
+    carried: dict[tuple[int, str], set[int]] = {}
+    for device_id, interface_name, account_id in await session.execute(
+        select(m.Circuit.device_id, m.Circuit.interface_name, m.Circuit.account_id).where(m.Circuit.device_id.in_(ids))
+    ):
+        carried.setdefault((device_id, interface_name), set()).add(account_id)
     for i in await session.scalars(
         select(m.Interface).where(m.Interface.device_id.in_(ids)).order_by(m.Interface.device_id, m.Interface.if_index)
     ):
-        interfaces.setdefault(i.device_id, []).append(i)
+        shown = s.InterfaceOut.model_validate(i)
+        if not access.may_see_interface_alias(actor, frozenset(carried.get((i.device_id, i.name), ()))):
+            shown = shown.model_copy(update={"alias": None})
+        interfaces.setdefault(i.device_id, []).append(shown)
     return [
         s.DeviceOut(
             name=d.name,
@@ -214,7 +222,7 @@ async def _devices(session: AsyncSession, name: str | None = None) -> list[s.Dev
             site=d.site,
             enabled=d.enabled,
             state=s.DeviceState.model_validate(states[d.id]) if d.id in states else None,
-            interfaces=[s.InterfaceOut.model_validate(i) for i in interfaces.get(d.id, [])],
+            interfaces=interfaces.get(d.id, []),
         )
         for d in devices
     ]
@@ -222,13 +230,13 @@ async def _devices(session: AsyncSession, name: str | None = None) -> list[s.Dev
 
 async def list_devices(call: Call) -> web.Response:
     async with call.sessions() as session:
-        return _json(s.DeviceList(items=await _devices(session)))
+        return _json(s.DeviceList(items=await _devices(session, await _actor(call, session))))
 
 
 async def show_device(call: Call) -> web.Response:
     name = call.request.match_info["name"]
     async with call.sessions() as session:
-        found = await _devices(session, name)
+        found = await _devices(session, await _actor(call, session), name)
     if not found:
         raise ApiError(404, f"no device named {name!r}", "name")
     return _json(found[0])

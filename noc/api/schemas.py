@@ -32,7 +32,7 @@ class InterfaceOut(_Out):
     name: str
     if_index: int
     descr: str
-    alias: str
+    alias: str | None = Field(description="null when the user's role may not see it: an alias names the customer")
     speed_bps: int | None
     admin_status: str
     oper_status: str
