@@ -22,6 +22,7 @@ _REASONS = {
     403: "The user's role does not allow this",
     404: "No such thing",
     409: "Conflict: someone changed it first, or the lifecycle does not allow this step now",
+    413: "The body is larger than the server accepts",
     415: "The body must be application/json",
     422: "The request is well-formed but its content is refused",
 }
@@ -47,13 +48,16 @@ def _operation(route: Route) -> dict[str, Any]:
     if route.body is not None:
         op["requestBody"] = {"required": False, "content": {JSON: {"schema": _ref(route.body)}}}
     elif route.method == "PUT":  # the inventory document
-        op["requestBody"] = {"required": True, "content": {"application/yaml": {"schema": {"type": "string"}}}}
+        # YAML is structured: the schema describes the document it parses to (the inventory's sections)
+        op["requestBody"] = {"required": True, "content": {"application/yaml": {"schema": {"type": "object"}}}}
     content: dict[str, Any] = {}
     for media in route.media:
         if media == JSON:
             content[media] = {"schema": _ref(route.response) if route.response else {"type": "object"}}
         elif media == "application/pdf":
             content[media] = {"schema": {"type": "string", "contentMediaType": media}}
+        elif media == "application/yaml":
+            content[media] = {"schema": {"type": "object"}}
         else:
             content[media] = {"schema": {"type": "string"}}
     responses: dict[str, Any] = {"200": {"description": "OK", "content": content}}
@@ -81,7 +85,7 @@ def _webhook() -> dict[str, Any]:
             "security": [{"alertmanager": []}],
             "requestBody": {"required": True, "content": {JSON: {"schema": _ref(Notification)}}},
             "responses": {"200": {"description": "OK", "content": {JSON: {"schema": _ref(WebhookOut)}}}}
-            | _errors({400, 401, 415, 422}),
+            | _errors({400, 401, 413, 415, 422}),
         }
     }
 

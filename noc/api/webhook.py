@@ -101,7 +101,11 @@ async def alertmanager_webhook(request: web.Request) -> web.Response:
     max_age = timedelta(days=settings.alertmanager_max_age_days)
     window = Window.around(utcnow(), max_age, timedelta(seconds=settings.alertmanager_max_skew_s))
     try:
-        decisions, ignored = map_alerts(load_json(await request.read()), window)
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return error_response(413, f"body: larger than the server's limit of {request.client_max_size} bytes", "body")
+    try:
+        decisions, ignored = map_alerts(load_json(raw), window)
     except ApiError as exc:
         return error_response(exc.status, exc.message, exc.field)
     except OutOfWindow as exc:
