@@ -20,7 +20,6 @@ from aiohttp import web
 from noc.api.errors import ApiError
 from noc.app import SESSIONS, SETTINGS
 from noc.auth import Throttle, attempt_sign_in, check_password, close_session, open_session, signed_in
-from noc.settings import WebSettings
 from noc.web.core import COOKIE, HOME, LOGIN_COOKIE, client_of, form_of, render, safe_next, viewer_of
 
 MAX_USERNAME = 64  # the users table's limit
@@ -29,18 +28,14 @@ HASHING = web.AppKey("password_hashing", asyncio.Semaphore)  # bounds the CPU an
 routes = web.RouteTableDef()
 
 
-def throttle_of(settings: WebSettings) -> Throttle:
-    return Throttle(
+def setup_login(app: web.Application) -> None:
+    settings = app[SETTINGS].web
+    app[THROTTLE] = Throttle(
         settings.login_rate_per_minute,
         settings.login_free_failures,
         settings.login_delay_base_s,
         settings.login_delay_max_s,
     )
-
-
-def setup_login(app: web.Application) -> None:
-    settings = app[SETTINGS].web
-    app[THROTTLE] = throttle_of(settings)
     app[HASHING] = asyncio.Semaphore(settings.login_hash_concurrency)
     app.router.add_routes(routes)
 

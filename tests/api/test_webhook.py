@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import dbadmin
 from noc import models as m
-from noc.app import create_app
+from noc.app import create_app, open_endpoints
 from noc.crypto import SecretBox, generate_key
 from noc.db import Base, create_engine, session_factory
 from noc.inventory import service as inventory
@@ -239,3 +239,13 @@ def test_any_body_is_answered_2xx_or_a_4xx_naming_the_field_and_a_refusal_writes
     if status != 200:
         assert isinstance(body, dict) and body["field"], (status, body)
         assert asyncio.run(_row_counts(live.url)) == before
+
+
+def test_serve_says_at_start_what_the_settings_leave_open() -> None:
+    assert open_endpoints(Settings()) == []
+    assert open_endpoints(Settings(web=WebSettings(metrics_token=SecretStr("t"), metrics_open=True))) == []
+    opened = Settings(web=WebSettings(alertmanager_open=True, metrics_open=True))
+    assert open_endpoints(opened) == [
+        "POST /api/alertmanager accepts notifications without a token (web.alertmanager_open)",
+        "/metrics answers without credentials (web.metrics_open)",
+    ]
