@@ -39,7 +39,9 @@ async def _audit(url: str) -> list[tuple[str, str, str]]:
     engine = create_engine(url)
     try:
         async with session_factory(engine)() as session:
-            rows = await session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+            rows = await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "personal_data.read").order_by(AuditEvent.id)
+            )
             return [(r.actor, r.subject, r.outcome) for r in rows]
     finally:
         await engine.dispose()

@@ -384,7 +384,11 @@ async def test_rating_after_closure_and_averages(svc: TicketService) -> None:
 
 async def audit_rows(sessions: Sessions) -> Sequence[AuditEvent]:
     async with sessions() as session:
-        return list(await session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+        return list(
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "personal_data.read").order_by(AuditEvent.id)
+            )
+        )
 
 
 async def test_account_manager_sees_only_their_accounts(svc: TicketService) -> None:
