@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ import aiohttp  # noqa: E402
 from argon2 import PasswordHasher  # noqa: E402
 from argon2.exceptions import VerificationError  # noqa: E402
 
+from bench.api import free_port, wait_healthy  # noqa: E402
 from noc import auth, dbadmin  # noqa: E402
 from noc.crypto import SecretBox, generate_key  # noqa: E402
 from noc.db import create_engine, session_factory  # noqa: E402
@@ -48,13 +48,6 @@ from noc.inventory.service import import_file  # noqa: E402
 
 PASSWORD = "bench-nina-password"  # noqa: S105 - a throwaway account in a throwaway database
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def cpu_s(pid: int) -> float:
@@ -117,21 +110,6 @@ def quantiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(values), statistics.quantiles(values, n=20)[-1]
 
 
-async def wait_up(base: str, process: subprocess.Popen[bytes]) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(600):
-            if process.poll() is not None:
-                raise SystemExit(f"noc serve exited with {process.returncode}")
-            try:
-                async with http.get(f"{base}/healthz") as answer:
-                    if answer.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)  # polling a child process's start, bounded
-    raise SystemExit("noc serve did not start")
-
-
 def answers(statuses: Counter[int]) -> str:
     return ", ".join(f"{n} x {status}" for status, n in sorted(statuses.items()))
 
@@ -192,7 +170,7 @@ def main() -> None:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            asyncio.run(wait_up(base, server))
+            asyncio.run(wait_healthy(base))
             asyncio.run(measure(base, token, server.pid, opts))
         finally:
             server.terminate()

@@ -22,18 +22,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from noc import auth, dbadmin
 from noc.api.openapi import build_document
 from noc.api.routes import ROUTES
 from noc.app import create_app
-from noc.crypto import SecretBox, generate_key
-from noc.db import create_engine, session_factory
-from noc.inventory import service as inventory
+from noc.crypto import generate_key
 from noc.settings import PollerSettings, Settings
-from tests.api.conftest import open_manual_ticket
-from tests.conftest import EXAMPLE_INVENTORY
+from tests.api.conftest import stock_database
 from tests.threaded import serve_in_thread
-from tickets.service import TicketService
 
 # The document depends on code only (built once per app from the same table), so it is loaded without a server.
 schema = schemathesis.openapi.from_dict(build_document(ROUTES))
@@ -46,26 +41,11 @@ CHECKS = [
 ]
 
 
-async def _stock(url: str, key: str) -> str:
-    engine = create_engine(url)
-    try:
-        await dbadmin.upgrade(engine)
-        sessions = session_factory(engine)
-        box = SecretBox.from_text(key)
-        await inventory.import_file(sessions, box, EXAMPLE_INVENTORY, "test")
-        service = TicketService(sessions, Settings().tickets, box=box)
-        for circuit in ("ACME-BJ-001", "CITY-SH-001"):
-            await open_manual_ticket(service, circuit, "latency above contract", "manual")
-        return await auth.issue_token(sessions, "admin", "schemathesis")
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('schemathesis')) / 'noc.db'}"
     key = generate_key()
-    token = asyncio.run(_stock(url, key))
+    token = asyncio.run(stock_database(url, key, "schemathesis"))["admin"]
     app = create_app(Settings(database_url=url, secret_key=SecretStr(key), poller=PollerSettings(enabled=False)))
     with serve_in_thread(app) as base:
         with urllib.request.urlopen(f"{base}/api/openapi.json", timeout=10) as served:
