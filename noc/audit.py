@@ -40,7 +40,6 @@ class Action(StrEnum):
     SIGNIN_LOCK = "signin.lock"
     SIGNIN_UNLOCK = "signin.unlock"
     PERSONAL_DATA_READ = "personal_data.read"
-    PERSONAL_DATA_EXPORT = "personal_data.export"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
 
