@@ -206,12 +206,6 @@ async def read(session: AsyncSession, origin: Origin, filters: Filters, *, expor
     return rows
 
 
-async def refuse_read(session: AsyncSession, origin: Origin, *, export: bool = False) -> None:
-    """A caller who may not read the audit tried: that is recorded too."""
-    record(session, origin, Action.AUDIT_EXPORT if export else Action.AUDIT_READ, "audit", REFUSED)
-    await session.commit()
-
-
 COLUMNS = ("id", "at", "action", "outcome", "actor", "role", "via", "os_user", "client", "subject", "detail")
 
 

@@ -27,7 +27,7 @@ from noc.api import schemas as s
 from noc.api.bodies import has_nul, load_json
 from noc.api.errors import ApiError, from_exception
 from noc.app import SESSIONS, SETTINGS, TICKETS
-from noc.auth import Principal, principal_for_token
+from noc.auth import Principal, principal_for_token, refuse
 from noc.crypto import secret_box_for
 from noc.inventory.service import accounts_with_managers, export_yaml, import_text
 from noc.timeutil import utcnow
@@ -587,10 +587,11 @@ async def audit_events(call: Call) -> web.Response:
         raise ApiError(400, f"format: json or csv, not {fmt!r}", "format")
     export = fmt == "csv"
     origin = audit.Origin(call.user.username, call.user.role, "api", client=call.request.remote or "")
+    if call.user.role != "admin":
+        action = audit.Action.AUDIT_EXPORT if export else audit.Action.AUDIT_READ
+        await refuse(call.sessions, origin, action, "audit", "admin only")
+        raise ApiError(403, f"{call.user.username} ({call.user.role}) may not read the audit: admin only")
     async with call.sessions() as session:
-        if call.user.role != "admin":
-            await audit.refuse_read(session, origin, export=export)
-            raise ApiError(403, f"{call.user.username} ({call.user.role}) may not read the audit: admin only")
         try:
             filters = audit.filters_from(call.request.query)
         except audit.FilterError as exc:

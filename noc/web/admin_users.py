@@ -56,24 +56,36 @@ def _username(request: web.Request) -> str:
     return name
 
 
+async def _acting_admin(request: web.Request, viewer: BrowserSession, action: audit.Action, name: str) -> audit.Origin:
+    """The viewer as the origin of an admin's act; anyone else is refused, and the attempt recorded."""
+    origin = _origin(request, viewer)
+    if viewer.user.role != ADMIN:
+        await auth.refuse(request.app[SESSIONS], origin, action, name, "admin only")
+        raise ApiError(403, f"{viewer.user.username} ({viewer.user.role}) may not do this: admin only")
+    return origin
+
+
 @routes.post("/admin/users/{name}/unlock")
-@page(ADMIN)
+@page()
 async def unlock(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
     name = _username(request)
-    count = await auth.unlock(request.app[SESSIONS], name, origin=_origin(request, viewer))
+    origin = await _acting_admin(request, viewer, audit.Action.SIGNIN_UNLOCK, name)
+    count = await auth.unlock(request.app[SESSIONS], name, origin=origin)
     raise back("/admin/users", f"{name}: {count} failed sign-in attempt(s) forgotten")
 
 
 @routes.post("/admin/users/{name}/active")
-@page(ADMIN)
+@page()
 async def set_active(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
     name = _username(request)
     wanted = (await form_of(request)).get("active", "")
     if wanted not in ("true", "false"):
         raise ApiError(422, "active: true or false", "active")
+    action = audit.Action.USER_ACTIVATE if wanted == "true" else audit.Action.USER_DEACTIVATE
+    origin = await _acting_admin(request, viewer, action, name)
     if name == viewer.user.username and wanted == "false":
         raise ApiError(409, "you cannot deactivate yourself: ask another admin", "name")
-    await auth.set_active(request.app[SESSIONS], name, wanted == "true", origin=_origin(request, viewer))
+    await auth.set_active(request.app[SESSIONS], name, wanted == "true", origin=origin)
     raise back("/admin/users", f"{name} is {'active' if wanted == 'true' else 'inactive'}")
 
 
@@ -82,11 +94,9 @@ async def _audit(
 ) -> tuple[audit.Filters, list[m.AuditEvent]]:
     """The rows the filters in the query select, read (and audited) as the viewer; a non-admin is refused, and
     the refusal audited."""
-    origin = _origin(request, viewer)
+    action = audit.Action.AUDIT_EXPORT if export else audit.Action.AUDIT_READ
+    origin = await _acting_admin(request, viewer, action, "audit")
     async with request.app[SESSIONS]() as session:
-        if viewer.user.role != ADMIN:
-            await audit.refuse_read(session, origin, export=export)
-            raise ApiError(403, f"{viewer.user.username} ({viewer.user.role}) may not read the audit: admin only")
         try:
             filters = audit.filters_from(request.query)
         except audit.FilterError as exc:

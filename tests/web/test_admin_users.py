@@ -32,9 +32,14 @@ async def test_admin_unlocks_a_name_and_deactivates_a_user_each_audited(site: Si
     assert response.status == 200 and "tom is inactive" in html
     response, html = await admin.post("/admin/users/admin/active", {"active": "false"})
     assert response.status == 409  # not oneself
+    nina = await site.visitor("nina")
+    await nina.get("/board")  # a page of hers, for the form's token
+    response, _ = await nina.post("/admin/users/tom/active", {"active": "true"})
+    assert response.status == 403
     assert await _audit(site) == [
         ("signin.unlock", "allowed", "admin", "nina"),
         ("user.deactivate", "allowed", "admin", "tom"),
+        ("user.activate", "refused", "nina", "tom"),
     ]
 
 
