@@ -4,12 +4,16 @@ An alert with a ``circuit`` label is a fault on that circuit, deduplicated by al
 so repeated notifications of one alert append to its ticket instead of opening new ones. An alert with only a
 ``device`` label is a device down: it takes every circuit of the device and shares its key with the poller's own
 device-down, so one incident results whichever source saw it first. Anything else is reported back as ignored.
+
+Every instant used must lie inside the ``Window`` the caller gives (the fault history's reach back, a small clock
+skew ahead): a notification with one outside is refused whole (``OutOfWindow``), before any decision is made. A
+firing alert's ``endsAt`` is not used (Alertmanager puts its zero time or a guess there), so it is not checked.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -18,7 +22,33 @@ from tickets.rules import DeviceDown, DeviceUp, FaultCleared, FaultEvent, FaultK
 
 
 class WebhookError(Exception):
-    """The payload is not a version-4 Alertmanager notification; ``str()`` names the field."""
+    """The payload is not a version-4 Alertmanager notification; ``str()`` and ``field`` name the field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+
+
+class OutOfWindow(WebhookError):
+    """A well-formed notification with an instant outside the window the system accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def around(cls, now: datetime, max_age: timedelta, max_skew: timedelta) -> Window:
+        return cls(now - max_age, now + max_skew)
+
+    def check(self, field: str, at: datetime) -> datetime:
+        # Aware datetimes compare by their UTC instant without converting (which overflows near year 1 or 9999).
+        if at < self.earliest:
+            raise OutOfWindow(field, f"{at.isoformat()} is before {self.earliest.isoformat()} (too old)")
+        if at > self.latest:
+            raise OutOfWindow(field, f"{at.isoformat()} is after {self.latest.isoformat()} (in the future)")
+        return at
 
 
 class _Alert(BaseModel):
@@ -32,7 +62,9 @@ class _Alert(BaseModel):
     fingerprint: str = ""
 
 
-class _Notification(BaseModel):
+class Notification(BaseModel):
+    """Alertmanager's webhook payload, version 4 (the fields used; others are ignored)."""
+
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     version: Literal["4"]
@@ -49,13 +81,12 @@ class Ignored:
     reason: str
 
 
-def parse(body: Any) -> _Notification:
+def parse(body: Any) -> Notification:
     try:
-        return _Notification.model_validate(body)
+        return Notification.model_validate(body)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "body"
-        raise WebhookError(f"{where}: {first['msg']}") from exc
+        raise WebhookError(".".join(str(p) for p in first["loc"]) or "body", first["msg"]) from exc
 
 
 def _impact(labels: dict[str, str]) -> Impact:
@@ -65,29 +96,32 @@ def _impact(labels: dict[str, str]) -> Impact:
         return Impact.DEGRADED
 
 
-def map_alerts(body: Any) -> tuple[list[Decision], list[Ignored]]:
+def map_alerts(body: Any, window: Window) -> tuple[list[Decision], list[Ignored]]:
     """The ticket inputs of one notification, in the order the alerts came, and the alerts that map to none."""
     notification = parse(body)
     decisions: list[Decision] = []
     ignored: list[Ignored] = []
-    for alert in notification.alerts:
+    for index, alert in enumerate(notification.alerts):
+        started_at = window.check(f"alerts.{index}.startsAt", alert.startsAt)
+        resolved_at = started_at
+        if alert.status == "resolved" and alert.endsAt is not None:
+            resolved_at = window.check(f"alerts.{index}.endsAt", alert.endsAt)
         name = alert.labels.get("alertname", "")
         if not name:
             ignored.append(Ignored(alert.fingerprint, "no alertname label"))
             continue
         summary = alert.annotations.get("summary") or name
-        resolved_at: datetime = alert.endsAt or alert.startsAt
         if circuit := alert.labels.get("circuit"):
             cause = f"alert:{name}"
             if alert.status == "firing":
                 decisions.append(
-                    FaultEvent(FaultKind.ALERTMANAGER, circuit, cause, _impact(alert.labels), alert.startsAt, summary)
+                    FaultEvent(FaultKind.ALERTMANAGER, circuit, cause, _impact(alert.labels), started_at, summary)
                 )
             else:
                 decisions.append(FaultCleared(circuit, cause, resolved_at))
         elif device := alert.labels.get("device"):
             if alert.status == "firing":
-                decisions.append(DeviceDown(device, alert.startsAt, _impact(alert.labels), summary))
+                decisions.append(DeviceDown(device, started_at, _impact(alert.labels), summary))
             else:
                 decisions.append(DeviceUp(device, resolved_at))
         else:

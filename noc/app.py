@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
+import logging
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -22,19 +22,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import noc
-from exporters.alertmanager import WebhookError, map_alerts
 from exporters.collector import FlowMetrics, NocCollector, PollerMetrics
 from exporters.snapshot import Snapshot
 from noc import dbadmin
 from noc.api import setup_api
+from noc.auth import bearer_matches
 from noc.crypto import secret_box_for
 from noc.db import create_engine, session_factory
 from noc.errors import InputError
 from noc.flow.service import NocService
 from noc.settings import Settings
 from noc.web import setup_web
-from tickets.errors import TicketError
-from tickets.rules import DeviceDown, FaultCleared, FaultEvent
 from tickets.service import TicketService
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -46,6 +44,22 @@ SERVICE = web.AppKey("service", NocService)
 TICKETS = web.AppKey("tickets", TicketService)
 STARTUP_S = 300.0  # how long the first worker may take to listen (migrations checked, inventory read)
 METRICS_FROM = web.AppKey("metrics_from", str)  # a Unix socket to fetch /metrics from, or "": ours
+# On every answer (pages, API, redirects, errors, static files): no inline script, nothing from elsewhere, no
+# framing, no type sniffing; and the Server header names no software version.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Server": "noc",
+}
+log = logging.getLogger(__name__)
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
@@ -97,14 +111,29 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+def _may_scrape(request: web.Request) -> bool:
+    settings = request.app[SETTINGS].web
+    if settings.metrics_token is None:
+        return settings.metrics_open
+    return bearer_matches(request.headers.get("Authorization", ""), settings.metrics_token.get_secret_value())
+
+
 async def metrics(request: web.Request) -> web.Response:
+    if not _may_scrape(request):
+        return web.Response(
+            text="Authorization: a valid bearer token is required (web.metrics_token)\n",
+            status=401,
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     source = request.app[METRICS_FROM]
     if source:
         # A web-only worker: the poller's process holds the measurements, so its exposition is the one to give.
+        # The caller's credentials go along: the polling process checks them as any scrape.
+        forwarded = {"Authorization": request.headers["Authorization"]} if "Authorization" in request.headers else {}
         try:
             async with (
                 aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=source)) as client,
-                client.get("http://noc/metrics", timeout=aiohttp.ClientTimeout(total=30)) as answer,
+                client.get("http://noc/metrics", headers=forwarded, timeout=aiohttp.ClientTimeout(total=30)) as answer,
             ):
                 return web.Response(
                     body=await answer.read(), status=answer.status, headers={"Content-Type": CONTENT_TYPE_LATEST}
@@ -117,44 +146,28 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-async def alertmanager_webhook(request: web.Request) -> web.Response:
-    """Alertmanager (payload version 4) → tickets. A malformed payload is refused whole (400) before anything is
-    applied; an alert about an unknown circuit or device is reported back as ignored, the others still apply."""
-    token = request.app[SETTINGS].web.alertmanager_token
-    if token is not None:
-        given = request.headers.get("Authorization", "")
-        if not hmac.compare_digest(given.encode(), f"Bearer {token.get_secret_value()}".encode()):
-            return web.json_response({"error": "Authorization: a valid bearer token is required"}, status=401)
-    try:
-        body = await request.json()
-    except ValueError:
-        return web.json_response({"error": "body: not JSON"}, status=400)
-    try:
-        decisions, ignored = map_alerts(body)
-    except WebhookError as exc:
-        return web.json_response({"error": str(exc)}, status=400)
-    tickets = request.app[TICKETS]
-    applied: list[str] = []
-    skipped = [{"fingerprint": i.fingerprint, "reason": i.reason} for i in ignored]
-    for decision in decisions:
-        try:
-            if isinstance(decision, FaultEvent):
-                applied.append((await tickets.handle_fault(decision)).ref)
-            elif isinstance(decision, FaultCleared):
-                outcome = await tickets.handle_clear(decision)
-                if outcome is not None:
-                    applied.append(outcome.ref)
-            elif isinstance(decision, DeviceDown):
-                applied.append((await tickets.handle_device_down(decision)).parent_ref)
-            else:
-                applied.extend(o.ref for o in await tickets.handle_device_up(decision))
-        except TicketError as exc:
-            skipped.append({"fingerprint": "", "reason": str(exc)})
-    return web.json_response({"tickets": applied, "ignored": skipped})
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    response.headers["Server"] = SECURITY_HEADERS["Server"]
+    if request.app[SETTINGS].web.cookie_secure:  # served through TLS: browsers keep to it
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+
+
+def open_endpoints(settings: Settings) -> list[str]:
+    """What the settings leave readable or writable without credentials, said once at start."""
+    web_settings = settings.web
+    found = []
+    if web_settings.alertmanager_token is None and web_settings.alertmanager_open:
+        found.append("POST /api/alertmanager accepts notifications without a token (web.alertmanager_open)")
+    if web_settings.metrics_token is None and web_settings.metrics_open:
+        found.append("/metrics answers without credentials (web.metrics_open)")
+    return found
 
 
 def create_app(settings: Settings, metrics_from: str | None = None) -> web.Application:
     app = web.Application()
+    app.on_response_prepare.append(_security_headers)
     app[SETTINGS] = settings
     app[METRICS_FROM] = metrics_from or ""
     # A registry per app: no global state, so tests and several apps in one process never collide.
@@ -169,13 +182,15 @@ def create_app(settings: Settings, metrics_from: str | None = None) -> web.Appli
         app.cleanup_ctx.append(_service)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
-    app.router.add_post("/api/alertmanager", alertmanager_webhook)
     setup_api(app)
     setup_web(app)
     return app
 
 
 def run(settings: Settings, host: str, port: int, worker: Worker | None = None) -> None:
+    if worker is None or worker.index == 0:
+        for warning in open_endpoints(settings):
+            log.warning("open by configuration: %s", warning)
     if worker is None:
         web.run_app(create_app(settings), host=host, port=port, print=None)
     elif worker.index == 0:  # also on the Unix socket the other workers fetch /metrics from

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
+from noc.audit import REFUSED, Action, Origin, os_user, record
 from noc.errors import InputError
 from noc.timeutil import utcnow
 
@@ -77,6 +79,11 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return False
 
 
+def bearer_matches(authorization: str, token: str) -> bool:
+    """Whether an ``Authorization`` header carries this bearer token; compared in constant time."""
+    return hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode())
+
+
 def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
@@ -92,13 +99,43 @@ async def _user(session: AsyncSession, username: str) -> m.User:
     return user
 
 
-async def set_password(sessions: Sessions, username: str, password: str) -> None:
+def _local(origin: Origin | None) -> Origin:
+    """Who acts when the caller does not say: this process's OS user, on the machine itself."""
+    return origin or Origin("system", "", "system", os_user())
+
+
+async def set_password(sessions: Sessions, username: str, password: str, *, origin: Origin | None = None) -> None:
     digest = hash_password(password)
     async with sessions() as session:
         user = await _user(session, username)
         user.password_hash = digest
-        # A new password ends every browser session of the user: a stolen cookie dies with the old password.
+        # A new password ends every browser session of the user (a stolen cookie dies with the old password) and
+        # clears every sign-in delay on the name.
         await session.execute(delete(m.WebSession).where(m.WebSession.user_id == user.id))
+        await session.execute(delete(m.LoginAttempt).where(m.LoginAttempt.username == username))
+        record(session, _local(origin), Action.PASSWORD_SET, username)
+        await session.commit()
+
+
+async def set_active(sessions: Sessions, username: str, active: bool, *, origin: Origin | None = None) -> bool:
+    """Activate or deactivate a user; False when they already were. Deactivating ends their browser sessions
+    (their tokens stop working with them: a token's user must be active)."""
+    async with sessions() as session:
+        user = await _user(session, username)
+        if user.active == active:
+            return False
+        user.active = active
+        if not active:
+            await session.execute(delete(m.WebSession).where(m.WebSession.user_id == user.id))
+        record(session, _local(origin), Action.USER_ACTIVATE if active else Action.USER_DEACTIVATE, username)
+        await session.commit()
+        return True
+
+
+async def refuse(sessions: Sessions, origin: Origin, action: Action, subject: str, why: str) -> None:
+    """An attempt the caller may not make, recorded (committed on its own: the act itself does not happen)."""
+    async with sessions() as session:
+        record(session, origin, action, subject, REFUSED, reason=why)
         await session.commit()
 
 
@@ -119,21 +156,16 @@ async def check_password(sessions: Sessions, username: str, password: str) -> Pr
         return Principal(user.username, user.role)
 
 
-async def issue_token(sessions: Sessions, username: str, name: str = "default") -> str:
+async def issue_token(sessions: Sessions, username: str, name: str = "default", *, origin: Origin | None = None) -> str:
     """A new token for the user, returned once; only its digest is stored."""
     if not name.strip() or len(name) > 100:
         raise InputError("token name: 1 to 100 characters")
     token = new_token()
     async with sessions() as session:
         user = await _user(session, username)
-        session.add(
-            m.ApiToken(
-                user_id=user.id,
-                name=name.strip(),
-                token_sha256=token_digest(token),
-                prefix=token[: len(TOKEN_PREFIX) + 4],
-            )
-        )
+        prefix = token[: len(TOKEN_PREFIX) + 4]
+        session.add(m.ApiToken(user_id=user.id, name=name.strip(), token_sha256=token_digest(token), prefix=prefix))
+        record(session, _local(origin), Action.TOKEN_ISSUE, username, token=name.strip(), prefix=prefix)
         try:
             await session.commit()
         except IntegrityError as exc:
@@ -148,16 +180,19 @@ async def list_tokens(sessions: Sessions, username: str) -> list[TokenInfo]:
         return [TokenInfo(t.name, t.prefix, t.created_at, t.last_used_at) for t in rows]
 
 
-async def revoke_tokens(sessions: Sessions, username: str, name: str | None = None) -> int:
+async def revoke_tokens(
+    sessions: Sessions, username: str, name: str | None = None, *, origin: Origin | None = None
+) -> int:
     """Delete the user's token of that name, or all of them; how many went."""
     async with sessions() as session:
         user = await _user(session, username)
         query = delete(m.ApiToken).where(m.ApiToken.user_id == user.id)
         if name is not None:
             query = query.where(m.ApiToken.name == name)
-        result = await session.execute(query)
+        count = int((await session.execute(query)).rowcount or 0)  # type: ignore[attr-defined]
+        record(session, _local(origin), Action.TOKEN_REVOKE, username, token=name or "(all)", revoked=count)
         await session.commit()
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return count
 
 
 async def principal_for_token(sessions: Sessions, token: str) -> Principal | None:
@@ -214,29 +249,111 @@ class TokenCache:
         self._entries[digest] = (principal, now)
 
 
-# --- the sign-in lock ---------------------------------------------------------------------------------------
+# --- the sign-in throttle --------------------------------------------------------------------------------------
 
 
-async def attempt_sign_in(sessions: Sessions, username: str, window: timedelta, limit: int) -> bool:
-    """Record an attempt for ``username`` and say whether it may go ahead: no more than ``limit`` attempts within
-    ``window`` since the last success. The attempt is written before the password is checked, so guesses sent at
-    once are all counted (the first ``limit`` to commit go ahead); every process shares the count."""
+@dataclass(frozen=True, slots=True)
+class Throttle:
+    """The sign-in rules (``web.login_*`` settings): per client address ``per_minute`` attempts; per client address
+    and user name, ``free_failures`` failures without delay, then a delay doubling from ``base_s`` up to ``max_s``
+    before that address may try that name again; attempts older than ``memory_s`` are forgotten."""
+
+    per_minute: int
+    free_failures: int
+    base_s: float
+    max_s: float
+
+    @property
+    def memory(self) -> timedelta:
+        return timedelta(seconds=max(self.max_s * 4, 3600.0))
+
+    def delay_s(self, failures: int) -> float:
+        """How long after its last failure an address waits, having failed ``failures`` times for one name."""
+        if failures < self.free_failures:
+            return 0.0
+        return min(self.base_s * 2.0 ** min(failures - self.free_failures, 60), self.max_s)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """May this attempt go on to the password check; if not, why and for how long (seconds)."""
+
+    allowed: bool
+    reason: str = ""
+    retry_after_s: float = 0.0
+
+
+async def attempt_sign_in(sessions: Sessions, username: str, client: str, rules: Throttle) -> Verdict:
+    """Record an attempt from ``client`` for ``username`` and say whether it may go on to the password check:
+    refused without any hash when the address sent more than ``per_minute`` attempts in the last minute, or
+    while the address waits out its delay for this name. Other addresses are never delayed by this one (an
+    anonymous client cannot lock a user out), and the attempt is written before the count, so guesses sent at
+    once are all counted; every process shares the count."""
     now = utcnow()
+    a = m.LoginAttempt
     async with sessions() as session:
-        await session.execute(delete(m.LoginAttempt).where(m.LoginAttempt.at < now - window))
-        session.add(m.LoginAttempt(username=username, at=now))
+        await session.execute(delete(a).where(a.at < now - rules.memory))
+        attempt = a(username=username, client=client, at=now)
+        session.add(attempt)
         await session.commit()
+        # Counted after the commit, by id: of attempts sent at once, each sees those committed before it.
         recent = await session.scalar(
-            select(func.count()).where(m.LoginAttempt.username == username, m.LoginAttempt.at >= now - window)
+            select(func.count()).where(a.client == client, a.at >= now - timedelta(minutes=1))
         )
-    return int(recent or 0) <= limit
+        if int(recent or 0) > rules.per_minute:
+            return Verdict(False, "too many sign-in attempts from this address", 60.0)
+        failures, last = (
+            await session.execute(
+                select(func.count(), func.max(a.at)).where(
+                    a.username == username, a.client == client, a.id < attempt.id
+                )
+            )
+        ).one()
+        wait = rules.delay_s(int(failures or 0))
+        if last is not None and wait > 0 and now < last + timedelta(seconds=wait):
+            if failures == rules.free_failures:  # the first delay on this name from this address: said once
+                origin = Origin("anonymous", "", "web", client=client)
+                record(session, origin, Action.SIGNIN_LOCK, username, failures=failures, delay_s=wait)
+                await session.commit()
+            return Verdict(False, "too many wrong passwords", (last + timedelta(seconds=wait) - now).total_seconds())
+    return Verdict(True)
 
 
-async def signed_in(sessions: Sessions, username: str) -> None:
-    """A success: the user's count starts again."""
+async def signed_in(sessions: Sessions, username: str, client: str) -> None:
+    """A success: this address's count for the name starts again."""
     async with sessions() as session:
-        await session.execute(delete(m.LoginAttempt).where(m.LoginAttempt.username == username))
+        await session.execute(
+            delete(m.LoginAttempt).where(m.LoginAttempt.username == username, m.LoginAttempt.client == client)
+        )
         await session.commit()
+
+
+@dataclass(frozen=True, slots=True)
+class LockState:
+    username: str
+    clients: int  # addresses with recorded failures for the name
+    attempts: int
+
+
+async def lock_states(sessions: Sessions) -> dict[str, LockState]:
+    """Per user name, the failed attempts on record (the admin's users page)."""
+    a = m.LoginAttempt
+    async with sessions() as session:
+        rows = await session.execute(
+            select(a.username, func.count(func.distinct(a.client)), func.count()).group_by(a.username)
+        )
+        return {name: LockState(name, int(clients), int(count)) for name, clients, count in rows.all()}
+
+
+async def unlock(sessions: Sessions, username: str, *, origin: Origin | None = None) -> int:
+    """Forget every failed sign-in on the name, from every address; how many attempts were forgotten."""
+    async with sessions() as session:
+        await _user(session, username)
+        result = await session.execute(delete(m.LoginAttempt).where(m.LoginAttempt.username == username))
+        count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        record(session, _local(origin), Action.SIGNIN_UNLOCK, username, attempts=count)
+        await session.commit()
+        return count
 
 
 # --- browser sessions ----------------------------------------------------------------------------------------

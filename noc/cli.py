@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from noc import cli_tickets, cli_users, dbadmin, secretstore
+from noc import audit, cli_tickets, cli_users, dbadmin, secretstore
 from noc.crypto import generate_key, secret_box_for
 from noc.db import create_engine, is_transient, session_factory
 from noc.errors import InputError, NocError, OperationalError
@@ -76,7 +76,7 @@ def cmd_inventory_import(settings: Settings, args: argparse.Namespace) -> int:
 
     async def body(engine: AsyncEngine) -> int:
         await dbadmin.require_current(engine)
-        report = await inventory.import_file(session_factory(engine), box, args.file, args.actor, args.dry_run)
+        report = await inventory.import_file(audit.cli_sessions(engine), box, args.file, args.actor, args.dry_run)
         if args.json:
             print(json.dumps([c.__dict__ | {"changed_fields": list(c.changed_fields)} for c in report.changes]))
             return 0

@@ -1,8 +1,9 @@
 """``noc tickets ...`` and ``noc accounts show``: fault tickets and key-account records from the command line.
 
 Every command acts as a user (``--as USERNAME``, else ``$NOC_USER``), so the role rules apply as they do in the
-web app. Exit codes: 0 done; 1 refused (the role may not), conflict (someone else changed the ticket first) or a
-step the lifecycle does not allow; 2 bad input (unknown ticket, user or option; nothing changed).
+web app; the claim is not a sign-in, so every audit row written (a contact read) also names the OS user who ran
+it. Exit codes: 0 done; 1 refused (the role may not), conflict (someone else changed the ticket first) or a step
+the lifecycle does not allow; 2 bad input (unknown ticket, user or option; nothing changed).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
-from noc import dbadmin
+from noc import audit, dbadmin
 from noc.crypto import secret_box_for
-from noc.db import create_engine, session_factory
+from noc.db import create_engine
 from noc.errors import InputError
 from noc.settings import Settings, TicketSettings
 from tickets.errors import TicketError
@@ -52,7 +53,7 @@ def _run(settings: Settings, args: argparse.Namespace, body: Body, *, needs_box:
         engine = create_engine(settings.database_url)
         try:
             await dbadmin.require_current(engine)
-            service = TicketService(session_factory(engine), _ticket_settings(settings), box=box)
+            service = TicketService(audit.cli_sessions(engine), _ticket_settings(settings), box=box)
             return await body(service, user)
         finally:
             await engine.dispose()

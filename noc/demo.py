@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -42,6 +43,7 @@ from typing import Any, TypeVar
 
 import yaml
 from aiohttp import web
+from pydantic import SecretStr
 
 from collectors.errors import CollectorError
 from collectors.model import ProbeTarget, SnmpCredentials
@@ -469,6 +471,9 @@ async def start_lab(lab: Lab, doc: Mapping[str, Any], ping: PingOptions, stop: a
 DEMO_POLLER: Mapping[str, float | int] = {"interval_s": 10.0, "down_after_failures": 2, "sla_tick_s": 5.0}
 
 
+METRICS_TOKEN_FILE = "metrics.token"  # noqa: S105 - a file name, not a secret
+
+
 def demo_settings(settings: Settings, workdir: Path) -> Settings:
     """The demo's own database and key in its working directory, demo poll pace where not configured; everything
     else (timeouts, log level, tickets) stays as configured."""
@@ -480,12 +485,21 @@ def demo_settings(settings: Settings, workdir: Path) -> Settings:
     if "tier_a_interval_s" not in given:
         # every demo device is polled at one pace, so the fault shows at the same speed on any PE
         pace["tier_a_interval_s"] = pace.get("interval_s", settings.poller.interval_s)
+    web_settings = settings.web
+    if web_settings.metrics_token is None and not web_settings.metrics_open:
+        # /metrics wants credentials: the demo's scrape token, in a file Prometheus reads (credentials_file)
+        token_file = workdir / METRICS_TOKEN_FILE
+        if not token_file.exists():
+            write_private(token_file, secrets.token_urlsafe(32) + "\n")
+        token = SecretStr(token_file.read_text(encoding="utf-8").strip())
+        web_settings = web_settings.model_copy(update={"metrics_token": token})
     return settings.model_copy(
         update={
             "database_url": f"sqlite+aiosqlite:///{workdir / 'noc.db'}",
             "secret_key": None,
             "secret_key_file": key_file,
             "poller": settings.poller.model_copy(update=pace),
+            "web": web_settings,
         }
     )
 
@@ -518,11 +532,18 @@ async def demo_logins(sessions: auth.Sessions, users: Sequence[Mapping[str, Any]
 
 def _banner(doc: Mapping[str, Any], logins: Sequence[Login], url: str, settings: Settings, opts: DemoOptions) -> str:
     env = f"NOC_DATABASE_URL={settings.database_url} NOC_SECRET_KEY_FILE={settings.secret_key_file}"
+    token = settings.web.metrics_token
+    scrape = (
+        f"  (Authorization: Bearer {token.get_secret_value()}; also in {METRICS_TOKEN_FILE} in the demo directory, "
+        "for Prometheus' authorization.credentials_file)"
+        if token is not None
+        else ""
+    )
     lines = [
         "",
         f"noc demo is running: {url}",
         f"  board:    {url}/board  (sign in as nina; technicians: {url}/queue, account managers: {url}/accounts)",
-        f"  metrics:  {url}/metrics",
+        f"  metrics:  {url}/metrics{scrape}",
         f"  health:   {url}/healthz",
         f"  API:      {url}/api/openapi.json",
         "  logins (role, user, password, API token; also in logins.txt in the demo directory):",

@@ -457,11 +457,34 @@ class WebSession(Base):
 
 
 class LoginAttempt(Base):
-    """A sign-in attempt not yet followed by a success, per user name: the lock counts these in its window, in
-    the database so that every ``noc serve`` process and a restart see the same count."""
+    """A sign-in attempt from a client address, not yet followed by that address's success for that user name:
+    the throttle counts an address's attempts and a (client, user name)'s failures here, in the database so that
+    every ``noc serve`` process and a restart see the same count."""
 
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True, default="")
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class AuditEvent(Base):
+    """One security-relevant act, or a refused attempt at one: append-only (the code has no update or delete path
+    for it, and the database refuses both: triggers from migration 0010). Names, not keys: the audit outlives the
+    records it speaks of. ``actor`` is who the act was for (a CLI's claimed ``--as``); ``os_user`` who ran the
+    command on the machine; ``client`` the network address of a web or API caller."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True, default=utcnow)
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # allowed | refused
+    actor: Mapped[str] = mapped_column(String(100), index=True)
+    role: Mapped[str] = mapped_column(String(32), default="")
+    via: Mapped[str] = mapped_column(String(16))  # cli | api | web | system
+    os_user: Mapped[str] = mapped_column(String(100), default="")
+    client: Mapped[str] = mapped_column(String(64), default="")
+    subject: Mapped[str] = mapped_column(String(200), index=True, default="")  # the user, account ... acted on
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -24,8 +24,27 @@ class _Slice(BaseModel):
 class WebSettings(_Slice):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
-    # Bearer token Alertmanager must send to POST /api/alertmanager; unset: the endpoint is open (loopback use).
+    # Bearer token Alertmanager must send to POST /api/alertmanager. Unset, the webhook refuses every notification
+    # unless ``alertmanager_open`` says, explicitly, that anyone who reaches the port may post (``noc serve`` logs it).
     alertmanager_token: SecretStr | None = None
+    alertmanager_open: bool = False
+    # A notification's startsAt / endsAt must lie within this window around now: older than the fault history the
+    # tickets keep is a replay or a broken clock, far in the future is a forgery or a clock gone wrong.
+    alertmanager_max_age_days: int = Field(default=90, ge=1, le=3650)
+    alertmanager_max_skew_s: float = Field(default=300.0, ge=0, le=86400)
+    # /metrics: Prometheus sends ``authorization: {type: Bearer, credentials: ...}``. Unset, /metrics refuses every
+    # scrape unless ``metrics_open`` says, explicitly, that it may be read without credentials.
+    metrics_token: SecretStr | None = None
+    metrics_open: bool = False
+    # Sign-in: per client address, at most ``login_rate_per_minute`` attempts (refused before any password hash
+    # runs), at most ``login_hash_concurrency`` password hashes at once per process; wrong passwords for one user
+    # from one address delay that address's next try for that user, doubling from ``login_delay_base_s`` after
+    # ``login_free_failures`` failures up to ``login_delay_max_s`` (other addresses are not locked out).
+    login_rate_per_minute: int = Field(default=20, ge=1, le=10_000)
+    login_hash_concurrency: int = Field(default=1, ge=1, le=64)
+    login_free_failures: int = Field(default=3, ge=0, le=100)
+    login_delay_base_s: float = Field(default=2.0, gt=0, le=3600)
+    login_delay_max_s: float = Field(default=900.0, gt=0, le=86400)
     # Browser sessions: how long a login lasts (a shift), and whether the cookie is sent over HTTPS only (set it
     # true whenever the pages are served through TLS).
     session_hours: float = Field(default=12.0, gt=0, le=24 * 30)

@@ -20,6 +20,9 @@ Path = tuple[str | int, ...]
 # Guards against alias bombs ("billion laughs"), self-referencing aliases and absurdly large or deep documents.
 MAX_NODES = 2_000_000
 MAX_DEPTH = 64
+# How many more values aliases may add to those written out, counted on the composed graph before anything is
+# built: a bomb is refused in milliseconds, not after seconds and hundreds of megabytes of expansion.
+MAX_ALIAS_EXPANSION = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,35 @@ def format_path(path: Sequence[str | int]) -> str:
     return out
 
 
+def node_counts(root: yaml.Node) -> tuple[int, int]:
+    """The values written in the document (each node once) and the values building it would make (an alias
+    counts its anchor's whole subtree again), without building anything: each node's expanded size is computed
+    once, iteratively (no recursion however deep), and capped (a cycle, reported by ``load``, counts as one)."""
+    cap = MAX_NODES + 1
+    size: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    pending: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while pending:
+        node, children_done = pending.pop()
+        key = id(node)
+        if children_done:
+            size[key] = min(cap, 1 + sum(size.get(id(c), 1) for c in _children(node)))
+            open_nodes.discard(key)
+        elif key not in size and key not in open_nodes:
+            open_nodes.add(key)
+            pending.append((node, True))
+            pending.extend((c, False) for c in _children(node))
+    return len(size), size[id(root)]
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def load(text: str, source: str) -> Located:
     """Parse ``text``; raise ValidationFailed with a located problem for malformed YAML or duplicate keys."""
     try:
@@ -66,6 +98,10 @@ def load(text: str, source: str) -> Located:
     lines: dict[Path, int] = {}
     if root is None:
         return Located(None, lines, source)
+    written, expanded = node_counts(root)
+    if expanded > written + MAX_ALIAS_EXPANSION:
+        reason = f"aliases would expand {written} values to more than {written + MAX_ALIAS_EXPANSION}: refused"
+        raise ValidationFailed([Problem(source, root.start_mark.line + 1, "", reason)])
     constructor = yaml.SafeLoader("")
     problems: list[Problem] = []
     budget = [MAX_NODES]

@@ -89,6 +89,15 @@ def may_see_account(actor: Actor, account_id: int) -> bool:
     return False
 
 
+def may_see_interface_alias(actor: Actor, carried_account_ids: frozenset[int]) -> bool:
+    """An interface's alias (ifAlias) is free text that names the customer on it: the NOC sees every one; anyone
+    else only an alias of an interface whose circuits all belong to accounts they may see (none carried: the
+    alias may name a customer outside the inventory, so it stays hidden)."""
+    if actor.role in SEE_ALL:
+        return True
+    return bool(carried_account_ids) and all(may_see_account(actor, a) for a in carried_account_ids)
+
+
 def may_read_contacts(actor: Actor, account_id: int) -> bool:
     # The same rule as the record today; kept apart because personal data is where it would tighten first.
     return may_see_account(actor, account_id)

@@ -15,9 +15,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from noc.db import Base, UtcDateTime
 from noc.timeutil import utcnow
-from tickets.audit import PersonalDataRead
-
-__all__ = ["PersonalDataRead"]  # registered on Base with the ticket tables, so one import brings all
 
 TICKET = "ticket"
 INCIDENT = "incident"  # the parent grouping the tickets of one root cause

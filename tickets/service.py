@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,7 +25,7 @@ from noc.settings import TicketSettings
 from noc.timeutil import Clock, SystemClock
 from tickets import access, rules
 from tickets.access import Action, Actor, TicketScope
-from tickets.audit import ALLOWED, REFUSED, PersonalDataRead, read_row
+from tickets.audit import ALLOWED, REFUSED, read_row
 from tickets.cases import CaseMatch, search_text, similar_cases
 from tickets.dispatch import TechnicianFacts, choose_technician
 from tickets.errors import Conflict, IllegalTransition, InvalidRequest, NoTechnician, NotFound, Refused, TicketError
@@ -334,6 +334,27 @@ class TicketService:
             await self._commit(session, f"device {event.device}")
             return outcomes
 
+    async def note_unconfirmed_clear(
+        self, event: rules.FaultCleared | rules.DeviceUp, author: str, why: str
+    ) -> list[str]:
+        """A recovery reported from outside that the system's own view contradicts: a worklog line on each open
+        ticket it speaks of, which stays open. The refs written to."""
+        async with self.sessions() as session:
+            if isinstance(event, rules.DeviceUp):
+                query = select(Ticket).where(Ticket.cause_key == rules.device_cause(event.device))
+            else:
+                row = await self._circuit(session, event.circuit)
+                query = select(Ticket).where(
+                    Ticket.kind == TICKET, Ticket.circuit_id == row.circuit.id, Ticket.cause_key == event.cause
+                )
+            found = list(await session.scalars(query.where(Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.id)))
+            now = self.clock.now()
+            text = f"recovery reported at {event.cleared_at.isoformat()} not confirmed, ticket left open: {why}"
+            for ticket in found:
+                session.add(WorklogEntry(ticket_id=ticket.id, at=now, author=author, text=text))
+            await session.commit()
+            return [t.ref for t in found]
+
     async def run_timers(self) -> list[TimerNotice]:
         """Raise the warnings and escalations due now, once each; record them on the tickets."""
         now = self.clock.now()
@@ -602,6 +623,9 @@ class TicketService:
             ticket = await self._ticket(session, ticket_id)
             names = await self._names_for(session, ticket)
             scope = self._scope(ticket, names)
+            if with_contacts and ticket.account_id is not None and not access.may_see_ticket(actor, scope):
+                account = await self._account_by_id(session, ticket.account_id)
+                await self._refuse_contacts(session, actor, account, f"ticket {ticket.ref}")
             access.require_ticket(actor, None, scope)
             detail = replace(
                 await self._detail(session, ticket, names),
@@ -627,6 +651,8 @@ class TicketService:
         async with self.sessions() as session:
             actor = await self.actor(session, username)
             row = await self._account(session, account)
+            if with_contacts and not access.may_read_contacts(actor, row.id):
+                await self._refuse_contacts(session, actor, row, "account record")
             access.require_account(actor, row.id, row.name)
             manager = await session.get(m.User, row.account_manager_id) if row.account_manager_id else None
             contracts = list(
@@ -973,10 +999,7 @@ class TicketService:
     ) -> tuple[ContactView, ...]:
         now = self.clock.now()
         if not access.may_read_contacts(actor, account.id):
-            # A refused attempt is audited too, and committed although the operation fails.
-            session.add(read_row(now, actor.username, actor.role, account.name, [], purpose, REFUSED))
-            await session.commit()
-            raise Refused(f"{actor.username} ({actor.role}) may not read the contacts of account {account.name}")
+            await self._refuse_contacts(session, actor, account, purpose)
         if self.box is None:
             raise TicketError("no secret key configured: contacts cannot be decrypted")
         contacts = list(
@@ -997,6 +1020,14 @@ class TicketService:
         session.add(read_row(now, actor.username, actor.role, account.name, fields, purpose, ALLOWED))
         await session.commit()
         return views
+
+    async def _refuse_contacts(
+        self, session: AsyncSession, actor: Actor, account: m.KeyAccount, purpose: str
+    ) -> NoReturn:
+        """A refused attempt at personal data is audited too, committed although the operation fails."""
+        session.add(read_row(self.clock.now(), actor.username, actor.role, account.name, [], purpose, REFUSED))
+        await session.commit()
+        raise Refused(f"{actor.username} ({actor.role}) may not read the contacts of account {account.name}")
 
     # --- internals: writing --------------------------------------------------------------------------------------
 
@@ -1241,7 +1272,6 @@ __all__ = [
     "FaultOutcome",
     "IncidentOutcome",
     "OpenTicketCounts",
-    "PersonalDataRead",
     "TicketDetail",
     "TicketService",
     "TicketSummary",

@@ -22,11 +22,13 @@ def setup_api(app: web.Application) -> None:
     # itself stays light and either module can be imported first.
     from noc.api.openapi import build_document
     from noc.api.routes import ROUTES, wrap
+    from noc.api.webhook import PATH, alertmanager_webhook
     from noc.app import SETTINGS
 
     # Built once: the document depends on code only, never on data.
     app[OPENAPI] = build_document(ROUTES)
     app[TOKENS] = TokenCache(app[SETTINGS].web.token_cache_s)
     app.router.add_get("/api/openapi.json", serve_openapi)
+    app.router.add_post(PATH, alertmanager_webhook)
     for route in ROUTES:
         app.router.add_route(route.method, route.path, wrap(route))

@@ -9,7 +9,6 @@ inventory export are the admin's alone.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,13 +20,14 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from noc import audit, reports, slaflow
 from noc import models as m
-from noc import reports, slaflow
 from noc.api import TOKENS
 from noc.api import schemas as s
+from noc.api.bodies import has_nul, load_json
 from noc.api.errors import ApiError, from_exception
 from noc.app import SESSIONS, SETTINGS, TICKETS
-from noc.auth import Principal, principal_for_token
+from noc.auth import Principal, principal_for_token, refuse
 from noc.crypto import secret_box_for
 from noc.inventory.service import accounts_with_managers, export_yaml, import_text
 from noc.timeutil import utcnow
@@ -101,17 +101,6 @@ def _json(model: BaseModel, status: int = 200) -> web.Response:
     return web.Response(text=model.model_dump_json(), status=status, content_type=JSON)
 
 
-def _has_nul(value: Any) -> bool:
-    # PostgreSQL text cannot hold NUL: refuse it as bad input rather than fail in the driver.
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
 async def _authenticate(request: web.Request) -> Principal:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -129,13 +118,10 @@ async def _authenticate(request: web.Request) -> Principal:
 
 async def _body(request: web.Request, model: type[BaseModel]) -> BaseModel:
     raw = await request.read()
-    try:
-        data = {} if not raw.strip() else json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise ApiError(400, "body: not valid JSON", "body") from exc
+    data = {} if not raw.strip() else load_json(raw)
     if not isinstance(data, dict):
         raise ApiError(422, "body: a JSON object is required", "body")
-    if _has_nul(data):
+    if has_nul(data):
         raise ApiError(422, "body: text may not contain NUL characters", "body")
     return model.model_validate(data)
 
@@ -203,7 +189,7 @@ async def _actor(call: Call, session: AsyncSession) -> Actor:
 # --- inventory -----------------------------------------------------------------------------------------------
 
 
-async def _devices(session: AsyncSession, name: str | None = None) -> list[s.DeviceOut]:
+async def _devices(session: AsyncSession, actor: Actor, name: str | None = None) -> list[s.DeviceOut]:
     query = select(m.Device).order_by(m.Device.name)
     if name is not None:
         query = query.where(m.Device.name == name)
@@ -213,11 +199,19 @@ async def _devices(session: AsyncSession, name: str | None = None) -> list[s.Dev
         st.device_id: st
         for st in await session.scalars(select(m.DeviceStatus).where(m.DeviceStatus.device_id.in_(ids)))
     }
-    interfaces: dict[int, list[m.Interface]] = {}
+    interfaces: dict[int, list[s.InterfaceOut]] = {}
+    carried: dict[tuple[int, str], set[int]] = {}
+    for device_id, interface_name, account_id in await session.execute(
+        select(m.Circuit.device_id, m.Circuit.interface_name, m.Circuit.account_id).where(m.Circuit.device_id.in_(ids))
+    ):
+        carried.setdefault((device_id, interface_name), set()).add(account_id)
     for i in await session.scalars(
         select(m.Interface).where(m.Interface.device_id.in_(ids)).order_by(m.Interface.device_id, m.Interface.if_index)
     ):
-        interfaces.setdefault(i.device_id, []).append(i)
+        shown = s.InterfaceOut.model_validate(i)
+        if not access.may_see_interface_alias(actor, frozenset(carried.get((i.device_id, i.name), ()))):
+            shown = shown.model_copy(update={"alias": None})
+        interfaces.setdefault(i.device_id, []).append(shown)
     return [
         s.DeviceOut(
             name=d.name,
@@ -228,7 +222,7 @@ async def _devices(session: AsyncSession, name: str | None = None) -> list[s.Dev
             site=d.site,
             enabled=d.enabled,
             state=s.DeviceState.model_validate(states[d.id]) if d.id in states else None,
-            interfaces=[s.InterfaceOut.model_validate(i) for i in interfaces.get(d.id, [])],
+            interfaces=interfaces.get(d.id, []),
         )
         for d in devices
     ]
@@ -236,13 +230,13 @@ async def _devices(session: AsyncSession, name: str | None = None) -> list[s.Dev
 
 async def list_devices(call: Call) -> web.Response:
     async with call.sessions() as session:
-        return _json(s.DeviceList(items=await _devices(session)))
+        return _json(s.DeviceList(items=await _devices(session, await _actor(call, session))))
 
 
 async def show_device(call: Call) -> web.Response:
     name = call.request.match_info["name"]
     async with call.sessions() as session:
-        found = await _devices(session, name)
+        found = await _devices(session, await _actor(call, session), name)
     if not found:
         raise ApiError(404, f"no device named {name!r}", "name")
     return _json(found[0])
@@ -581,6 +575,45 @@ async def sla_report(call: Call) -> web.Response:
     )
 
 
+# --- the audit -----------------------------------------------------------------------------------------------
+
+AUDIT_MEDIA = {"json": JSON, "csv": "text/csv"}
+
+
+async def audit_events(call: Call) -> web.Response:
+    """The audit, for admins; the read is audited, and so is a refused one."""
+    fmt = call.request.query.get("format", "json")
+    if fmt not in AUDIT_MEDIA:
+        raise ApiError(400, f"format: json or csv, not {fmt!r}", "format")
+    export = fmt == "csv"
+    origin = audit.Origin(call.user.username, call.user.role, "api", client=call.request.remote or "")
+    if call.user.role != "admin":
+        action = audit.Action.AUDIT_EXPORT if export else audit.Action.AUDIT_READ
+        await refuse(call.sessions, origin, action, "audit", "admin only")
+        raise ApiError(403, f"{call.user.username} ({call.user.role}) may not read the audit: admin only")
+    async with call.sessions() as session:
+        try:
+            filters = audit.filters_from(call.request.query)
+        except audit.FilterError as exc:
+            raise ApiError(400, str(exc), exc.field) from exc
+        rows = await audit.read(session, origin, filters, export=export)
+    if export:
+        return web.Response(
+            text=audit.to_csv(rows),
+            content_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="audit.csv"'},
+        )
+    more = len(rows) == filters.limit
+    return _json(
+        s.AuditPage(
+            items=[s.AuditEventOut.model_validate(audit.as_dict(r)) for r in rows],
+            limit=filters.limit,
+            offset=filters.offset,
+            next_offset=filters.offset + filters.limit if more else None,
+        )
+    )
+
+
 # --- the table -----------------------------------------------------------------------------------------------
 
 _ID = Param("ticket_id", "path", {"type": "integer", "minimum": 1}, "the ticket's number", required=True)
@@ -756,6 +789,27 @@ ROUTES: Sequence[Route] = (
         (_ID,),
         s.RateIn,
         (*_T_ERR, 400),
+    ),
+    Route(
+        "GET",
+        "/api/audit",
+        audit_events,
+        "The audit, newest first (admin; the read itself is audited, and so is a refused one)",
+        "audit",
+        s.AuditPage,
+        (
+            Param("action", "query", {"type": "string", "enum": list(audit.ACTIONS)}),
+            Param("actor", "query", {"type": "string", "maxLength": 200}),
+            Param("subject", "query", {"type": "string", "maxLength": 200}, "the user, account ... acted on"),
+            Param("outcome", "query", {"type": "string", "enum": list(audit.OUTCOMES)}),
+            Param("since", "query", {"type": "string", "format": "date-time"}, "from this instant (with zone)"),
+            Param("until", "query", {"type": "string", "format": "date-time"}, "before this instant (with zone)"),
+            Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": audit.MAX_ROWS, "default": 100}),
+            Param("offset", "query", {"type": "integer", "minimum": 0, "maximum": 1_000_000, "default": 0}),
+            Param("format", "query", {"type": "string", "enum": list(AUDIT_MEDIA)}, "csv: an export"),
+        ),
+        errors=(400, 401, 403),
+        media=(JSON, "text/csv"),
     ),
     Route("GET", "/api/sla/breaches", breaches, "SLA breaches open now", "sla", s.BreachList, errors=_COMMON),
     Route(

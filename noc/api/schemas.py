@@ -4,7 +4,7 @@ models, and every handler serialises through them, so the document and the wire 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
@@ -32,7 +32,7 @@ class InterfaceOut(_Out):
     name: str
     if_index: int
     descr: str
-    alias: str
+    alias: str | None = Field(description="null when the user's role may not see it: an alias names the customer")
     speed_bps: int | None
     admin_status: str
     oper_status: str
@@ -271,3 +271,43 @@ class BreachOut(_Out):
 
 class BreachList(_Out):
     items: list[BreachOut]
+
+
+# --- the Alertmanager webhook --------------------------------------------------------------------------------
+
+
+class IgnoredOut(_Out):
+    fingerprint: str
+    reason: str
+
+
+class WebhookOut(_Out):
+    tickets: list[str] = Field(description="tickets opened, updated or resolved")
+    unconfirmed: list[str] = Field(
+        description="tickets a 'resolved' alert spoke of that stay open: the system still sees the fault"
+    )
+    ignored: list[IgnoredOut]
+
+
+# --- the audit -----------------------------------------------------------------------------------------------
+
+
+class AuditEventOut(_Out):
+    id: int
+    at: datetime
+    action: str
+    outcome: Literal["allowed", "refused"]
+    actor: str = Field(description="who the act was for (a command line's claimed user)")
+    role: str
+    via: str = Field(description="cli, api, web, system; empty for a service's own record")
+    os_user: str = Field(description="the OS account that ran a command")
+    client: str = Field(description="a web or API caller's network address")
+    subject: str = Field(description="the user, account ... acted on")
+    detail: dict[str, Any]
+
+
+class AuditPage(_Out):
+    items: list[AuditEventOut]
+    limit: int
+    offset: int
+    next_offset: int | None

@@ -16,7 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from noc import audit
 from noc import models as m
+from noc.audit import Action, Origin
 from noc.crypto import SecretBox
 from noc.db import Base
 from noc.errors import Problem, ValidationFailed
@@ -426,6 +428,9 @@ async def import_doc(
             fields = _changed(current.model_dump() if current else {}, after_py)
             action = "updated" if current is not None else "created"
             report.changes.append(Change(adapter.kind, key, action, fields))
+            if adapter.kind == "users" and current is not None and "role" in fields:
+                before, after = current.model_dump()["role"], after_py["role"]
+                audit.record(session, Origin(actor, "", ""), Action.ROLE_CHANGE, key, before=before, after=after)
             session.add(
                 m.ChangeRecord(
                     actor=actor,

@@ -3,7 +3,8 @@
 One module per audience, each with its own route table: ``login`` (sign in/out), ``board`` (the NOC board with
 its live feed), ``technician`` (the technician's queue), ``ticket_pages`` (every role's ticket list and ticket page:
 detail, worklog, similar cases, the steps and the close form), ``accounts`` (the account manager's
-accounts, health archive, SLA and weekly reports), ``admin`` (inventory view and import). ``core`` holds what they
+accounts, health archive, SLA and weekly reports), ``admin`` (inventory view and import), ``admin_users`` (users,
+sign-in delays, the audit reader). ``core`` holds what they
 share: the viewer, role checks, CSRF and error pages.
 """
 
@@ -14,12 +15,13 @@ from aiohttp import web
 
 def setup_web(app: web.Application) -> None:
     # Imported here: the page modules use noc.app's keys, and noc.app calls this.
-    from noc.web import accounts, admin, board, core, live, login, technician, ticket_pages
+    from noc.web import accounts, admin, admin_users, board, core, live, login, technician, ticket_pages
 
     app[core.JINJA] = core.environment()
     app.middlewares.insert(0, core.unavailable)
     app.middlewares.append(core.middleware)
     app.router.add_static("/static/", core.HERE / "static", append_version=True)
     live.setup_live(app)
-    for module in (login, board, technician, ticket_pages, accounts, admin):
+    login.setup_login(app)
+    for module in (board, technician, ticket_pages, accounts, admin, admin_users):
         app.router.add_routes(module.routes)

@@ -5,8 +5,9 @@ no viewer → redirect to the login page (coming back afterwards); a role not li
 tickets service and the inventory raise → a page with the same status code and message the API would give.
 
 Forms: every POST carries the session's CSRF token (``csrf`` field); the middleware refuses a POST without it, or
-from another origin, before any handler runs. Cookies are HttpOnly and SameSite=Lax; pages allow no inline script
-and no third-party resource (Content-Security-Policy).
+from another origin, or with bytes that are not text, before any handler runs. Cookies are HttpOnly and
+SameSite=Lax; the security headers (Content-Security-Policy: no inline script, no third-party resource) are set on
+every answer by ``noc.app``.
 """
 
 from __future__ import annotations
@@ -47,15 +48,13 @@ MENU: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("/tickets", "Tickets"),
         ("/accounts", "Accounts"),
         ("/admin/inventory", "Inventory"),
+        ("/admin/users", "Users"),
+        ("/admin/audit", "Audit"),
     ),
     "noc": (("/board", "Board"), ("/tickets", "Tickets"), ("/accounts", "Accounts")),
     "technician": (("/queue", "My queue"), ("/tickets", "Tickets")),
     "account_manager": (("/accounts", "My accounts"), ("/tickets", "Tickets")),
 }
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
 PageHandler = Callable[[web.Request, BrowserSession], Awaitable[web.StreamResponse]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -88,6 +87,11 @@ def environment() -> jinja2.Environment:
 
 def viewer_of(request: web.Request) -> BrowserSession | None:
     return request.get(VIEWER)
+
+
+def client_of(request: web.Request) -> str:
+    """The peer's address as the server sees it (a proxy in front must be the one to tell clients apart)."""
+    return request.remote or ""
 
 
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
@@ -214,6 +218,9 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         except web.HTTPRequestEntityTooLarge:
             message = "The form is larger than 1 MiB (the server's request limit): nothing was done."
             return render(request, "error.html", status=413, message=message)
+        except ValueError:  # bytes that are not text in the form's charset (UnicodeDecodeError), a broken body
+            message = "form: the form's bytes are not text in its declared character set: nothing was done."
+            return render(request, "error.html", status=400, message=message)
         given = str(form.get("csrf", ""))
         viewer = viewer_of(request)
         if viewer is None and request.path != "/login":
@@ -223,10 +230,6 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
             message = "The form has expired or did not come from this site: reload the page and try again."
             return render(request, "error.html", status=403, message=message)
     response = await handler(request)
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
     if viewer_of(request) is not None:
         response.headers.setdefault("Cache-Control", "no-store")
     return response

@@ -1,12 +1,17 @@
 """Signing in and out. Passwords are checked by ``noc.auth`` (Argon2id); a session is a random cookie whose digest
 is stored, so signing out (or an admin deactivating the user) ends it at once on every process.
 
-Repeated wrong passwords for one user name are slowed down: after ``MAX_FAILURES`` attempts within ``LOCKOUT``
-without a success the name is refused until the window has passed, whatever the password. The count is in the
-database (``noc.auth.attempt_sign_in``): every ``noc serve`` process and a restart see the same one."""
+Sign-in cannot be turned against users or the server (``noc.auth.attempt_sign_in``, settings ``web.login_*``):
+each client address has a rate per minute, refused before any password hash runs; wrong passwords for a name
+from one address delay that address's next try for that name (doubling), never other addresses; at most
+``web.login_hash_concurrency`` Argon2 checks run at once per process. The counts are in the database: every
+``noc serve`` process and a restart see the same ones. An admin clears a name's delays (``noc users unlock``, the
+users page), and so does a new password."""
 
 from __future__ import annotations
 
+import asyncio
+import math
 import secrets
 from datetime import timedelta
 
@@ -14,13 +19,25 @@ from aiohttp import web
 
 from noc.api.errors import ApiError
 from noc.app import SESSIONS, SETTINGS
-from noc.auth import attempt_sign_in, check_password, close_session, open_session, signed_in
-from noc.web.core import COOKIE, HOME, LOGIN_COOKIE, form_of, render, safe_next, viewer_of
+from noc.auth import Throttle, attempt_sign_in, check_password, close_session, open_session, signed_in
+from noc.web.core import COOKIE, HOME, LOGIN_COOKIE, client_of, form_of, render, safe_next, viewer_of
 
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
 MAX_USERNAME = 64  # the users table's limit
+THROTTLE = web.AppKey("login_throttle", Throttle)
+HASHING = web.AppKey("password_hashing", asyncio.Semaphore)  # bounds the CPU anonymous sign-ins can take
 routes = web.RouteTableDef()
+
+
+def setup_login(app: web.Application) -> None:
+    settings = app[SETTINGS].web
+    app[THROTTLE] = Throttle(
+        settings.login_rate_per_minute,
+        settings.login_free_failures,
+        settings.login_delay_base_s,
+        settings.login_delay_max_s,
+    )
+    app[HASHING] = asyncio.Semaphore(settings.login_hash_concurrency)
+    app.router.add_routes(routes)
 
 
 def _login_form(request: web.Request, status: int = 200, error: str = "", username: str = "") -> web.Response:
@@ -62,12 +79,19 @@ async def login(request: web.Request) -> web.StreamResponse:
     if len(username) > MAX_USERNAME:
         return _login_form(request, 400, f"username: at most {MAX_USERNAME} characters.")
     sessions = request.app[SESSIONS]
-    if not await attempt_sign_in(sessions, username, LOCKOUT, MAX_FAILURES):
-        return _login_form(request, 429, "Too many wrong passwords: wait 15 minutes, or ask an admin.", username)
-    user = await check_password(sessions, username, password)
+    client = client_of(request)
+    verdict = await attempt_sign_in(sessions, username, client, request.app[THROTTLE])
+    if not verdict.allowed:
+        wait_s = max(1, math.ceil(verdict.retry_after_s))
+        message = f"{verdict.reason.capitalize()}: try again in {wait_s} s, or ask an admin."
+        response = _login_form(request, 429, message, username)
+        response.headers["Retry-After"] = str(wait_s)
+        return response
+    async with request.app[HASHING]:
+        user = await check_password(sessions, username, password)
     if user is None:
         return _login_form(request, 401, "Wrong user name or password.", username)
-    await signed_in(sessions, username)
+    await signed_in(sessions, username, client)
     settings = request.app[SETTINGS].web
     old = request.cookies.get(COOKIE)
     if old:

@@ -16,9 +16,10 @@ from jsonschema import Draft202012Validator
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from noc import auth
+from noc import auth, dbadmin
 from noc.app import create_app
 from noc.crypto import SecretBox
+from noc.db import create_engine, session_factory
 from noc.inventory import service as inventory
 from noc.settings import PollerSettings, Settings
 from tests.conftest import EXAMPLE_INVENTORY
@@ -104,6 +105,23 @@ async def open_manual_ticket(service: TicketService, circuit: str, summary: str,
     not a recurrence)."""
     event = FaultEvent(FaultKind.MANUAL, circuit, cause, Impact.DEGRADED, datetime.now(UTC), summary)
     return (await service.handle_fault(event)).ticket_id
+
+
+async def stock_database(url: str, key: str, token_name: str) -> dict[str, str]:
+    """A migrated database with the example operator, a manual ticket on an acme-bank and a city-gov circuit, and
+    an API token per role (for servers a test runs in another thread)."""
+    engine = create_engine(url)
+    try:
+        await dbadmin.upgrade(engine)
+        sessions = session_factory(engine)
+        box = SecretBox.from_text(key)
+        await inventory.import_file(sessions, box, EXAMPLE_INVENTORY, "test")
+        service = TicketService(sessions, Settings().tickets, box=box)
+        for circuit in ("ACME-BJ-001", "CITY-SH-001"):
+            await open_manual_ticket(service, circuit, "latency above contract", "manual")
+        return {role: await auth.issue_token(sessions, user, token_name) for role, user in USERS.items()}
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

@@ -20,18 +20,11 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import SecretStr
 
-from noc import auth, dbadmin
 from noc.app import create_app
-from noc.crypto import SecretBox, generate_key
-from noc.db import create_engine, session_factory
-from noc.inventory import service as inventory
+from noc.crypto import generate_key
 from noc.settings import PollerSettings, Settings
-from noc.timeutil import utcnow
-from tests.api.conftest import SECRETS, USERS
-from tests.conftest import EXAMPLE_INVENTORY
+from tests.api.conftest import SECRETS, USERS, stock_database
 from tests.threaded import serve_in_thread
-from tickets.rules import FaultEvent, FaultKind, Impact
-from tickets.service import TicketService
 
 
 @dataclass
@@ -41,26 +34,10 @@ class Live:
     doc: dict[str, Any]
 
 
-async def _stock(url: str, key: str) -> dict[str, str]:
-    engine = create_engine(url)
-    try:
-        await dbadmin.upgrade(engine)
-        sessions = session_factory(engine)
-        box = SecretBox.from_text(key)
-        await inventory.import_file(sessions, box, EXAMPLE_INVENTORY, "test")
-        service = TicketService(sessions, Settings().tickets, box=box)
-        for circuit in ("ACME-BJ-001", "CITY-SH-001"):
-            event = FaultEvent(FaultKind.MANUAL, circuit, "manual", Impact.DEGRADED, utcnow())
-            await service.handle_fault(event)
-        return {role: await auth.issue_token(sessions, user, "fuzz") for role, user in USERS.items()}
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture
 def live(db_url: str) -> Iterator[Live]:
     key = generate_key()
-    tokens = asyncio.run(_stock(db_url, key))
+    tokens = asyncio.run(stock_database(db_url, key, "fuzz"))
     app = create_app(Settings(database_url=db_url, secret_key=SecretStr(key), poller=PollerSettings(enabled=False)))
     with serve_in_thread(app) as base:
         with urllib.request.urlopen(f"{base}/api/openapi.json", timeout=10) as r:
@@ -88,6 +65,7 @@ OPERATIONS = [
     ("GET", "/api/sla/breaches"),
     ("GET", "/api/sla/reports/{contract}"),
     ("PUT", "/api/inventory"),
+    ("GET", "/api/audit"),
 ]
 KNOWN = ["1", "2", "pe-bj-01", "ACME-BJ-001", "acme-bank", "ACME-2026-01", "tom-north", "2026-11", "pdf", "open"]
 texts = st.one_of(

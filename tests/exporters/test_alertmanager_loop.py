@@ -157,9 +157,9 @@ def test_webhook_refuses_bad_token_and_malformed_payload(loop: dict[str, Any]) -
 
     assert post(b'{"version": "4", "status": "firing", "alerts": []}', "wrong") == (
         401,
-        {"error": "Authorization: a valid bearer token is required"},
+        {"error": "Authorization: a valid bearer token is required", "field": "Authorization"},
     )
-    assert post(b"not json", TOKEN) == (400, {"error": "body: not JSON"})
+    assert post(b"not json", TOKEN) == (400, {"error": "body: not valid JSON", "field": "body"})
     status, body = post(b'{"version": "4", "status": "firing", "alerts": [{"status": "firing"}]}', TOKEN)
     assert status == 400 and body["error"].startswith("alerts.0.labels")
     assert tickets(loop["db"]) == []  # nothing changed

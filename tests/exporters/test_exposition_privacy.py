@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -14,9 +15,11 @@ from noc import models as m
 from noc.app import create_app
 from noc.crypto import SecretBox
 from noc.inventory import service as inventory
-from noc.settings import PollerSettings, Settings
+from noc.settings import PollerSettings, Settings, WebSettings
 from tests.conftest import EXAMPLE_INVENTORY
 from tests.noc.test_inventory_store import EXAMPLE_SECRETS
+
+SCRAPE = {"Authorization": "Bearer scrape-token"}  # /metrics needs credentials
 
 
 async def test_exposition_has_no_secret_or_personal_value(
@@ -35,13 +38,16 @@ async def test_exposition_has_no_secret_or_personal_value(
         await session.commit()
     # the poller runs (nothing answers on the example's ports): the snapshot carries the whole inventory
     settings = Settings(
-        database_url=db_url, secret_key=secret_key, poller=PollerSettings(interval_s=3600, timeout_s=0.2, retries=0)
+        database_url=db_url,
+        secret_key=secret_key,
+        poller=PollerSettings(interval_s=3600, timeout_s=0.2, retries=0),
+        web=WebSettings(metrics_token=SecretStr("scrape-token")),
     )
     async with TestClient(TestServer(create_app(settings))) as client:
 
         async def month_to_date() -> str:
             for _ in range(200):  # the month job runs as the service starts; bounded wait for its first result
-                text = await (await client.get("/metrics")).text()
+                text = await (await client.get("/metrics", headers=SCRAPE)).text()
                 if "noc_sla_month_availability_ratio{" in text:
                     return text
                 await asyncio.sleep(0.05)

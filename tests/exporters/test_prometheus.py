@@ -22,6 +22,7 @@ from tests.peers.snmpd import SnmpdAgent, free_udp_port
 
 pytestmark = pytest.mark.peers
 RULES = Path(__file__).resolve().parents[2] / "exporters" / "rules" / "noc.yml"
+SCRAPE_TOKEN = "scrape-token-for-the-test"
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout_s: float = 90.0) -> Any:
@@ -58,6 +59,7 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
             NOC_POLLER__RETRIES="0",
             NOC_POLLER__DOWN_AFTER_FAILURES="2",
             NOC_POLLER__JITTER_RATIO="0",
+            NOC_WEB__METRICS_TOKEN=SCRAPE_TOKEN,
         )
         inventory = tmp_path / "inventory.yaml"
         inventory.write_text(
@@ -85,10 +87,13 @@ def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
         )
         prom_port = free_tcp_port()
         config = tmp_path / "prometheus.yml"
+        credentials = tmp_path / "metrics.token"
+        credentials.write_text(SCRAPE_TOKEN + "\n")
         config.write_text(
             "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
             f"rule_files: ['{rules}']\n"
             f"scrape_configs:\n  - job_name: noc\n    static_configs: [{{targets: ['127.0.0.1:{noc_port}']}}]\n"
+            f"    authorization: {{type: Bearer, credentials_file: '{credentials}'}}\n"
         )
         processes.append(
             subprocess.Popen(

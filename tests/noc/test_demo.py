@@ -150,7 +150,9 @@ def test_demo_lab_polls_probes_opens_an_incident_for_the_fault_and_stops_everyth
         on_board: list[dict[str, object]] = []
         while time.monotonic() - started < BOUND_S:
             assert proc.poll() is None, f"noc demo exited early with {proc.returncode}:\n{log.read_text()}"
-            if _get(f"{url}/healthz") is not None and (text := _get(f"{url}/metrics")) is not None:
+            token_file = demo_dir / "metrics.token"  # written by the demo at start, for Prometheus
+            scrape_token = token_file.read_text().strip() if token_file.exists() else None
+            if _get(f"{url}/healthz") is not None and (text := _get(f"{url}/metrics", scrape_token)) is not None:
                 for family in text_string_to_metric_families(text):
                     for s in family.samples:
                         if s.name == "noc_device_up" and s.value == 1:

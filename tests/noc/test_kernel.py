@@ -111,3 +111,16 @@ def test_decrypted_values_never_reach_a_log_line(caplog: pytest.LogCaptureFixtur
     with caplog.at_level(logging.INFO, logger="test.redaction"):
         logger.info("login with %s failed", plain)
     assert caplog.messages == ["login with *** failed"]
+
+
+def test_a_billion_laughs_is_refused_before_anything_is_built() -> None:
+    # Nine levels of nine: a billion values from 30 written ones. Counted on the composed graph, not expanded.
+    bomb = 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    bomb += "".join(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]\n" for i in range(1, 10))
+    with pytest.raises(ValidationFailed, match=r"f.yaml:1: aliases would expand \d+ values to more than"):
+        yamlsrc.load(bomb, "f.yaml")
+
+
+def test_a_modest_alias_is_still_fine() -> None:
+    text = "base: &w {day: sun, start: '02:00'}\nwindows: [*w, *w, *w]\n"
+    assert yamlsrc.load(text, "f.yaml").data["windows"] == [{"day": "sun", "start": "02:00"}] * 3

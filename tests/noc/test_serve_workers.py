@@ -14,14 +14,21 @@ from tests.exporters.test_prometheus import wait_for
 from tests.noccli import NOC, noc, noc_env
 from tests.peers.ports import free_tcp_port
 
+TOKEN = "scrape-token-for-the-test"
+
 
 def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=10) as response:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
         return str(response.read().decode())
 
 
 def test_two_workers_share_the_port_and_the_poller_s_metrics(tmp_path: Path) -> None:
-    env = noc_env(NOC_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/noc.db", NOC_SECRET_KEY=generate_key())
+    env = noc_env(
+        NOC_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/noc.db",
+        NOC_SECRET_KEY=generate_key(),
+        NOC_WEB__METRICS_TOKEN=TOKEN,  # checked by the worker asked, and again by the polling one it passes it to
+    )
     assert noc(env, "db", "upgrade").returncode == 0
     port = free_tcp_port()
     base = f"http://127.0.0.1:{port}"

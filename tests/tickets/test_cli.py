@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from noc.crypto import SecretBox
 from noc.db import create_engine, session_factory
+from noc.models import AuditEvent
 from noc.settings import TicketSettings
 from tests.conftest import EXAMPLE_INVENTORY
 from tests.noc.test_cli import Cli, _cli
 from tests.tickets.conftest import T0, DrivenClock
-from tickets.audit import PersonalDataRead
 from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketService
 
@@ -39,8 +39,10 @@ async def _audit(url: str) -> list[tuple[str, str, str]]:
     engine = create_engine(url)
     try:
         async with session_factory(engine)() as session:
-            rows = await session.scalars(select(PersonalDataRead).order_by(PersonalDataRead.id))
-            return [(r.actor, r.account, r.outcome) for r in rows]
+            rows = await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "personal_data.read").order_by(AuditEvent.id)
+            )
+            return [(r.actor, r.subject, r.outcome) for r in rows]
     finally:
         await engine.dispose()
 

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
 from noc.db import Base
+from noc.models import AuditEvent
 from noc.settings import TicketSettings
 from tests.tickets.conftest import T0, DrivenClock
-from tickets.audit import PersonalDataRead
 from tickets.errors import CloseRefused, Conflict, IllegalTransition, InvalidRequest, NotFound, Refused
 from tickets.models import FaultCase, Recurrence, Ticket, TicketEvent, TicketTransition
 from tickets.records import SlaComplianceEntry
@@ -382,9 +382,13 @@ async def test_rating_after_closure_and_averages(svc: TicketService) -> None:
 # --- 5. access and the personal-data audit -------------------------------------------------------------------------
 
 
-async def audit_rows(sessions: Sessions) -> Sequence[PersonalDataRead]:
+async def audit_rows(sessions: Sessions) -> Sequence[AuditEvent]:
     async with sessions() as session:
-        return list(await session.scalars(select(PersonalDataRead).order_by(PersonalDataRead.id)))
+        return list(
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "personal_data.read").order_by(AuditEvent.id)
+            )
+        )
 
 
 async def test_account_manager_sees_only_their_accounts(svc: TicketService) -> None:
@@ -419,14 +423,14 @@ async def test_technician_reads_contacts_only_for_their_tickets_and_every_read_i
     assert contacts[0].name == "Zhang Wei"
 
     rows = await audit_rows(stocked)
-    assert [(r.actor, r.account, r.outcome, r.purpose) for r in rows] == [
+    assert [(r.actor, r.subject, r.outcome, r.detail["purpose"]) for r in rows] == [
         ("tom", "acme-bank", "refused", f"ticket {acme.ref}"),
         ("tom", "acme-bank", "allowed", f"ticket {acme.ref}"),
         ("tom", "city-gov", "refused", f"ticket {city.ref}"),
         ("tom", "city-gov", "refused", "calling the customer"),
         ("mei", "city-gov", "allowed", "renewal call"),
     ]
-    assert rows[1].fields == ["email", "name", "phone"] and rows[1].role == "technician"
+    assert rows[1].detail["fields"] == ["email", "name", "phone"] and rows[1].role == "technician"
     assert all(r.at is not None for r in rows)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientResponse, ClientSession, CookieJar
+from aiohttp import ClientResponse, ClientSession, CookieJar, TCPConnector
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, async_playwright
 from pydantic import SecretStr
@@ -97,8 +97,10 @@ class Site:
     tickets: TicketService
     visitors: list[ClientSession]
 
-    async def visitor(self, username: str | None = None) -> Visitor:
-        http = ClientSession(cookie_jar=CookieJar(unsafe=True))
+    async def visitor(self, username: str | None = None, from_address: str | None = None) -> Visitor:
+        """A browser; ``from_address`` is another loopback address to connect from (a different client)."""
+        connector = TCPConnector(local_addr=(from_address, 0)) if from_address else None
+        http = ClientSession(cookie_jar=CookieJar(unsafe=True), connector=connector)
         self.visitors.append(http)
         visitor = Visitor(http, self.base)
         if username is not None:

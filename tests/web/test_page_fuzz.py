@@ -23,8 +23,7 @@ from noc.app import create_app
 from noc.crypto import generate_key
 from noc.settings import PollerSettings, Settings
 from tests import conftest as shared
-from tests.api.conftest import SECRETS
-from tests.api.test_fuzz import _stock
+from tests.api.conftest import SECRETS, stock_database
 from tests.threaded import serve_in_thread
 from tests.web.conftest import ALL_USERS, password_of
 
@@ -72,7 +71,7 @@ def _sign_in(base: str, username: str) -> Signed:
 @pytest.fixture
 def pages(db_url: str) -> Iterator[Pages]:
     key = generate_key()
-    asyncio.run(_stock(db_url, key))
+    asyncio.run(stock_database(db_url, key, "fuzz"))
     asyncio.run(_passwords(db_url))
     app = create_app(Settings(database_url=db_url, secret_key=SecretStr(key), poller=PollerSettings(enabled=False)))
     with serve_in_thread(app) as base:

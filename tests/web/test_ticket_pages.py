@@ -10,8 +10,8 @@ from playwright.async_api import Browser, expect
 from sqlalchemy import select
 from yarl import URL
 
+from noc.models import AuditEvent
 from tests.web.conftest import PHONE, Site, Visitor, screenshot, signed_in
-from tickets.audit import PersonalDataRead
 from tickets.models import FaultCase, Ticket, WorklogEntry
 from tickets.rules import DeviceDown
 
@@ -201,8 +201,8 @@ async def test_contacts_show_only_when_asked_and_each_read_is_audited(site: Site
     assert response.status == 200 and "Wang Fang" in html and 'href="tel:+86 10 5555 0101"' in html
     assert response.headers["Cache-Control"] == "no-store" and "Wang" not in str(response.url)
     async with site.sessions() as session:
-        reads = list(await session.scalars(select(PersonalDataRead)))
-    assert [(r.actor, r.account, r.purpose, r.outcome) for r in reads] == [
+        reads = list(await session.scalars(select(AuditEvent).where(AuditEvent.action == "personal_data.read")))
+    assert [(r.actor, r.subject, r.detail["purpose"], r.outcome) for r in reads] == [
         ("tom", "acme-bank", f"ticket T-{ticket_id}", "allowed")
     ]
 
