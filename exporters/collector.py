@@ -6,7 +6,8 @@ device, interface, circuit, contract and account tier: never personal data, neve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -18,8 +19,9 @@ POLL_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 class NocCollector(Collector):
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._snapshot = snapshot
+        self._clock = clock
 
     def describe(self) -> Iterator[Metric]:
         # No description up front: registering must not trigger a collect() of a half-built snapshot.
@@ -28,7 +30,7 @@ class NocCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         s = self._snapshot.copy()
         yield from _devices(s)
-        yield from _interfaces(s)
+        yield from _interfaces(s, self._clock())
         yield from _circuits(s)
         yield from _tickets(s)
 
@@ -56,7 +58,17 @@ def _devices(s: Snapshot) -> Iterator[Metric]:
     yield from (up, uptime, last)
 
 
-def _interfaces(s: Snapshot) -> Iterator[Metric]:
+def live(s: Snapshot, device: str, measured_at: datetime | None, now: datetime) -> bool:
+    """Interface series are exported only while they say something about now: the device is up and the data is
+    no older than two of its poll intervals. Otherwise the series are dropped (absent, not a last value that looks
+    live); ``noc_device_up`` and ``noc_device_last_poll_timestamp_seconds`` stay and tell why."""
+    state, info = s.device_state.get(device), s.devices.get(device)
+    if state is None or not state.up or measured_at is None or info is None:
+        return False
+    return (now - measured_at).total_seconds() <= 2 * info.interval_s
+
+
+def _interfaces(s: Snapshot, now: datetime) -> Iterator[Metric]:
     labels = ["device", "interface"]
     oper = _gauge("noc_interface_oper_up", "1 when ifOperStatus is up.", labels)
     rx = _gauge("noc_interface_receive_bits_per_second", "Inbound traffic over the last poll interval.", labels)
@@ -64,6 +76,8 @@ def _interfaces(s: Snapshot) -> Iterator[Metric]:
     util = _gauge("noc_interface_utilisation_ratio", "Traffic against the interface speed.", [*labels, "direction"])
     speed = _gauge("noc_interface_speed_bits_per_second", "The interface speed.", labels)
     for (device, interface), st in sorted(s.interfaces.items()):
+        if not live(s, device, st.ts, now):
+            continue
         key = [device, interface]
         oper.add_metric(key, 1.0 if st.oper_up else 0.0)
         if st.receive_bps is not None:

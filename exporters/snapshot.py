@@ -22,6 +22,7 @@ class DeviceInfo:
     platform: str
     region: str
     role: str
+    interval_s: float = 60.0  # its poll interval: data older than two of them is stale
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class InterfaceState:
     receive_utilisation_ratio: float | None
     transmit_utilisation_ratio: float | None
     speed_bps: int | None
+    ts: datetime | None = None  # the poll that measured it
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,7 @@ class Snapshot:
                 receive_utilisation_ratio=rate.in_utilisation_ratio,
                 transmit_utilisation_ratio=rate.out_utilisation_ratio,
                 speed_bps=rate.speed_bps,
+                ts=rate.ts,
             )
 
     def probe_measured(self, sample: ProbeSample) -> None:

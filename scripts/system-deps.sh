@@ -14,6 +14,7 @@ command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v prometheus-snmp-exporter >/dev/null || need+=(prometheus-snmp-exporter)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)  # the page tests drive Debian's Chromium through Playwright
+command -v redis-server >/dev/null || need+=(redis-server)  # the Redis Streams bus; tests also run private ones
 
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
@@ -44,6 +45,11 @@ if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && [ "$(id -u)" -eq 0 ]; then
     if ! PGPASSWORD=postgres psql -w -h 127.0.0.1 -U postgres -Atc 'select 1' >/dev/null 2>&1; then
         su postgres -c "psql -Atc \"alter user postgres password 'postgres'\"" >/dev/null
     fi
+fi
+# Redis on 127.0.0.1:6379 for the bus tests (each uses its own key prefix); restart tests start private servers.
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    redis-server --bind 127.0.0.1 --port 6379 --save "" --appendonly no --daemonize yes >/dev/null
+    for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 mkdir -p /run/sshd 2>/dev/null || true
 echo "system-deps: ok"

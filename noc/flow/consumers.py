@@ -57,6 +57,8 @@ class ConsumerRunner:
                 if not self._hand:
                     self._hand = await self._fill()
                     if not self._hand:
+                        if self.health.failing:
+                            self.health.succeeded()  # the bus answers and nothing waits: nothing is failing
                         self.idle.set()
                         continue
                 self.idle.clear()

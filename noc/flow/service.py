@@ -14,6 +14,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -80,7 +81,7 @@ async def continue_availability(
 ) -> dict[str, tuple[AvailabilityState, m.DeviceStatus]]:
     """Each device's stored availability, repaired: a down device keeps its oldest open outage (later open ones a
     crash left are merged into it), an up device has no open outage (closed when it came back)."""
-    names = dict((await session.execute(select(m.Device.id, m.Device.name))).tuples().all())
+    names = {ident: name for ident, name in await session.execute(select(m.Device.id, m.Device.name))}
     statuses = {s.device_id: s for s in (await session.scalars(select(m.DeviceStatus))).all()}
     o = m.DeviceOutage
     open_rows: dict[int, list[m.DeviceOutage]] = {}
@@ -141,6 +142,8 @@ class NocService:
             devices, circuits = await inventory_for_snapshot(session)
             engine_inputs = await load_engine_inputs(session)
             states = await continue_availability(session, poller.down_after_failures)
+        intervals = {d.target.name: d.target.poll_interval_s for d in plan.devices}
+        devices = [replace(d, interval_s=intervals.get(d.name, poller.interval_s)) for d in devices]
         self.snapshot.set_inventory(devices, circuits)
         for name, (state, status) in states.items():
             if status.last_poll_at is not None:
@@ -180,7 +183,7 @@ class NocService:
 
             self.supervisor.spawn("poll", poll)
             self.supervisor.every("probe", poller.interval_s, stage.probe_round)
-        self.supervisor.every("sla", poller.sla_tick_s, self._sla_tick)
+        self.supervisor.every("sla-tick", poller.sla_tick_s, self._sla_tick)
         self.supervisor.every("month", poller.sla_report_interval_s, self._month_to_date)
         self.supervisor.every("purge", 3600.0, self._purge)
         self.supervisor.every("timers", 60.0, self._timers)
@@ -285,7 +288,7 @@ class NocService:
 
         await self.supervisor.cancel(["poll", "probe"], timeout_s=left(0.2))
         await asyncio.gather(*(r.drain(left(0.3)) for r in self.runners if r.name != "snapshot"))
-        storage_ok = not any(self.supervisor.stage(n).failing for n in ("sla", "store"))
+        storage_ok = not any(self.supervisor.stage(n).failing for n in ("sla-tick", "store"))
         if self.sla is not None and storage_ok:
             # What the engine decided since its last tick. Never cut off mid-statement (a cancelled SQLite
             # statement can leave its connection unclosable): waited for, within what time is left.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,9 +15,10 @@ from exporters.snapshot import CircuitInfo, DeviceInfo, SlaState, Snapshot, Tick
 TS = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-def scrape(snapshot: Snapshot) -> dict[str, list[tuple[dict[str, str], float]]]:
+def scrape(snapshot: Snapshot, now: datetime | None = None) -> dict[str, list[tuple[dict[str, str], float]]]:
     registry = CollectorRegistry()
-    registry.register(NocCollector(snapshot))
+    at = now or TS + timedelta(seconds=30)
+    registry.register(NocCollector(snapshot, clock=lambda: at))
     PollerMetrics(registry)
     text = generate_latest(registry).decode()
     out: dict[str, list[tuple[dict[str, str], float]]] = {}
@@ -127,3 +128,21 @@ def test_month_and_objectives() -> None:
     assert m["noc_sla_month_availability_ratio"] == [(circuit, 0.9993)]
     assert m["noc_sla_objective_met"] == [(circuit | {"objective": "latency"}, 0.0)]
     assert m["noc_circuit_available"] == [(circuit, 0.0)]
+
+
+def test_stale_or_down_interfaces_are_not_exported_as_live() -> None:
+    s = lab()  # pe-1 polled every 60 s (the default), its Gi0/1 measured at TS
+    fresh = scrape(s, TS + timedelta(seconds=119))
+    assert [labels["interface"] for labels, _ in fresh["noc_interface_oper_up"]] == ["Gi0/1"]
+    stale = scrape(s, TS + timedelta(seconds=121))  # older than two intervals: no rate, no oper status
+    for name in (
+        "noc_interface_oper_up",
+        "noc_interface_receive_bits_per_second",
+        "noc_interface_speed_bits_per_second",
+    ):
+        assert name not in stale
+    assert stale["noc_device_up"]  # the device's own series stay and say why
+    s.device_polled("pe-1", False, None, TS + timedelta(seconds=60))
+    down = scrape(s, TS + timedelta(seconds=61))
+    assert "noc_interface_oper_up" not in down
+    assert ({"device": "pe-1", "platform": "cisco_ios", "region": "north", "role": "pe"}, 0.0) in down["noc_device_up"]

@@ -84,6 +84,7 @@ class Serve:
             NOC_BUS__SPILL_DIR=str(self.workdir / "spill"),
             NOC_BUS__RETRY_MAX_S="2",
             NOC_BUS__BATCH_WAIT_S="0.2",
+            NOC_WEB__METRICS_OPEN="true",  # loopback test: /metrics without a token
         )
         self.env = noc_env(**(defaults | self.extra))
 
