@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from collectors.errors import CollectorError
 from collectors.snmp.client import SnmpClient
-from collectors.snmp.fast_backend import FastV2cClient, HybridClient
+from collectors.snmp.fast_backend import NativeClient
 from collectors.snmp.ifmib import if_type_name
 from collectors.snmp.poll import SnmpCollector
 from collectors.snmp.pysnmp_backend import PysnmpClient
@@ -67,15 +67,19 @@ def _human(obs: Observation) -> str:
 
 @contextmanager
 def snmp_client(settings: PollerSettings) -> Iterator[SnmpClient]:
-    """The configured SNMP backend, closed (sockets, engine) on the way out."""
-    v3 = PysnmpClient()
-    fast = FastV2cClient() if settings.snmp_backend == "hybrid" else None
+    """The configured SNMP backend, closed (sockets, engine) on the way out.
+
+    pysnmp is created either way: it is the reference backend, and under the native one the path for weak-crypto
+    profiles an operator explicitly allowed.
+    """
+    reference = PysnmpClient()
+    native = NativeClient(weak=reference) if settings.snmp_backend == "native" else None
     try:
-        yield v3 if fast is None else HybridClient(fast, v3)
+        yield reference if native is None else native
     finally:
-        v3.close()
-        if fast is not None:
-            fast.close()
+        reference.close()
+        if native is not None:
+            native.close()
 
 
 def _only(plan: PollPlan, devices: Sequence[str] | None) -> PollPlan:

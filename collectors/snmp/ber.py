@@ -1,17 +1,25 @@
-"""A lean BER codec for SNMPv2c GET/GETBULK requests and responses: pure functions over bytes, ints and tuples.
+"""A lean BER codec for SNMP GET/GETBULK requests and their answers: pure functions over bytes, ints and tuples.
 
 Why it exists: pysnmp decodes each answer through pyasn1's generic object model, which costs ~80 % of a walk's
 CPU (see bench/snmp_poll.py). SNMP needs a handful of BER types only, so a direct decoder is an order of magnitude
-cheaper. It is strict: every length is checked against the buffer, indefinite lengths and unknown tags are
-refused with :class:`~collectors.errors.BadAnswer`; it never reads past the datagram it was given.
+cheaper. It is strict: every length is checked against the enclosing TLV, indefinite lengths, lengths of more than
+4 octets and unknown tags are refused with :class:`~collectors.errors.BadAnswer`; it never reads past the datagram
+it was given. The decoders are not recursive (the SNMP message layout is fixed), so nesting depth costs nothing and
+every loop consumes at least two bytes per step: time and memory are bounded by the datagram's size.
+
+The SNMPv2c message is here; the SNMPv3 envelope and USM (RFC 3414) are in :mod:`collectors.snmp.usm`, built on
+the same primitives (:func:`tlv`, :func:`header`, :func:`expect`, :func:`decode_pdu`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from collectors.errors import BadAnswer
 from collectors.snmp.client import Oid, SnmpType, VarBind
 
 SNMP_V2C = 1
+SNMP_V3 = 3
 TAG_INTEGER = 0x02
 TAG_OCTET_STRING = 0x04
 TAG_NULL = 0x05
@@ -20,6 +28,8 @@ TAG_SEQUENCE = 0x30
 PDU_GET = 0xA0
 PDU_RESPONSE = 0xA2
 PDU_GETBULK = 0xA5
+PDU_REPORT = 0xA8
+_ANSWER_TAGS = frozenset({PDU_RESPONSE, PDU_REPORT})
 
 _VALUE_TAGS: dict[int, SnmpType] = {
     0x02: SnmpType.INTEGER,
@@ -40,6 +50,19 @@ _UNSIGNED_TAGS = frozenset({0x41, 0x42, 0x43, 0x46})
 _BYTES_TAGS = frozenset({0x04, 0x40, 0x44})
 _EMPTY_TAGS = frozenset({0x05, 0x80, 0x81, 0x82})
 _UNSIGNED_MAX = {0x41: 2**32 - 1, 0x42: 2**32 - 1, 0x43: 2**32 - 1, 0x46: 2**64 - 1}
+# INTEGER fields of the message (ids, status, boots, time) are 32-bit; a 9-byte integer is an attack, not a value.
+_MAX_INTEGER_OCTETS = 9
+
+
+@dataclass(frozen=True, slots=True)
+class Pdu:
+    """A decoded Response-PDU or Report-PDU."""
+
+    tag: int
+    request_id: int
+    error_status: int
+    error_index: int
+    varbinds: list[VarBind]
 
 
 # ---------------------------------------------------------------- encoding
@@ -52,13 +75,13 @@ def _length(n: int) -> bytes:
     return bytes((0x80 | len(body),)) + body
 
 
-def _tlv(tag: int, body: bytes) -> bytes:
+def tlv(tag: int, body: bytes) -> bytes:
     return bytes((tag,)) + _length(len(body)) + body
 
 
 def encode_integer(value: int) -> bytes:
     size = max(1, (value + (value < 0)).bit_length() // 8 + 1)
-    return _tlv(TAG_INTEGER, value.to_bytes(size, "big", signed=True))
+    return tlv(TAG_INTEGER, value.to_bytes(size, "big", signed=True))
 
 
 def encode_oid(value: Oid) -> bytes:
@@ -75,28 +98,30 @@ def encode_oid(value: Oid) -> bytes:
             arc >>= 7
         out.extend(b | 0x80 for b in reversed(chunk[1:]))
         out.append(chunk[0])
-    return _tlv(TAG_OID, bytes(out))
+    return tlv(TAG_OID, bytes(out))
 
 
 _NULL = b"\x05\x00"
 
 
-def encode_request(
-    community: bytes, pdu_tag: int, request_id: int, oids: tuple[Oid, ...] | list[Oid], field2: int, field3: int
-) -> bytes:
-    """A v2c message; for GETBULK ``field2``/``field3`` are non-repeaters/max-repetitions, for GET both 0."""
-    varbinds = b"".join(_tlv(TAG_SEQUENCE, encode_oid(o) + _NULL) for o in oids)
-    pdu = _tlv(
+def encode_pdu(pdu_tag: int, request_id: int, oids: tuple[Oid, ...] | list[Oid], field2: int, field3: int) -> bytes:
+    """A GET/GETBULK PDU; for GETBULK ``field2``/``field3`` are non-repeaters/max-repetitions, for GET both 0."""
+    varbinds = b"".join(tlv(TAG_SEQUENCE, encode_oid(o) + _NULL) for o in oids)
+    return tlv(
         pdu_tag,
-        encode_integer(request_id) + encode_integer(field2) + encode_integer(field3) + _tlv(TAG_SEQUENCE, varbinds),
+        encode_integer(request_id) + encode_integer(field2) + encode_integer(field3) + tlv(TAG_SEQUENCE, varbinds),
     )
-    return _tlv(TAG_SEQUENCE, encode_integer(SNMP_V2C) + _tlv(TAG_OCTET_STRING, community) + pdu)
+
+
+def encode_v2c(community: bytes, pdu: bytes) -> bytes:
+    """A v2c message around a PDU from :func:`encode_pdu`."""
+    return tlv(TAG_SEQUENCE, encode_integer(SNMP_V2C) + tlv(TAG_OCTET_STRING, community) + pdu)
 
 
 # ---------------------------------------------------------------- decoding
 
 
-def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+def header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     """(tag, value start, value end) of the TLV at ``pos``; every bound checked against ``end``."""
     if pos + 2 > end:
         raise BadAnswer("truncated BER header")
@@ -116,17 +141,31 @@ def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     return tag, pos, pos + length
 
 
-def _expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
-    got, start, stop = _header(data, pos, end)
+def expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
+    got, start, stop = header(data, pos, end)
     if got != tag:
         raise BadAnswer(f"expected BER tag 0x{tag:02x}, got 0x{got:02x}")
     return start, stop
 
 
-def _signed(data: bytes, start: int, stop: int) -> int:
+def signed(data: bytes, start: int, stop: int) -> int:
     if start == stop:
         raise BadAnswer("empty INTEGER")
+    if stop - start > _MAX_INTEGER_OCTETS:
+        raise BadAnswer("INTEGER longer than 64 bits")
     return int.from_bytes(data[start:stop], "big", signed=True)
+
+
+def integer_at(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """(value, end of the TLV) of the INTEGER at ``pos``."""
+    start, stop = expect(data, pos, end, TAG_INTEGER)
+    return signed(data, start, stop), stop
+
+
+def octets_at(data: bytes, pos: int, end: int) -> tuple[bytes, int, int]:
+    """(value, value start, end of the TLV) of the OCTET STRING at ``pos``."""
+    start, stop = expect(data, pos, end, TAG_OCTET_STRING)
+    return data[start:stop], start, stop
 
 
 def decode_oid(body: bytes) -> Oid:
@@ -155,10 +194,12 @@ def _value(tag: int, data: bytes, start: int, stop: int) -> int | bytes | Oid | 
     if tag in _BYTES_TAGS:
         return data[start:stop]
     if tag == TAG_INTEGER:
-        return _signed(data, start, stop)
+        return signed(data, start, stop)
     if tag in _UNSIGNED_TAGS:
         if start == stop:
             raise BadAnswer("empty unsigned value")
+        if stop - start > _MAX_INTEGER_OCTETS:
+            raise BadAnswer(f"{_VALUE_TAGS[tag].value} out of range")
         value = int.from_bytes(data[start:stop], "big")
         if value > _UNSIGNED_MAX[tag]:
             raise BadAnswer(f"{_VALUE_TAGS[tag].value} out of range")
@@ -170,35 +211,59 @@ def _value(tag: int, data: bytes, start: int, stop: int) -> int | bytes | Oid | 
     raise BadAnswer(f"unknown SNMP value tag 0x{tag:02x}")
 
 
-def decode_response(data: bytes) -> tuple[int, bytes, int, int, list[VarBind]]:
-    """A v2c Response-PDU → (request_id, community, error_status, error_index, varbinds)."""
-    end = len(data)
-    start, stop = _expect(data, 0, end, TAG_SEQUENCE)
-    v_start, v_stop = _expect(data, start, stop, TAG_INTEGER)
-    if _signed(data, v_start, v_stop) != SNMP_V2C:
-        raise BadAnswer("not an SNMPv2c message")
-    c_start, c_stop = _expect(data, v_stop, stop, TAG_OCTET_STRING)
-    community = data[c_start:c_stop]
-    p_start, p_stop = _expect(data, c_stop, stop, PDU_RESPONSE)
-    r_start, r_stop = _expect(data, p_start, p_stop, TAG_INTEGER)
-    s_start, s_stop = _expect(data, r_stop, p_stop, TAG_INTEGER)
-    i_start, i_stop = _expect(data, s_stop, p_stop, TAG_INTEGER)
-    l_start, l_stop = _expect(data, i_stop, p_stop, TAG_SEQUENCE)
+def decode_pdu(data: bytes, pos: int, end: int) -> Pdu:
+    """The Response-PDU or Report-PDU at ``pos`` (bounded by ``end``)."""
+    tag, p_start, p_stop = header(data, pos, end)
+    if tag not in _ANSWER_TAGS:
+        raise BadAnswer(f"expected a Response or Report PDU, got BER tag 0x{tag:02x}")
+    request_id, pos = integer_at(data, p_start, p_stop)
+    status, pos = integer_at(data, pos, p_stop)
+    index, pos = integer_at(data, pos, p_stop)
+    l_start, l_stop = expect(data, pos, p_stop, TAG_SEQUENCE)
     varbinds: list[VarBind] = []
     pos = l_start
     while pos < l_stop:  # each step consumes at least 2 bytes: bounded by the datagram size
-        vb_start, vb_stop = _expect(data, pos, l_stop, TAG_SEQUENCE)
-        o_start, o_stop = _expect(data, vb_start, vb_stop, TAG_OID)
-        tag, val_start, val_stop = _header(data, o_stop, vb_stop)
-        kind = _VALUE_TAGS.get(tag)
+        vb_start, vb_stop = expect(data, pos, l_stop, TAG_SEQUENCE)
+        o_start, o_stop = expect(data, vb_start, vb_stop, TAG_OID)
+        value_tag, val_start, val_stop = header(data, o_stop, vb_stop)
+        kind = _VALUE_TAGS.get(value_tag)
         if kind is None:
-            raise BadAnswer(f"unknown SNMP value tag 0x{tag:02x}")
-        varbinds.append(VarBind(decode_oid(data[o_start:o_stop]), kind, _value(tag, data, val_start, val_stop)))
+            raise BadAnswer(f"unknown SNMP value tag 0x{value_tag:02x}")
+        varbinds.append(VarBind(decode_oid(data[o_start:o_stop]), kind, _value(value_tag, data, val_start, val_stop)))
         pos = vb_stop
-    return (
-        _signed(data, r_start, r_stop),
-        community,
-        _signed(data, s_start, s_stop),
-        _signed(data, i_start, i_stop),
-        varbinds,
-    )
+    return Pdu(tag, request_id, status, index, varbinds)
+
+
+def decode_response(data: bytes) -> tuple[bytes, Pdu]:
+    """A v2c message → (community, Response-PDU)."""
+    end = len(data)
+    start, stop = expect(data, 0, end, TAG_SEQUENCE)
+    version, pos = integer_at(data, start, stop)
+    if version != SNMP_V2C:
+        raise BadAnswer("not an SNMPv2c message")
+    community, _, pos = octets_at(data, pos, stop)
+    pdu = decode_pdu(data, pos, stop)
+    if pdu.tag != PDU_RESPONSE:
+        raise BadAnswer("SNMPv2c answer is not a Response-PDU")
+    return community, pdu
+
+
+def message_key(data: bytes) -> tuple[int, int]:
+    """(version, id) of a message without decoding it all: the v2c request-id or the v3 msgID.
+
+    Enough for the socket to hand the datagram to the request waiting for it; the full (and, for v3,
+    authenticated) decode happens in that request's task.
+    """
+    end = len(data)
+    start, stop = expect(data, 0, end, TAG_SEQUENCE)
+    version, pos = integer_at(data, start, stop)
+    if version == SNMP_V2C:
+        _, _, pos = octets_at(data, pos, stop)
+        _, p_start, p_stop = header(data, pos, stop)
+        request_id, _ = integer_at(data, p_start, p_stop)
+        return version, request_id
+    if version == SNMP_V3:
+        g_start, g_stop = expect(data, pos, stop, TAG_SEQUENCE)
+        msg_id, _ = integer_at(data, g_start, g_stop)
+        return version, msg_id
+    raise BadAnswer(f"unsupported SNMP message version {version}")

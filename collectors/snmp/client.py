@@ -94,7 +94,7 @@ class SnmpClient(Protocol):
 
 
 STRONG_AUTH = frozenset({"SHA-224", "SHA-256", "SHA-384", "SHA-512"})
-STRONG_PRIV = frozenset({"AES", "AES-192", "AES-256"})
+STRONG_PRIV = frozenset({"AES", "AES-192", "AES-256", "AES-192-C", "AES-256-C"})
 
 
 def check_credentials(device: str, credentials: SnmpCredentials) -> None:
