@@ -10,8 +10,8 @@ Design (one engine per client, one client per process and event loop):
   ``SO_RCVBUF`` up to ``net.core.rmem_max``; the cap is the granted size divided by ``ANSWER_BUDGET_BYTES``). More
   sockets open as the load grows (up to ``max_sockets``); past that a request waits for a slot instead of
   overflowing a buffer and losing answers.
-- A datagram that cannot even be matched (no readable id) is logged once per source address until that address
-  sends a readable one again; one that matches but fails to decode or authenticate is the waiting request's
+- A datagram that cannot even be matched (no readable id) is logged once per source address until an answer
+  from that address is accepted again; one that matches but fails to decode or authenticate is the waiting request's
   business: it keeps waiting for a good answer within its timeout and, failing that, raises the decode error as
   :class:`~collectors.errors.BadAnswer` naming the device. Such errors are logged once per device until it answers
   well again, never once per packet.
@@ -86,7 +86,6 @@ class _Socket(asyncio.DatagramProtocol):
         except BadAnswer as exc:
             self.engine.unreadable.failed(source, "undecodable SNMP datagram from %s:%d: %s", *source, exc)
             return
-        self.engine.unreadable.cleared(source, "SNMP datagrams from %s:%d readable again", *source)
         waiter = self.pending.get(key)
         if waiter is None or waiter.address != source or waiter.version != version:
             return  # late (after a timeout), duplicate or foreign
@@ -208,6 +207,9 @@ class UdpEngine:
                             self.bad_answers.failed(device, "%s: unusable SNMP answer: %s", device, exc)
                             continue
                         self.bad_answers.cleared(device, "%s: SNMP answers usable again", device)
+                        self.unreadable.cleared(
+                            waiter.address, "SNMP datagrams from %s:%d usable again", *waiter.address
+                        )
                         return result
             except TimeoutError:
                 continue
