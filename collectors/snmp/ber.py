@@ -87,8 +87,14 @@ def encode_integer(value: int) -> bytes:
 def encode_oid(value: Oid) -> bytes:
     if len(value) < 2 or value[0] > 2 or (value[0] < 2 and value[1] >= 40):
         raise ValueError(f"not an encodable OID: {value}")
+    first = value[0] * 40 + value[1]
+    if first < 0x80 and max(value) < 0x80 and min(value) >= 0:
+        # Fast path (most table OIDs): every arc fits one byte, so the arcs ARE the bytes.
+        return tlv(TAG_OID, bytes((first, *value[2:])))
     out = bytearray()
-    for arc in (value[0] * 40 + value[1], *value[2:]):
+    for arc in (first, *value[2:]):
+        if arc < 0:
+            raise ValueError(f"not an encodable OID: {value}")
         if arc < 0x80:
             out.append(arc)
             continue
@@ -191,11 +197,7 @@ def decode_oid(body: bytes) -> Oid:
 
 
 def _value(tag: int, data: bytes, start: int, stop: int) -> int | bytes | Oid | None:
-    if tag in _BYTES_TAGS:
-        return data[start:stop]
-    if tag == TAG_INTEGER:
-        return signed(data, start, stop)
-    if tag in _UNSIGNED_TAGS:
+    if tag in _UNSIGNED_TAGS:  # counters, gauges, timeticks first: most of what a poll reads
         if start == stop:
             raise BadAnswer("empty unsigned value")
         if stop - start > _MAX_INTEGER_OCTETS:
@@ -204,11 +206,26 @@ def _value(tag: int, data: bytes, start: int, stop: int) -> int | bytes | Oid | 
         if value > _UNSIGNED_MAX[tag]:
             raise BadAnswer(f"{_VALUE_TAGS[tag].value} out of range")
         return value
+    if tag in _BYTES_TAGS:
+        return data[start:stop]
+    if tag == TAG_INTEGER:
+        return signed(data, start, stop)
     if tag == TAG_OID:
         return decode_oid(data[start:stop])
     if tag in _EMPTY_TAGS:
         return None
     raise BadAnswer(f"unknown SNMP value tag 0x{tag:02x}")
+
+
+def _varbind(data: bytes, pos: int, end: int) -> tuple[VarBind, int]:
+    """The general path for one varbind (any length form): (varbind, end of its TLV)."""
+    vb_start, vb_stop = expect(data, pos, end, TAG_SEQUENCE)
+    o_start, o_stop = expect(data, vb_start, vb_stop, TAG_OID)
+    tag, val_start, val_stop = header(data, o_stop, vb_stop)
+    kind = _VALUE_TAGS.get(tag)
+    if kind is None:
+        raise BadAnswer(f"unknown SNMP value tag 0x{tag:02x}")
+    return VarBind(decode_oid(data[o_start:o_stop]), kind, _value(tag, data, val_start, val_stop)), vb_stop
 
 
 def decode_pdu(data: bytes, pos: int, end: int) -> Pdu:
@@ -221,16 +238,29 @@ def decode_pdu(data: bytes, pos: int, end: int) -> Pdu:
     index, pos = integer_at(data, pos, p_stop)
     l_start, l_stop = expect(data, pos, p_stop, TAG_SEQUENCE)
     varbinds: list[VarBind] = []
+    append = varbinds.append
+    value_tags = _VALUE_TAGS
     pos = l_start
     while pos < l_stop:  # each step consumes at least 2 bytes: bounded by the datagram size
-        vb_start, vb_stop = expect(data, pos, l_stop, TAG_SEQUENCE)
-        o_start, o_stop = expect(data, vb_start, vb_stop, TAG_OID)
-        value_tag, val_start, val_stop = header(data, o_stop, vb_stop)
-        kind = _VALUE_TAGS.get(value_tag)
-        if kind is None:
-            raise BadAnswer(f"unknown SNMP value tag 0x{value_tag:02x}")
-        varbinds.append(VarBind(decode_oid(data[o_start:o_stop]), kind, _value(value_tag, data, val_start, val_stop)))
-        pos = vb_stop
+        # Inlined fast path for the usual varbind: SEQUENCE, OID and value all with short-form lengths, the value a
+        # counter/gauge/timeticks of at most 9 octets. Anything else takes the general, fully checked path.
+        o_start = pos + 4
+        if o_start <= l_stop and data[pos] == TAG_SEQUENCE and data[pos + 1] < 0x80 and data[pos + 2] == TAG_OID:
+            vb_stop = pos + 2 + data[pos + 1]
+            o_stop = o_start + data[pos + 3]
+            if data[pos + 3] < 0x80 and o_stop + 2 <= vb_stop <= l_stop:
+                value_tag = data[o_stop]
+                length = data[o_stop + 1]
+                val_start = o_stop + 2
+                if value_tag in _UNSIGNED_TAGS and 0 < length <= _MAX_INTEGER_OCTETS and val_start + length == vb_stop:
+                    value = int.from_bytes(data[val_start:vb_stop], "big")
+                    if value > _UNSIGNED_MAX[value_tag]:
+                        raise BadAnswer(f"{value_tags[value_tag].value} out of range")
+                    append(VarBind(decode_oid(data[o_start:o_stop]), value_tags[value_tag], value))
+                    pos = vb_stop
+                    continue
+        varbind, pos = _varbind(data, pos, l_stop)
+        append(varbind)
     return Pdu(tag, request_id, status, index, varbinds)
 
 
