@@ -49,6 +49,10 @@ class SnmpType(enum.Enum):
     NO_SUCH_INSTANCE = "noSuchInstance"
     END_OF_MIB_VIEW = "endOfMibView"
 
+    # Members are singletons: identity hashing (in C) instead of Enum's hash of the name (in Python), because every
+    # varbind of a walk is looked up in a set of types.
+    __hash__ = object.__hash__
+
 
 EXCEPTION_TYPES = frozenset({SnmpType.NO_SUCH_OBJECT, SnmpType.NO_SUCH_INSTANCE, SnmpType.END_OF_MIB_VIEW})
 

@@ -28,10 +28,6 @@ class WalkResult:
     requests: int
 
 
-def _under(prefix: Oid, candidate: Oid) -> bool:
-    return len(candidate) > len(prefix) and candidate[: len(prefix)] == prefix
-
-
 async def walk_columns(
     client: SnmpClient,
     endpoint: SnmpEndpoint,
@@ -75,17 +71,18 @@ async def walk_columns(
             col = active[position % width]
             if col in finished:
                 continue
-            if vb.type in EXCEPTION_TYPES or not _under(col, vb.oid):
+            name = vb.oid
+            if vb.type in EXCEPTION_TYPES or len(name) <= len(col) or name[: len(col)] != col:  # left the column
                 finished.add(col)
                 continue
-            if vb.oid <= cursor[col]:
+            if name <= cursor[col]:
                 raise BadAnswer(
                     f"{endpoint.device}: non-increasing OID in walk of {oid_str(col)}: "
-                    f"{oid_str(vb.oid)} after {oid_str(cursor[col])}"
+                    f"{oid_str(name)} after {oid_str(cursor[col])}"
                 )
-            cursor[col] = vb.oid
+            cursor[col] = name
             rows = results[col]
-            rows[vb.oid[len(col) :]] = vb
+            rows[name[len(col) :]] = vb
             if len(rows) > max_rows:
                 raise BadAnswer(f"{endpoint.device}: table {oid_str(col)} has more than {max_rows} rows (limit)")
         active = [col for col in active if col not in finished]
