@@ -256,7 +256,12 @@ def decode_pdu(data: bytes, pos: int, end: int) -> Pdu:
                     value = int.from_bytes(data[val_start:vb_stop], "big")
                     if value > _UNSIGNED_MAX[value_tag]:
                         raise BadAnswer(f"{value_tags[value_tag].value} out of range")
-                    append(VarBind(decode_oid(data[o_start:o_stop]), value_tags[value_tag], value))
+                    body = data[o_start:o_stop]
+                    if body and 40 <= body[0] < 80 and max(body) < 0x80:  # 1.x OID of one-byte arcs: the bytes
+                        name = (1, body[0] - 40, *body[1:])
+                    else:
+                        name = decode_oid(body)
+                    append(VarBind(name, value_tags[value_tag], value))
                     pos = vb_stop
                     continue
         varbind, pos = _varbind(data, pos, l_stop)

@@ -66,14 +66,15 @@ async def walk_columns(
         if not answer:
             raise BadAnswer(f"{endpoint.device}: empty GETBULK answer while walking {oid_str(active[0])}")
         width = len(active)
-        finished: set[Oid] = set()
+        prefix = [len(col) for col in active]
+        finished = [False] * width
         for position, vb in enumerate(answer):
-            col = active[position % width]
-            if col in finished:
+            k = position % width
+            if finished[k]:
                 continue
-            name = vb.oid
-            if vb.type in EXCEPTION_TYPES or len(name) <= len(col) or name[: len(col)] != col:  # left the column
-                finished.add(col)
+            col, n, name = active[k], prefix[k], vb.oid
+            if vb.type in EXCEPTION_TYPES or name[:n] != col or len(name) == n:  # left the column
+                finished[k] = True
                 continue
             if name <= cursor[col]:
                 raise BadAnswer(
@@ -82,10 +83,10 @@ async def walk_columns(
                 )
             cursor[col] = name
             rows = results[col]
-            rows[name[len(col) :]] = vb
+            rows[name[n:]] = vb
             if len(rows) > max_rows:
                 raise BadAnswer(f"{endpoint.device}: table {oid_str(col)} has more than {max_rows} rows (limit)")
-        active = [col for col in active if col not in finished]
+        active = [col for col, done in zip(active, finished, strict=True) if not done]
     if active:
         raise BadAnswer(f"{endpoint.device}: walk did not finish within {max_requests} requests")
     return WalkResult(scalar_answers, results, requests)
