@@ -47,6 +47,7 @@ _VALUE_TAGS: dict[int, SnmpType] = {
     0x82: SnmpType.END_OF_MIB_VIEW,
 }
 _UNSIGNED_TAGS = frozenset({0x41, 0x42, 0x43, 0x46})
+_NUMBER_TAGS = _UNSIGNED_TAGS | {TAG_INTEGER}
 _BYTES_TAGS = frozenset({0x04, 0x40, 0x44})
 _EMPTY_TAGS = frozenset({0x05, 0x80, 0x81, 0x82})
 _UNSIGNED_MAX = {0x41: 2**32 - 1, 0x42: 2**32 - 1, 0x43: 2**32 - 1, 0x46: 2**64 - 1}
@@ -243,7 +244,7 @@ def decode_pdu(data: bytes, pos: int, end: int) -> Pdu:
     pos = l_start
     while pos < l_stop:  # each step consumes at least 2 bytes: bounded by the datagram size
         # Inlined fast path for the usual varbind: SEQUENCE, OID and value all with short-form lengths, the value a
-        # counter/gauge/timeticks of at most 9 octets. Anything else takes the general, fully checked path.
+        # number (INTEGER, counter, gauge, timeticks) of at most 9 octets. Anything else takes the general path.
         o_start = pos + 4
         if o_start <= l_stop and data[pos] == TAG_SEQUENCE and data[pos + 1] < 0x80 and data[pos + 2] == TAG_OID:
             vb_stop = pos + 2 + data[pos + 1]
@@ -252,10 +253,13 @@ def decode_pdu(data: bytes, pos: int, end: int) -> Pdu:
                 value_tag = data[o_stop]
                 length = data[o_stop + 1]
                 val_start = o_stop + 2
-                if value_tag in _UNSIGNED_TAGS and 0 < length <= _MAX_INTEGER_OCTETS and val_start + length == vb_stop:
-                    value = int.from_bytes(data[val_start:vb_stop], "big")
-                    if value > _UNSIGNED_MAX[value_tag]:
-                        raise BadAnswer(f"{value_tags[value_tag].value} out of range")
+                if value_tag in _NUMBER_TAGS and 0 < length <= _MAX_INTEGER_OCTETS and val_start + length == vb_stop:
+                    if value_tag == TAG_INTEGER:
+                        value = int.from_bytes(data[val_start:vb_stop], "big", signed=True)
+                    else:
+                        value = int.from_bytes(data[val_start:vb_stop], "big")
+                        if value > _UNSIGNED_MAX[value_tag]:
+                            raise BadAnswer(f"{value_tags[value_tag].value} out of range")
                     body = data[o_start:o_stop]
                     if body and 40 <= body[0] < 80 and max(body) < 0x80:  # 1.x OID of one-byte arcs: the bytes
                         name = (1, body[0] - 40, *body[1:])
