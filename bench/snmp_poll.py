@@ -1,6 +1,6 @@
 """SNMP polling cost: our backends vs Prometheus snmp_exporter, against a net-snmp agent that looks like a 48-port box.
 
-Run as root from the repository root:  .venv/bin/python bench/snmp_poll.py [--walks 10] [--scrapes 20] [--polls 30]
+Run as root from the repository root:  .venv/bin/python bench/snmp_poll.py [--walks 5] [--scrapes 10] [--polls 20]
 
 What it does (every loop bounded; everything it starts is stopped on exit, also on error):
 - a network namespace with 24 veth pairs (48 ports) + mgmt0 + lo, and snmpd inside it, reached over mgmt0, with an
@@ -14,7 +14,7 @@ What it does (every loop bounded; everything it starts is stopped on exit, also 
       status, discontinuity time; goal for native <= 3 ms v2c, <= 4 ms v3) and the devices/min/core it implies;
 - a cProfile summary of native SNMPv3 walks, grouped by package, and the top functions.
 
-Each figure is the best of 3 runs (others' processes on a shared machine only ever add CPU time).
+Each figure is the best of 7 short runs (other processes on a shared machine only ever add CPU time).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ IF_TABLE_COLUMNS = [oid(f"1.3.6.1.2.1.2.2.1.{c}") for c in range(1, 23)]
 IFX_TABLE_COLUMNS = [oid(f"1.3.6.1.2.1.31.1.1.1.{c}") for c in range(1, 20)]
 EXPORTER = "/usr/bin/prometheus-snmp-exporter"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-REPEATS = 3
+REPEATS = 7
 BACKENDS = ("native", "pysnmp")
 AUTH_KEY = "bench-auth-key-1"
 PRIV_KEY = "bench-priv-key-2"
@@ -349,10 +349,10 @@ def profile_summary(profiler: cProfile.Profile, top: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--walks", type=int, default=10)
-    parser.add_argument("--scrapes", type=int, default=20)
-    parser.add_argument("--polls", type=int, default=30)
-    parser.add_argument("--pdu-sizes", default="40,120,400", help="varbinds per GETBULK to try for the walk")
+    parser.add_argument("--walks", type=int, default=5)
+    parser.add_argument("--scrapes", type=int, default=10)
+    parser.add_argument("--polls", type=int, default=20)
+    parser.add_argument("--pdu-sizes", default="120,400", help="varbinds per GETBULK to try for the walk")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("needs root (network namespaces)", file=sys.stderr)

@@ -27,7 +27,7 @@ from typing import Final
 
 from collectors.errors import BadAnswer, CollectorError, CredentialsRejected, DeviceUnreachable, WeakCryptoRefused
 from collectors.snmp import ber, usm
-from collectors.snmp.client import Oid, SnmpClient, SnmpEndpoint, VarBind, check_credentials
+from collectors.snmp.client import Oid, SnmpClient, SnmpEndpoint, VarBind, check_credentials, oid_str
 from collectors.snmp.transport import UdpEngine
 
 _ERROR_STATUS = {1: "tooBig", 2: "noSuchName", 3: "badValue", 4: "readOnly", 5: "genErr"}
@@ -239,7 +239,7 @@ class NativeClient:
             where = f"{endpoint.device} ({endpoint.address}:{endpoint.port})"
             if kind is None:
                 first = answer.varbinds[0].oid if answer.varbinds else ()
-                raise BadAnswer(f"{where}: agent sent a Report-PDU for {'.'.join(map(str, first))}")
+                raise BadAnswer(f"{where}: agent sent a Report-PDU for {oid_str(first)}")
             raise CredentialsRejected(f"{where}: {kind.value} (SNMPv3 user {creds.user!r})")
         raise BadAnswer(
             f"{endpoint.device}: SNMPv3 engine boots/time or ID still not in sync after {SYNC_ATTEMPTS} attempts"
