@@ -1,6 +1,6 @@
 """SNMP polling cost: our backends vs Prometheus snmp_exporter, against a net-snmp agent that looks like a 48-port box.
 
-Run as root from the repository root:  .venv/bin/python bench/snmp_poll.py [--walks 5] [--scrapes 10] [--polls 20]
+Run as root from the repository root:  .venv/bin/python bench/snmp_poll.py [--walks 5] [--scrapes 10] [--polls 10]
 
 What it does (every loop bounded; everything it starts is stopped on exit, also on error):
 - a network namespace with 24 veth pairs (48 ports) + mgmt0 + lo, and snmpd inside it, reached over mgmt0, with an
@@ -14,7 +14,8 @@ What it does (every loop bounded; everything it starts is stopped on exit, also 
       status, discontinuity time; goal for native <= 3 ms v2c, <= 4 ms v3) and the devices/min/core it implies;
 - a cProfile summary of native SNMPv3 walks, grouped by package, and the top functions.
 
-Each figure is the best of 7 short runs (other processes on a shared machine only ever add CPU time).
+Each figure is the best of 7 short runs (15 for poll cycles): other processes on a shared machine only ever add
+CPU time.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ IFX_TABLE_COLUMNS = [oid(f"1.3.6.1.2.1.31.1.1.1.{c}") for c in range(1, 20)]
 EXPORTER = "/usr/bin/prometheus-snmp-exporter"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 REPEATS = 7
+POLL_REPEATS = 15
 BACKENDS = ("native", "pysnmp")
 AUTH_KEY = "bench-auth-key-1"
 PRIV_KEY = "bench-priv-key-2"
@@ -307,7 +309,7 @@ async def measure_ours(
         discovery = await collector.discover(target)
         result = await collector.poll(target)
         runs = []
-        for _ in range(REPEATS):
+        for _ in range(POLL_REPEATS):  # a poll is short: more, shorter runs find the quiet moments of a busy machine
             start = time.process_time()
             for _ in range(polls):
                 await collector.poll(target)
@@ -351,7 +353,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--walks", type=int, default=5)
     parser.add_argument("--scrapes", type=int, default=10)
-    parser.add_argument("--polls", type=int, default=20)
+    parser.add_argument("--polls", type=int, default=10)
     parser.add_argument("--pdu-sizes", default="120,400", help="varbinds per GETBULK to try for the walk")
     args = parser.parse_args()
     if os.geteuid() != 0:
