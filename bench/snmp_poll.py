@@ -1,18 +1,21 @@
-"""SNMP polling cost: our client vs Prometheus snmp_exporter, against a net-snmp agent that looks like a 48-port box.
+"""SNMP polling cost: our backends vs Prometheus snmp_exporter, against a net-snmp agent that looks like a 48-port box.
 
-Run as root from the repository root:  .venv/bin/python bench/snmp_poll.py [--walks 20] [--scrapes 40] [--polls 50]
+Run as root from the repository root:  .venv/bin/python bench/snmp_poll.py [--walks 5] [--scrapes 10] [--polls 10]
 
 What it does (every loop bounded; everything it starts is stopped on exit, also on error):
-- a network namespace with 24 veth pairs (48 ports) + mgmt0 + lo, and snmpd inside it, reached over mgmt0;
-- (a) our CPU ms per ifTable+ifXTable walk (the data snmp_exporter's ``if_mib`` fetches) vs the exporter's CPU per
-  scrape of the same agent with a hand-written 0.21-format ``if_mib`` module, read from /proc/<pid>/stat of the
-  exporter before/after N scrapes, and the ratio ours/theirs (goal <= 1.0);
-- (b) our CPU per poll cycle of the 48-port device (SnmpCollector.poll: sysUpTime, HC octets, errors, discards,
-  oper status, discontinuity time) and the devices per minute per core that implies (goal >= 10,000);
-- a cProfile summary of one walk, grouped by package, and the top functions.
+- a network namespace with 24 veth pairs (48 ports) + mgmt0 + lo, and snmpd inside it, reached over mgmt0, with an
+  SNMPv3 user for each measured security profile;
+- for each profile (v2c; v3 SHA-256/AES-128; v3 SHA-512/AES-256) and each backend (native = the own codec, the
+  default; pysnmp = the reference):
+  (a) CPU ms per ifTable+ifXTable walk (the data snmp_exporter's ``if_mib`` fetches) vs the exporter's CPU per
+      scrape of the same agent with the same profile (a hand-written 0.21-format module per profile, read from
+      /proc/<pid>/stat before/after N scrapes), and the ratio ours/theirs (goal for native <= 0.5);
+  (b) CPU per poll cycle of the 48-port device (SnmpCollector.poll: sysUpTime, HC octets, errors, discards, oper
+      status, discontinuity time; goal for native <= 3 ms v2c, <= 4 ms v3) and the devices/min/core it implies;
+- a cProfile summary of native SNMPv3 walks, grouped by package, and the top functions.
 
-Each figure is the best of 3 runs (others' processes on a shared machine only ever add CPU time), for both our
-backends: the pysnmp adapter (default) and the lean v2c codec (collectors/snmp/fast_backend.py).
+Each figure is the best of 7 short runs (15 for poll cycles): other processes on a shared machine only ever add
+CPU time.
 """
 
 from __future__ import annotations
@@ -34,18 +37,15 @@ import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from collectors.model import DeviceTarget, SnmpCredentials  # noqa: E402
-from collectors.snmp.client import (  # noqa: E402
-    SnmpClient,
-    SnmpEndpoint,
-    oid,
-)
-from collectors.snmp.fast_backend import FastV2cClient  # noqa: E402
+from collectors.snmp.client import SnmpClient, SnmpEndpoint, oid  # noqa: E402
+from collectors.snmp.fast_backend import NativeClient  # noqa: E402
 from collectors.snmp.poll import SnmpCollector  # noqa: E402
 from collectors.snmp.pysnmp_backend import PysnmpClient  # noqa: E402
 from collectors.snmp.walk import walk_columns  # noqa: E402
@@ -57,7 +57,50 @@ IF_TABLE_COLUMNS = [oid(f"1.3.6.1.2.1.2.2.1.{c}") for c in range(1, 23)]
 IFX_TABLE_COLUMNS = [oid(f"1.3.6.1.2.1.31.1.1.1.{c}") for c in range(1, 20)]
 EXPORTER = "/usr/bin/prometheus-snmp-exporter"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-REPEATS = 3
+REPEATS = 7
+POLL_REPEATS = 15
+BACKENDS = ("native", "pysnmp")
+AUTH_KEY = "bench-auth-key-1"
+PRIV_KEY = "bench-priv-key-2"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One security profile, as our credentials and as snmp_exporter's module ``auth``."""
+
+    name: str
+    credentials: SnmpCredentials
+    exporter_auth: dict[str, str]
+
+
+def _v3(
+    user: str, auth: str, priv: str, exporter_auth: str, exporter_priv: str
+) -> tuple[SnmpCredentials, dict[str, str]]:
+    creds = SnmpCredentials(
+        "3",
+        user=user,
+        auth_protocol=auth,
+        auth_key=AUTH_KEY,
+        priv_protocol=priv,
+        priv_key=PRIV_KEY,  # type: ignore[arg-type]
+    )
+    exporter = {
+        "security_level": "authPriv",
+        "username": user,
+        "password": AUTH_KEY,
+        "auth_protocol": exporter_auth,
+        "priv_protocol": exporter_priv,
+        "priv_password": PRIV_KEY,
+    }
+    return creds, exporter
+
+
+PROFILES = (
+    Profile("v2c", SnmpCredentials("2c", community="public"), {"community": "public"}),
+    Profile("v3 SHA-256/AES-128", *_v3("bench256", "SHA-256", "AES", "SHA256", "AES")),
+    Profile("v3 SHA-512/AES-256", *_v3("bench512", "SHA-512", "AES-256", "SHA512", "AES256")),
+)
+
 
 # (name, column, exporter type) for the hand-written if_mib module, as the generator would emit for IF-MIB.
 IF_MIB_METRICS = [
@@ -105,8 +148,9 @@ IF_MIB_METRICS = [
 ]
 
 
-def exporter_config(community: str) -> dict[str, object]:
-    """snmp_exporter 0.21 format: modules at top level; walk/get/metrics/lookups/version/auth inside the module."""
+def exporter_config() -> dict[str, object]:
+    """snmp_exporter 0.21 format: modules at top level; walk/get/metrics/lookups/version/auth inside each module.
+    One module per profile, all fetching the same data."""
     lookups = [
         {"labels": ["ifIndex"], "labelname": name, "oid": column, "type": "DisplayString"}
         for name, column, _ in IF_MIB_METRICS
@@ -124,22 +168,40 @@ def exporter_config(community: str) -> dict[str, object]:
         for name, column, kind in IF_MIB_METRICS
     ]
     return {
-        "if_mib": {
+        module_name(profile): {
             "walk": ["1.3.6.1.2.1.2", "1.3.6.1.2.1.31.1.1"],
             "metrics": metrics,
-            "version": 2,
+            "version": 2 if profile.credentials.version == "2c" else 3,
             "max_repetitions": 25,
             "retries": 1,
             "timeout": "5s",
-            "auth": {"community": community},
+            "auth": profile.exporter_auth,
         }
+        for profile in PROFILES
     }
+
+
+def module_name(profile: Profile) -> str:
+    return "if_mib_" + "".join(c for c in profile.name.lower() if c.isalnum())
 
 
 def process_cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5), counted after "(comm)"
     return (utime + stime) / CLOCK_TICKS
+
+
+class BenchAgent(SnmpdAgent):
+    """snmpd with the v3 users of PROFILES."""
+
+    def write_config(self) -> None:
+        super().write_config()
+        with self.conf.open("a") as conf:
+            for profile in PROFILES:
+                c = profile.credentials
+                if c.version == "3":
+                    conf.write(f"createUser {c.user} {c.auth_protocol} {AUTH_KEY} {c.priv_protocol} {PRIV_KEY}\n")
+                    conf.write(f"rouser {c.user} priv\n")
 
 
 @contextmanager
@@ -149,6 +211,10 @@ def device_48_ports() -> Iterator[SnmpdAgent]:
     mgmt: ManagementLink | None = None
     try:
         ns = lab.namespace()
+        # No IPv6 chatter (router solicitations, DAD) on 48 fresh links: its softirq work would be charged to
+        # whichever process runs at that moment, i.e. to the first measurements.
+        ns.run("sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+        ns.run("sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1")
         for i in range(PORT_PAIRS):
             ns.run("ip", "link", "add", f"ge{2 * i}", "type", "veth", "peer", "name", f"ge{2 * i + 1}")
             ns.run("ip", "link", "set", f"ge{2 * i}", "up")
@@ -156,7 +222,7 @@ def device_48_ports() -> Iterator[SnmpdAgent]:
         octet = 100 + os.getpid() % 20
         mgmt = ManagementLink(ns, f"nocb{os.getpid() % 100000}", f"10.200.{octet}.1", f"10.200.{octet}.2")
         mgmt.create()
-        agent = SnmpdAgent(address=f"10.200.{octet}.2", port=161, sys_name="bench48", netns=ns)
+        agent = BenchAgent(address=f"10.200.{octet}.2", port=161, sys_name="bench48", netns=ns)
         agent.start()
         yield agent
     finally:
@@ -168,10 +234,10 @@ def device_48_ports() -> Iterator[SnmpdAgent]:
 
 
 @contextmanager
-def snmp_exporter(community: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+def snmp_exporter() -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     workdir = Path(tempfile.mkdtemp(prefix="noc-bench-exporter-"))
     config = workdir / "snmp.yml"
-    config.write_text(json.dumps(exporter_config(community)))  # JSON is YAML
+    config.write_text(json.dumps(exporter_config()))  # JSON is YAML
     port = free_udp_port()  # a free TCP port is just as likely free; the exporter fails loudly otherwise
     argv = [EXPORTER, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}", "--log.level=error"]
     proc = subprocess.Popen(argv, start_new_session=True)
@@ -191,29 +257,42 @@ def snmp_exporter(community: str) -> Iterator[tuple[subprocess.Popen[bytes], int
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def measure_exporter(agent: SnmpdAgent, scrapes: int) -> tuple[float, int, int]:
-    with snmp_exporter(agent.community) as (proc, port):
-        url = f"http://127.0.0.1:{port}/snmp?target={agent.address}:{agent.port}&module=if_mib"
-        body = urllib.request.urlopen(url, timeout=10).read().decode()
-        series = sum(1 for line in body.splitlines() if line and not line.startswith("#"))
-        runs = []
-        for _ in range(REPEATS):  # best of REPEATS, as for ours
-            before = process_cpu_s(proc.pid)
-            for _ in range(scrapes):
-                urllib.request.urlopen(url, timeout=10).read()
-            runs.append((process_cpu_s(proc.pid) - before) * 1000 / scrapes)
-    return min(runs), series, len(body)
+def measure_exporter(agent: SnmpdAgent, scrapes: int) -> dict[str, tuple[float, int]]:
+    """Per profile: (best CPU ms per scrape, series)."""
+    out: dict[str, tuple[float, int]] = {}
+    with snmp_exporter() as (proc, port):
+        for profile in PROFILES:
+            url = f"http://127.0.0.1:{port}/snmp?target={agent.address}:{agent.port}&module={module_name(profile)}"
+            body = urllib.request.urlopen(url, timeout=10).read().decode()
+            series = sum(1 for line in body.splitlines() if line and not line.startswith("#"))
+            if "snmp_scrape_pdus_returned" not in body or series < 1000:
+                raise RuntimeError(f"snmp_exporter could not scrape with {profile.name}: {body[:500]}")
+            runs = []
+            for _ in range(REPEATS):  # best of REPEATS, as for ours
+                before = process_cpu_s(proc.pid)
+                for _ in range(scrapes):
+                    urllib.request.urlopen(url, timeout=10).read()
+                runs.append((process_cpu_s(proc.pid) - before) * 1000 / scrapes)
+            out[profile.name] = (min(runs), series)
+    return out
+
+
+@dataclass
+class Ours:
+    walk_ms: dict[int, tuple[float, int, int]]  # varbinds per GETBULK -> (CPU ms, values, PDUs)
+    poll_ms: float
+    interfaces: int
+    poll_interfaces: int
+    profile: cProfile.Profile | None
 
 
 async def measure_ours(
-    agent: SnmpdAgent, walks: int, polls: int, pdu_sizes: list[int], backend: str
-) -> dict[str, object]:
-    client: PysnmpClient | FastV2cClient = PysnmpClient() if backend == "pysnmp" else FastV2cClient()
+    agent: SnmpdAgent, profile: Profile, backend: str, walks: int, polls: int, pdu_sizes: list[int], profiled: bool
+) -> Ours:
+    client: NativeClient | PysnmpClient = NativeClient() if backend == "native" else PysnmpClient()
     seam: SnmpClient = client
-    out: dict[str, object] = {}
     try:
-        creds = SnmpCredentials("2c", community=agent.community)
-        endpoint = SnmpEndpoint("bench48", agent.address, agent.port, creds, timeout_s=5.0, retries=1)
+        endpoint = SnmpEndpoint("bench48", agent.address, agent.port, profile.credentials, timeout_s=5.0, retries=1)
         columns = IF_TABLE_COLUMNS + IFX_TABLE_COLUMNS
         walk_ms: dict[int, tuple[float, int, int]] = {}
         for size in pdu_sizes:
@@ -226,32 +305,31 @@ async def measure_ours(
                     await walk_columns(seam, endpoint, columns, max_varbinds_per_pdu=size)
                 runs.append((time.process_time() - start) * 1000 / walks)
             walk_ms[size] = (min(runs), values, first.requests)
-        out["walk"] = walk_ms
 
-        target = DeviceTarget(name="bench48", address=agent.address, platform="linux", snmp=creds, snmp_port=agent.port)
+        target = DeviceTarget(
+            name="bench48", address=agent.address, platform="linux", snmp=profile.credentials, snmp_port=agent.port
+        )
         collector = SnmpCollector(seam, timeout_s=5.0, retries=1)
         discovery = await collector.discover(target)
         result = await collector.poll(target)
         runs = []
-        for _ in range(REPEATS):
+        for _ in range(POLL_REPEATS):  # a poll is short: more, shorter runs find the quiet moments of a busy machine
             start = time.process_time()
             for _ in range(polls):
                 await collector.poll(target)
             runs.append((time.process_time() - start) * 1000 / polls)
-        out["poll_ms"] = min(runs)
-        out["interfaces"] = len(discovery.interfaces)
-        out["poll_interfaces"] = len(result.interfaces)
 
-        best = min(walk_ms, key=lambda size: walk_ms[size][0])
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(5):
-            await walk_columns(seam, endpoint, columns, max_varbinds_per_pdu=best)
-        profiler.disable()
-        out["profile"] = profiler
+        profiler = None
+        if profiled:
+            best = min(walk_ms, key=lambda size: walk_ms[size][0])
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(5):
+                await walk_columns(seam, endpoint, columns, max_varbinds_per_pdu=best)
+            profiler.disable()
+        return Ours(walk_ms, min(runs), len(discovery.interfaces), len(result.interfaces), profiler)
     finally:
         client.close()
-    return out
 
 
 def profile_summary(profiler: cProfile.Profile, top: int) -> str:
@@ -260,7 +338,7 @@ def profile_summary(profiler: cProfile.Profile, top: int) -> str:
     total = 0.0
     for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
         total += tottime
-        for package in ("pyasn1", "pysnmp", "collectors", "asyncio"):
+        for package in ("pyasn1", "pysnmp", "cryptography", "collectors", "asyncio"):
             if f"/{package}/" in filename:
                 by_package[package] += tottime
                 break
@@ -277,43 +355,71 @@ def profile_summary(profiler: cProfile.Profile, top: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--walks", type=int, default=20)
-    parser.add_argument("--scrapes", type=int, default=40)
-    parser.add_argument("--polls", type=int, default=50)
-    parser.add_argument("--pdu-sizes", default="40,120,400", help="varbinds per GETBULK to try for the walk")
+    parser.add_argument("--walks", type=int, default=5)
+    parser.add_argument("--scrapes", type=int, default=10)
+    parser.add_argument("--polls", type=int, default=10)
+    parser.add_argument("--pdu-sizes", default="120,400", help="varbinds per GETBULK to try for the walk")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("needs root (network namespaces)", file=sys.stderr)
         return 2
     sizes = [int(s) for s in args.pdu_sizes.split(",")]
+    profiled = PROFILES[-1]
     with device_48_ports() as agent:
         results = {
-            backend: asyncio.run(measure_ours(agent, args.walks, args.polls, sizes, backend))
-            for backend in ("pysnmp", "lean-v2c")
+            (profile.name, backend): asyncio.run(
+                measure_ours(
+                    agent,
+                    profile,
+                    backend,
+                    args.walks,
+                    args.polls,
+                    sizes,
+                    profiled=(profile, backend) == (profiled, "native"),
+                )
+            )
+            for profile in PROFILES
+            for backend in BACKENDS
         }
-        theirs_ms, series, body_bytes = measure_exporter(agent, args.scrapes)
-    interfaces = results["pysnmp"]["interfaces"]
-    print(f"device: snmpd in a namespace, {interfaces} interfaces ({2 * PORT_PAIRS} veth ports + mgmt0 + lo)")
-    print(f"snmp_exporter 0.21 if_mib: {theirs_ms:.1f} ms CPU per scrape ({series} series, {body_bytes} bytes)")
-    for backend, ours in results.items():
-        walk = ours["walk"]
-        assert isinstance(walk, dict)
-        best_size = min(walk, key=lambda size: walk[size][0])
-        best_ms, _values, _ = walk[best_size]
-        poll_ms = ours["poll_ms"]
-        assert isinstance(poll_ms, float)
-        print(f"== backend {backend}")
-        print("(a) ifTable+ifXTable walk")
-        for size, (ms, count, requests) in sorted(walk.items()):
-            print(f"    {size:>3} varbinds/GETBULK: {ms:7.2f} ms CPU per walk ({count} values, {requests} PDUs)")
-        print(f"    ratio ours/snmp_exporter: {best_ms / theirs_ms:.2f}  (goal <= 1.0)")
-        print(f"(b) poll cycle of the 48-port device ({ours['poll_interfaces']} interfaces, minimal columns)")
-        per_core = 60_000 / poll_ms
-        print(f"    {poll_ms:.2f} ms CPU per device-cycle -> {per_core:,.0f} devices/min/core (goal >= 10,000)")
-        profiler = ours["profile"]
-        assert isinstance(profiler, cProfile.Profile)
-        print(f"    profile of 5 walks at {best_size} varbinds/GETBULK:")
-        print("    " + profile_summary(profiler, 8).replace("\n", "\n    "))
+        theirs = measure_exporter(agent, args.scrapes)
+    any_result = next(iter(results.values()))
+    print(
+        f"device: snmpd in a namespace, {any_result.interfaces} interfaces ({2 * PORT_PAIRS} veth ports + mgmt0 + lo)"
+    )
+    print(f"snmp_exporter 0.21 if_mib module per profile, {theirs[PROFILES[0].name][1]} series per scrape")
+    print()
+    print("(a) CPU per ifTable+ifXTable walk (best PDU size) vs snmp_exporter's CPU per scrape of the same data")
+    print(f"    {'profile':20} {'snmp_exporter':>14} {'native':>16} {'pysnmp':>16}")
+    for profile in PROFILES:
+        row = [f"{theirs[profile.name][0]:8.1f} ms"]
+        for backend in BACKENDS:
+            walk = results[(profile.name, backend)].walk_ms
+            best = min(walk, key=lambda size: walk[size][0])
+            ms = walk[best][0]
+            row.append(f"{ms:7.1f} ms {ms / theirs[profile.name][0]:4.2f}x")
+        print(f"    {profile.name:20} {row[0]:>14} {row[1]:>16} {row[2]:>16}")
+    print("    goal: native <= 0.50x snmp_exporter")
+    print()
+    print("(b) CPU per poll cycle of the 48-port device (minimal columns) and devices/min/core it implies")
+    for profile in PROFILES:
+        cells = []
+        for backend in BACKENDS:
+            ours = results[(profile.name, backend)]
+            cells.append(f"{backend} {ours.poll_ms:6.2f} ms ({60_000 / ours.poll_ms:7,.0f}/min/core)")
+        print(f"    {profile.name:20} " + "   ".join(cells))
+    print("    goal: native <= 3 ms (v2c), <= 4 ms (v3)")
+    print()
+    print("walk detail (CPU ms per walk, values, PDUs) per varbinds/GETBULK:")
+    for (name, backend), ours in results.items():
+        detail = ", ".join(
+            f"{size}: {ms:.1f} ms/{count}/{pdus}" for size, (ms, count, pdus) in sorted(ours.walk_ms.items())
+        )
+        print(f"    {name:20} {backend:7} {detail}")
+    profiler = results[(profiled.name, "native")].profile
+    assert profiler is not None
+    print()
+    print(f"profile of 5 native walks, {profiled.name}:")
+    print("    " + profile_summary(profiler, 10).replace("\n", "\n    "))
     return 0
 
 

@@ -12,7 +12,8 @@ from typing import Literal
 
 SnmpVersion = Literal["2c", "3"]
 AuthProtocol = Literal["MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512"]
-PrivProtocol = Literal["DES", "AES", "AES-192", "AES-256"]
+# AES-192/AES-256 extend the key as net-snmp does (Blumenthal draft), AES-192-C/AES-256-C as Cisco does (Reeder).
+PrivProtocol = Literal["DES", "AES", "AES-192", "AES-256", "AES-192-C", "AES-256-C"]
 OperStatus = Literal["up", "down", "testing", "unknown", "dormant", "notPresent", "lowerLayerDown"]
 
 

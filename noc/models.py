@@ -94,14 +94,15 @@ class Interface(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), index=True)
     if_index: Mapped[int] = mapped_column(Integer)
-    name: Mapped[str] = mapped_column(String(200))
-    descr: Mapped[str] = mapped_column(String(255), default="")
-    alias: Mapped[str] = mapped_column(String(255), default="")
+    name: Mapped[str] = mapped_column(String(200))  # collectors cut longer names, with a marker (a key)
+    # Whatever an agent sends (an ifAlias of 2,000 characters is real): Text, never a VARCHAR that refuses the row.
+    descr: Mapped[str] = mapped_column(Text, default="")
+    alias: Mapped[str] = mapped_column(Text, default="")
     if_type: Mapped[int | None] = mapped_column(Integer, default=None)
     speed_bps: Mapped[int | None] = mapped_column(BigInteger, default=None)
     admin_status: Mapped[str] = mapped_column(String(16), default="unknown")
     oper_status: Mapped[str] = mapped_column(String(16), default="unknown")
-    mac: Mapped[str | None] = mapped_column(String(32), default=None)
+    mac: Mapped[str | None] = mapped_column(Text, default=None)  # ifPhysAddress in hex: any length an agent sends
     mtu: Mapped[int | None] = mapped_column(Integer, default=None)
     present: Mapped[bool] = mapped_column(Boolean, default=True)
     discovered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -244,7 +245,7 @@ class DeviceStatus(Base):
     uptime_s: Mapped[int | None] = mapped_column(BigInteger, default=None)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
-    sys_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    sys_name: Mapped[str | None] = mapped_column(Text, default=None)
     sys_descr: Mapped[str | None] = mapped_column(Text, default=None)
     discovered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 

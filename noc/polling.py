@@ -20,7 +20,7 @@ from collectors.ssh import SshCollector
 from noc.crypto import SecretBox
 from noc.errors import InputError, OperationalError
 from noc.flow.bus import MemoryBus
-from noc.flow.collect import snmp_client
+from noc.flow.collect import snmp_client, snmp_collector
 from noc.flow.consumers import ConsumerRunner
 from noc.flow.plan import PollPlan, load_plan
 from noc.flow.stage import PollStage, ssh_settings
@@ -175,12 +175,7 @@ async def run_poll(
         supervisor.spawn(runner.name, runner.run)
     try:
         with snmp_client(poller) as client:
-            snmp = SnmpCollector(
-                client,
-                timeout_s=poller.timeout_s,
-                retries=poller.retries,
-                rediscover_after_s=poller.discovery_interval_s,
-            )
+            snmp = snmp_collector(client, poller)
             async with SshCollector(ssh_settings(poller)) as ssh:
                 stage = PollStage(plan, poller, snmp, ssh, bus, poller.name or "noc-poll")
                 clock = asyncio.get_running_loop()

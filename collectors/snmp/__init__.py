@@ -5,8 +5,10 @@ Layers (each usable alone):
 - ``client``: the seam. ``SnmpClient`` protocol (``get``, ``get_bulk``), plain values (``VarBind``, ``SnmpType``,
   ``Oid``), ``SnmpEndpoint`` (device, address, port, credentials, per-PDU timeout/retries) and
   ``check_credentials`` (SNMPv3 policy: authPriv, SHA-2 family, AES; else ``WeakCryptoRefused``).
-- ``pysnmp_backend.PysnmpClient``: the pysnmp 7 implementation; ONE ``SnmpEngine`` per client, one client per
-  process and event loop; ``close()`` when done.
+- ``fast_backend.NativeClient``: the default implementation on the own codec (``ber`` for BER, ``usm`` for SNMPv3
+  USM with SHA-2 and AES, ``transport.UdpEngine`` for sockets and request matching); one client per process and
+  event loop; ``close()`` when done. Weak-crypto profiles go to the ``weak`` client it is given (pysnmp).
+- ``pysnmp_backend.PysnmpClient``: the pysnmp 7 reference implementation; ONE ``SnmpEngine`` per client.
 - ``walk``: ``walk_columns`` (parallel GETBULK over many columns, bounded, rejects non-increasing OIDs and
   oversized tables) and ``get_many`` (GETs split into bounded PDUs).
 - ``discovery``: ``discover(client, endpoint) -> DeviceDiscovery`` (system group + every ifTable/ifXTable row).
@@ -16,7 +18,7 @@ Layers (each usable alone):
 Typical assembly (the rate math and availability live in ``collectors.counters`` / ``collectors.availability``,
 the loop in ``collectors.scheduler``)::
 
-    client = PysnmpClient()
+    client = NativeClient(weak=PysnmpClient())
     collector = SnmpCollector(client, timeout_s=2.0, retries=1)
     tracker = RateTracker()
 
@@ -29,7 +31,8 @@ the loop in ``collectors.scheduler``)::
     await scheduler.run(targets)            # or: report = await scheduler.run_cycle(targets)
 
 Errors: everything raised is a ``collectors.errors.CollectorError`` (``DeviceUnreachable``, ``BadAnswer``,
-``CredentialsRejected``, ``WeakCryptoRefused``); pysnmp/pyasn1 exceptions are wrapped with ``raise ... from``.
+``CredentialsRejected``, ``WeakCryptoRefused``); pysnmp/pyasn1 exceptions are wrapped with ``raise ... from``;
+the own decoders raise only ``BadAnswer`` whatever bytes arrive (fuzzed in the tests).
 """
 
 from collectors.snmp.client import SnmpClient, SnmpEndpoint, SnmpType, VarBind, check_credentials, oid

@@ -1,17 +1,25 @@
-"""A lean BER codec for SNMPv2c GET/GETBULK requests and responses: pure functions over bytes, ints and tuples.
+"""A lean BER codec for SNMP GET/GETBULK requests and their answers: pure functions over bytes, ints and tuples.
 
 Why it exists: pysnmp decodes each answer through pyasn1's generic object model, which costs ~80 % of a walk's
 CPU (see bench/snmp_poll.py). SNMP needs a handful of BER types only, so a direct decoder is an order of magnitude
-cheaper. It is strict: every length is checked against the buffer, indefinite lengths and unknown tags are
-refused with :class:`~collectors.errors.BadAnswer`; it never reads past the datagram it was given.
+cheaper. It is strict: every length is checked against the enclosing TLV, indefinite lengths, lengths of more than
+4 octets and unknown tags are refused with :class:`~collectors.errors.BadAnswer`; it never reads past the datagram
+it was given. The decoders are not recursive (the SNMP message layout is fixed), so nesting depth costs nothing and
+every loop consumes at least two bytes per step: time and memory are bounded by the datagram's size.
+
+The SNMPv2c message is here; the SNMPv3 envelope and USM (RFC 3414) are in :mod:`collectors.snmp.usm`, built on
+the same primitives (:func:`tlv`, :func:`header`, :func:`expect`, :func:`decode_pdu`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from collectors.errors import BadAnswer
 from collectors.snmp.client import Oid, SnmpType, VarBind
 
 SNMP_V2C = 1
+SNMP_V3 = 3
 TAG_INTEGER = 0x02
 TAG_OCTET_STRING = 0x04
 TAG_NULL = 0x05
@@ -20,6 +28,8 @@ TAG_SEQUENCE = 0x30
 PDU_GET = 0xA0
 PDU_RESPONSE = 0xA2
 PDU_GETBULK = 0xA5
+PDU_REPORT = 0xA8
+_ANSWER_TAGS = frozenset({PDU_RESPONSE, PDU_REPORT})
 
 _VALUE_TAGS: dict[int, SnmpType] = {
     0x02: SnmpType.INTEGER,
@@ -37,9 +47,23 @@ _VALUE_TAGS: dict[int, SnmpType] = {
     0x82: SnmpType.END_OF_MIB_VIEW,
 }
 _UNSIGNED_TAGS = frozenset({0x41, 0x42, 0x43, 0x46})
+_NUMBER_TAGS = _UNSIGNED_TAGS | {TAG_INTEGER}
 _BYTES_TAGS = frozenset({0x04, 0x40, 0x44})
 _EMPTY_TAGS = frozenset({0x05, 0x80, 0x81, 0x82})
 _UNSIGNED_MAX = {0x41: 2**32 - 1, 0x42: 2**32 - 1, 0x43: 2**32 - 1, 0x46: 2**64 - 1}
+# INTEGER fields of the message (ids, status, boots, time) are 32-bit; a 9-byte integer is an attack, not a value.
+_MAX_INTEGER_OCTETS = 9
+
+
+@dataclass(frozen=True, slots=True)
+class Pdu:
+    """A decoded Response-PDU or Report-PDU."""
+
+    tag: int
+    request_id: int
+    error_status: int
+    error_index: int
+    varbinds: list[VarBind]
 
 
 # ---------------------------------------------------------------- encoding
@@ -52,20 +76,26 @@ def _length(n: int) -> bytes:
     return bytes((0x80 | len(body),)) + body
 
 
-def _tlv(tag: int, body: bytes) -> bytes:
+def tlv(tag: int, body: bytes) -> bytes:
     return bytes((tag,)) + _length(len(body)) + body
 
 
 def encode_integer(value: int) -> bytes:
     size = max(1, (value + (value < 0)).bit_length() // 8 + 1)
-    return _tlv(TAG_INTEGER, value.to_bytes(size, "big", signed=True))
+    return tlv(TAG_INTEGER, value.to_bytes(size, "big", signed=True))
 
 
 def encode_oid(value: Oid) -> bytes:
     if len(value) < 2 or value[0] > 2 or (value[0] < 2 and value[1] >= 40):
         raise ValueError(f"not an encodable OID: {value}")
+    first = value[0] * 40 + value[1]
+    if first < 0x80 and max(value) < 0x80 and min(value) >= 0:
+        # Fast path (most table OIDs): every arc fits one byte, so the arcs ARE the bytes.
+        return tlv(TAG_OID, bytes((first, *value[2:])))
     out = bytearray()
-    for arc in (value[0] * 40 + value[1], *value[2:]):
+    for arc in (first, *value[2:]):
+        if arc < 0:
+            raise ValueError(f"not an encodable OID: {value}")
         if arc < 0x80:
             out.append(arc)
             continue
@@ -75,28 +105,30 @@ def encode_oid(value: Oid) -> bytes:
             arc >>= 7
         out.extend(b | 0x80 for b in reversed(chunk[1:]))
         out.append(chunk[0])
-    return _tlv(TAG_OID, bytes(out))
+    return tlv(TAG_OID, bytes(out))
 
 
 _NULL = b"\x05\x00"
 
 
-def encode_request(
-    community: bytes, pdu_tag: int, request_id: int, oids: tuple[Oid, ...] | list[Oid], field2: int, field3: int
-) -> bytes:
-    """A v2c message; for GETBULK ``field2``/``field3`` are non-repeaters/max-repetitions, for GET both 0."""
-    varbinds = b"".join(_tlv(TAG_SEQUENCE, encode_oid(o) + _NULL) for o in oids)
-    pdu = _tlv(
+def encode_pdu(pdu_tag: int, request_id: int, oids: tuple[Oid, ...] | list[Oid], field2: int, field3: int) -> bytes:
+    """A GET/GETBULK PDU; for GETBULK ``field2``/``field3`` are non-repeaters/max-repetitions, for GET both 0."""
+    varbinds = b"".join(tlv(TAG_SEQUENCE, encode_oid(o) + _NULL) for o in oids)
+    return tlv(
         pdu_tag,
-        encode_integer(request_id) + encode_integer(field2) + encode_integer(field3) + _tlv(TAG_SEQUENCE, varbinds),
+        encode_integer(request_id) + encode_integer(field2) + encode_integer(field3) + tlv(TAG_SEQUENCE, varbinds),
     )
-    return _tlv(TAG_SEQUENCE, encode_integer(SNMP_V2C) + _tlv(TAG_OCTET_STRING, community) + pdu)
+
+
+def encode_v2c(community: bytes, pdu: bytes) -> bytes:
+    """A v2c message around a PDU from :func:`encode_pdu`."""
+    return tlv(TAG_SEQUENCE, encode_integer(SNMP_V2C) + tlv(TAG_OCTET_STRING, community) + pdu)
 
 
 # ---------------------------------------------------------------- decoding
 
 
-def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+def header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     """(tag, value start, value end) of the TLV at ``pos``; every bound checked against ``end``."""
     if pos + 2 > end:
         raise BadAnswer("truncated BER header")
@@ -116,17 +148,31 @@ def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     return tag, pos, pos + length
 
 
-def _expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
-    got, start, stop = _header(data, pos, end)
+def expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
+    got, start, stop = header(data, pos, end)
     if got != tag:
         raise BadAnswer(f"expected BER tag 0x{tag:02x}, got 0x{got:02x}")
     return start, stop
 
 
-def _signed(data: bytes, start: int, stop: int) -> int:
+def signed(data: bytes, start: int, stop: int) -> int:
     if start == stop:
         raise BadAnswer("empty INTEGER")
+    if stop - start > _MAX_INTEGER_OCTETS:
+        raise BadAnswer("INTEGER longer than 64 bits")
     return int.from_bytes(data[start:stop], "big", signed=True)
+
+
+def integer_at(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """(value, end of the TLV) of the INTEGER at ``pos``."""
+    start, stop = expect(data, pos, end, TAG_INTEGER)
+    return signed(data, start, stop), stop
+
+
+def octets_at(data: bytes, pos: int, end: int) -> tuple[bytes, int, int]:
+    """(value, value start, end of the TLV) of the OCTET STRING at ``pos``."""
+    start, stop = expect(data, pos, end, TAG_OCTET_STRING)
+    return data[start:stop], start, stop
 
 
 def decode_oid(body: bytes) -> Oid:
@@ -152,17 +198,19 @@ def decode_oid(body: bytes) -> Oid:
 
 
 def _value(tag: int, data: bytes, start: int, stop: int) -> int | bytes | Oid | None:
-    if tag in _BYTES_TAGS:
-        return data[start:stop]
-    if tag == TAG_INTEGER:
-        return _signed(data, start, stop)
-    if tag in _UNSIGNED_TAGS:
+    if tag in _UNSIGNED_TAGS:  # counters, gauges, timeticks first: most of what a poll reads
         if start == stop:
             raise BadAnswer("empty unsigned value")
+        if stop - start > _MAX_INTEGER_OCTETS:
+            raise BadAnswer(f"{_VALUE_TAGS[tag].value} out of range")
         value = int.from_bytes(data[start:stop], "big")
         if value > _UNSIGNED_MAX[tag]:
             raise BadAnswer(f"{_VALUE_TAGS[tag].value} out of range")
         return value
+    if tag in _BYTES_TAGS:
+        return data[start:stop]
+    if tag == TAG_INTEGER:
+        return signed(data, start, stop)
     if tag == TAG_OID:
         return decode_oid(data[start:stop])
     if tag in _EMPTY_TAGS:
@@ -170,35 +218,91 @@ def _value(tag: int, data: bytes, start: int, stop: int) -> int | bytes | Oid | 
     raise BadAnswer(f"unknown SNMP value tag 0x{tag:02x}")
 
 
-def decode_response(data: bytes) -> tuple[int, bytes, int, int, list[VarBind]]:
-    """A v2c Response-PDU → (request_id, community, error_status, error_index, varbinds)."""
-    end = len(data)
-    start, stop = _expect(data, 0, end, TAG_SEQUENCE)
-    v_start, v_stop = _expect(data, start, stop, TAG_INTEGER)
-    if _signed(data, v_start, v_stop) != SNMP_V2C:
-        raise BadAnswer("not an SNMPv2c message")
-    c_start, c_stop = _expect(data, v_stop, stop, TAG_OCTET_STRING)
-    community = data[c_start:c_stop]
-    p_start, p_stop = _expect(data, c_stop, stop, PDU_RESPONSE)
-    r_start, r_stop = _expect(data, p_start, p_stop, TAG_INTEGER)
-    s_start, s_stop = _expect(data, r_stop, p_stop, TAG_INTEGER)
-    i_start, i_stop = _expect(data, s_stop, p_stop, TAG_INTEGER)
-    l_start, l_stop = _expect(data, i_stop, p_stop, TAG_SEQUENCE)
+def _varbind(data: bytes, pos: int, end: int) -> tuple[VarBind, int]:
+    """The general path for one varbind (any length form): (varbind, end of its TLV)."""
+    vb_start, vb_stop = expect(data, pos, end, TAG_SEQUENCE)
+    o_start, o_stop = expect(data, vb_start, vb_stop, TAG_OID)
+    tag, val_start, val_stop = header(data, o_stop, vb_stop)
+    kind = _VALUE_TAGS.get(tag)
+    if kind is None:
+        raise BadAnswer(f"unknown SNMP value tag 0x{tag:02x}")
+    return VarBind(decode_oid(data[o_start:o_stop]), kind, _value(tag, data, val_start, val_stop)), vb_stop
+
+
+def decode_pdu(data: bytes, pos: int, end: int) -> Pdu:
+    """The Response-PDU or Report-PDU at ``pos`` (bounded by ``end``)."""
+    tag, p_start, p_stop = header(data, pos, end)
+    if tag not in _ANSWER_TAGS:
+        raise BadAnswer(f"expected a Response or Report PDU, got BER tag 0x{tag:02x}")
+    request_id, pos = integer_at(data, p_start, p_stop)
+    status, pos = integer_at(data, pos, p_stop)
+    index, pos = integer_at(data, pos, p_stop)
+    l_start, l_stop = expect(data, pos, p_stop, TAG_SEQUENCE)
     varbinds: list[VarBind] = []
+    append = varbinds.append
+    value_tags = _VALUE_TAGS
     pos = l_start
     while pos < l_stop:  # each step consumes at least 2 bytes: bounded by the datagram size
-        vb_start, vb_stop = _expect(data, pos, l_stop, TAG_SEQUENCE)
-        o_start, o_stop = _expect(data, vb_start, vb_stop, TAG_OID)
-        tag, val_start, val_stop = _header(data, o_stop, vb_stop)
-        kind = _VALUE_TAGS.get(tag)
-        if kind is None:
-            raise BadAnswer(f"unknown SNMP value tag 0x{tag:02x}")
-        varbinds.append(VarBind(decode_oid(data[o_start:o_stop]), kind, _value(tag, data, val_start, val_stop)))
-        pos = vb_stop
-    return (
-        _signed(data, r_start, r_stop),
-        community,
-        _signed(data, s_start, s_stop),
-        _signed(data, i_start, i_stop),
-        varbinds,
-    )
+        # Inlined fast path for the usual varbind: SEQUENCE, OID and value all with short-form lengths, the value a
+        # number (INTEGER, counter, gauge, timeticks) of at most 9 octets. Anything else takes the general path.
+        o_start = pos + 4
+        if o_start <= l_stop and data[pos] == TAG_SEQUENCE and data[pos + 1] < 0x80 and data[pos + 2] == TAG_OID:
+            vb_stop = pos + 2 + data[pos + 1]
+            o_stop = o_start + data[pos + 3]
+            if data[pos + 3] < 0x80 and o_stop + 2 <= vb_stop <= l_stop:
+                value_tag = data[o_stop]
+                length = data[o_stop + 1]
+                val_start = o_stop + 2
+                if value_tag in _NUMBER_TAGS and 0 < length <= _MAX_INTEGER_OCTETS and val_start + length == vb_stop:
+                    if value_tag == TAG_INTEGER:
+                        value = int.from_bytes(data[val_start:vb_stop], "big", signed=True)
+                    else:
+                        value = int.from_bytes(data[val_start:vb_stop], "big")
+                        if value > _UNSIGNED_MAX[value_tag]:
+                            raise BadAnswer(f"{value_tags[value_tag].value} out of range")
+                    body = data[o_start:o_stop]
+                    if body and 40 <= body[0] < 80 and max(body) < 0x80:  # 1.x OID of one-byte arcs: the bytes
+                        name = (1, body[0] - 40, *body[1:])
+                    else:
+                        name = decode_oid(body)
+                    append(VarBind(name, value_tags[value_tag], value))
+                    pos = vb_stop
+                    continue
+        varbind, pos = _varbind(data, pos, l_stop)
+        append(varbind)
+    return Pdu(tag, request_id, status, index, varbinds)
+
+
+def decode_response(data: bytes) -> tuple[bytes, Pdu]:
+    """A v2c message → (community, Response-PDU)."""
+    end = len(data)
+    start, stop = expect(data, 0, end, TAG_SEQUENCE)
+    version, pos = integer_at(data, start, stop)
+    if version != SNMP_V2C:
+        raise BadAnswer("not an SNMPv2c message")
+    community, _, pos = octets_at(data, pos, stop)
+    pdu = decode_pdu(data, pos, stop)
+    if pdu.tag != PDU_RESPONSE:
+        raise BadAnswer("SNMPv2c answer is not a Response-PDU")
+    return community, pdu
+
+
+def message_key(data: bytes) -> tuple[int, int]:
+    """(version, id) of a message without decoding it all: the v2c request-id or the v3 msgID.
+
+    Enough for the socket to hand the datagram to the request waiting for it; the full (and, for v3,
+    authenticated) decode happens in that request's task.
+    """
+    end = len(data)
+    start, stop = expect(data, 0, end, TAG_SEQUENCE)
+    version, pos = integer_at(data, start, stop)
+    if version == SNMP_V2C:
+        _, _, pos = octets_at(data, pos, stop)
+        _, p_start, p_stop = header(data, pos, stop)
+        request_id, _ = integer_at(data, p_start, p_stop)
+        return version, request_id
+    if version == SNMP_V3:
+        g_start, g_stop = expect(data, pos, stop, TAG_SEQUENCE)
+        msg_id, _ = integer_at(data, g_start, g_stop)
+        return version, msg_id
+    raise BadAnswer(f"unsupported SNMP message version {version}")

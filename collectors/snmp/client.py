@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from collectors.errors import CollectorError, WeakCryptoRefused
 from collectors.model import DeviceTarget, SnmpCredentials
@@ -49,12 +49,17 @@ class SnmpType(enum.Enum):
     NO_SUCH_INSTANCE = "noSuchInstance"
     END_OF_MIB_VIEW = "endOfMibView"
 
+    # Members are singletons: identity hashing (in C) instead of Enum's hash of the name (in Python), because every
+    # varbind of a walk is looked up in a set of types.
+    __hash__ = object.__hash__
+
 
 EXCEPTION_TYPES = frozenset({SnmpType.NO_SUCH_OBJECT, SnmpType.NO_SUCH_INSTANCE, SnmpType.END_OF_MIB_VIEW})
 
 
-@dataclass(frozen=True, slots=True)
-class VarBind:
+class VarBind(NamedTuple):
+    """One OID and its value. A named tuple, not a dataclass: a walk makes thousands (5x cheaper to build)."""
+
     oid: Oid
     type: SnmpType
     # int for numeric types, bytes for OCTET STRING/IpAddress/Opaque, Oid for OBJECT IDENTIFIER, None otherwise.
@@ -94,7 +99,7 @@ class SnmpClient(Protocol):
 
 
 STRONG_AUTH = frozenset({"SHA-224", "SHA-256", "SHA-384", "SHA-512"})
-STRONG_PRIV = frozenset({"AES", "AES-192", "AES-256"})
+STRONG_PRIV = frozenset({"AES", "AES-192", "AES-256", "AES-192-C", "AES-256-C"})
 
 
 def check_credentials(device: str, credentials: SnmpCredentials) -> None:

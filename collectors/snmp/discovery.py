@@ -33,18 +33,34 @@ DISCOVERY_COLUMNS: tuple[Oid, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
+class RawText:
+    """ifDescr, ifName and ifAlias exactly as the agent sent them (decoded; None when absent)."""
+
+    descr: str | None
+    name: str | None
+    alias: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class DiscoveredInterface:
+    """One ifTable/ifXTable row with the display conventions of the mature NMSs applied (LibreNMS's, checked
+    field by field against its tables on real recordings): text trimmed (:func:`ifmib.display_text`), an empty
+    ifName shows ifDescr, an empty ifDescr shows ifName, an empty ifAlias shows ifDescr. ``raw`` keeps what the
+    agent sent."""
+
     if_index: int
-    if_name: str  # ifName, or ifDescr when the agent has no (or an empty) ifName
-    if_descr: str
-    if_alias: str  # raw ifAlias ("" when absent)
+    if_name: str  # ifName, or ifDescr when empty; cut to ifmib.NAME_MAX_CHARS with a marker (it is a key)
+    if_descr: str  # ifDescr, or ifName when empty
+    if_alias: str  # ifAlias, or ifDescr when empty
     if_type: int  # IANAifType number; ifmib.if_type_name() gives the name
-    speed_bps: int | None  # from ifSpeed, or ifHighSpeed when ifSpeed saturates/is absent; None if 0/unknown
+    speed_bps: int | None  # ifmib.speed_bps(): None if 0/unknown
+    speed_source: ifmib.SpeedSource | None  # which column speed_bps came from
     admin_status: OperStatus | None
     oper_status: OperStatus | None
-    mac: str | None  # 12 lowercase hex digits
+    mac: str | None  # lowercase hex digits (12 for Ethernet)
     mtu: int | None
     has_hc_counters: bool
+    raw: RawText
 
     @property
     def if_type_name(self) -> str:
@@ -117,7 +133,8 @@ def build_interfaces(device: str, columns: Mapping[Oid, Mapping[Oid, VarBind]]) 
             vb = row.get(column)
             return None if vb is None else ifmib.as_status(device, vb)
 
-        descr, name, alias = text(ifmib.IF_DESCR), text(ifmib.IF_NAME), text(ifmib.IF_ALIAS)
+        raw = RawText(text(ifmib.IF_DESCR), text(ifmib.IF_NAME), text(ifmib.IF_ALIAS))
+        descr, name, alias = ifmib.display_text(raw.descr), ifmib.display_text(raw.name), ifmib.display_text(raw.alias)
         if_type = number(ifmib.IF_TYPE, SnmpType.INTEGER)
         if not (descr or name or alias) and if_type is None:
             continue
@@ -125,21 +142,24 @@ def build_interfaces(device: str, columns: Mapping[Oid, Mapping[Oid, VarBind]]) 
         hc = row.get(ifmib.IF_HC_IN_OCTETS)
         if hc is not None and hc.type is not SnmpType.COUNTER64:
             raise ifmib.wrong_type(device, hc, "Counter64")
+        speed, speed_source = ifmib.speed_bps(
+            number(ifmib.IF_SPEED, SnmpType.GAUGE32), number(ifmib.IF_HIGH_SPEED, SnmpType.GAUGE32)
+        )
         out.append(
             DiscoveredInterface(
                 if_index=index,
-                if_name=name or descr or "",
-                if_descr=descr or "",
-                if_alias=alias or "",
+                if_name=ifmib.display_name(name or descr),
+                if_descr=descr or name,
+                if_alias=alias or descr,
                 if_type=if_type if if_type is not None else 1,
-                speed_bps=ifmib.speed_bps(
-                    number(ifmib.IF_SPEED, SnmpType.GAUGE32), number(ifmib.IF_HIGH_SPEED, SnmpType.GAUGE32)
-                ),
+                speed_bps=speed,
+                speed_source=speed_source,
                 admin_status=status(ifmib.IF_ADMIN_STATUS),
                 oper_status=status(ifmib.IF_OPER_STATUS),
                 mac=None if phys is None else ifmib.mac_hex(ifmib.as_bytes(device, phys)),
                 mtu=number(ifmib.IF_MTU, SnmpType.INTEGER),
                 has_hc_counters=hc is not None,
+                raw=raw,
             )
         )
     return tuple(out)

@@ -7,7 +7,13 @@ device, the object and what came instead (an agent that sends a string for a cou
 
 from __future__ import annotations
 
-from typing import Final
+import functools
+import warnings
+from pathlib import Path
+from typing import Final, Literal
+
+import pysnmp_mibs  # type: ignore[import-untyped]  # data only: compiled MIB modules, no stubs
+from pysnmp.smi.builder import DirMibSource, MibBuilder
 
 from collectors.errors import BadAnswer
 from collectors.model import OperStatus
@@ -56,38 +62,25 @@ STATUS_NAMES: Final[dict[int, OperStatus]] = {
     7: "lowerLayerDown",
 }
 
-# IANAifType-MIB names for the types seen in the field; others are shown as their number.
-IANA_IF_TYPES: Final[dict[int, str]] = {
-    1: "other",
-    6: "ethernetCsmacd",
-    18: "ds1",
-    22: "propPointToPointSerial",
-    23: "ppp",
-    24: "softwareLoopback",
-    30: "ds3",
-    32: "frameRelay",
-    37: "atm",
-    39: "sonet",
-    49: "aal5",
-    53: "propVirtual",
-    62: "fastEther",
-    71: "ieee80211",
-    81: "ds0",
-    117: "gigabitEthernet",
-    131: "tunnel",
-    134: "atmSubInterface",
-    135: "l2vlan",
-    136: "l3ipvlan",
-    150: "mplsTunnel",
-    160: "usb",
-    161: "ieee8023adLag",
-    166: "mpls",
-    209: "bridge",
-}
+
+@functools.cache
+def iana_if_types() -> dict[int, str]:
+    """IANAifType-MIB's names by number, from the compiled module pysnmp-mibs ships (IANA's registry as a MIB).
+
+    Loaded once, on first use, through pysnmp's own MIB builder: the names are never typed by hand here.
+    """
+    builder = MibBuilder()
+    builder.add_mib_sources(DirMibSource(str(Path(pysnmp_mibs.__file__).parent)))
+    with warnings.catch_warnings():  # the module was compiled for pysnmp's older camelCase builder API
+        warnings.simplefilter("ignore", DeprecationWarning)
+        builder.load_modules("IANAifType-MIB")
+    (syntax,) = builder.import_symbols("IANAifType-MIB", "IANAifType")
+    return {int(number): str(name) for name, number in syntax.namedValues.items()}
 
 
 def if_type_name(if_type: int) -> str:
-    return IANA_IF_TYPES.get(if_type, str(if_type))
+    """The IANAifType name; a number the registry (as shipped) does not know yet is shown as the number."""
+    return iana_if_types().get(if_type, str(if_type))
 
 
 def wrong_type(device: str, vb: VarBind, expected: str) -> BadAnswer:
@@ -141,10 +134,45 @@ def mac_hex(raw: bytes) -> str | None:
     return raw.hex() if raw else None
 
 
-def speed_bps(if_speed: int | None, if_high_speed_mbps: int | None) -> int | None:
-    """ifSpeed unless it saturates at 2**32-1 (or is absent); then ifHighSpeed in Mbit/s. 0 means unknown."""
-    if if_speed is not None and if_speed != IF_SPEED_SATURATED:
-        return if_speed or None
-    if if_high_speed_mbps is not None:
-        return if_high_speed_mbps * 1_000_000 or None
-    return if_speed or None
+SpeedSource = Literal["ifSpeed", "ifHighSpeed"]
+
+
+def speed_bps(if_speed: int | None, if_high_speed_mbps: int | None) -> tuple[int | None, SpeedSource | None]:
+    """The interface speed in bit/s and the column it came from; ``(None, ...)`` when the agent says 0 (unknown).
+
+    The rule where the two columns meet (RFC 2863: ifSpeed is a Gauge32 in bit/s that saturates at 2**32-1,
+    ifHighSpeed is in units of 1,000,000 bit/s, rounded):
+
+    - only one present: that one;
+    - ifSpeed saturated: ifHighSpeed;
+    - both present and agreeing to within ifHighSpeed's rounding (|ifSpeed - ifHighSpeed x 10^6| < 10^6):
+      ifSpeed, the more exact (a 1.544 Mbit/s T1, a 64 kbit/s serial line whose ifHighSpeed is 0 or 2);
+    - both present and disagreeing beyond that: ifHighSpeed, the column every agent of the 64-bit era keeps
+      current (agents that wrap a 10 Gbit/s ifSpeed modulo 2**32, or leave it at a default, are common), and
+      the one LibreNMS stores.
+    """
+    if if_high_speed_mbps is None:
+        return (if_speed or None), (None if if_speed is None else "ifSpeed")
+    high = if_high_speed_mbps * 1_000_000
+    if if_speed is not None and if_speed != IF_SPEED_SATURATED and abs(if_speed - high) < 1_000_000:
+        return (if_speed or None), "ifSpeed"
+    return (high or None), "ifHighSpeed"
+
+
+# LibreNMS's trim (and what real agents pad with): spaces, tabs, CR/LF, double quotes and backslashes at either end.
+_TRIMMED = ' \t\r\n"\\'
+NAME_MAX_CHARS: Final = 200
+NAME_CUT_MARKER: Final = "…"
+
+
+def display_text(raw: str | None) -> str:
+    """A DisplayString as shown and stored: trimmed of surrounding whitespace, CR/LF, quotes and backslashes."""
+    return "" if raw is None else raw.strip(_TRIMMED)
+
+
+def display_name(raw: str) -> str:
+    """An interface name as stored: names are keys (indexed columns), so one longer than NAME_MAX_CHARS is cut
+    and ends with NAME_CUT_MARKER; the raw value stays in the discovery result."""
+    if len(raw) <= NAME_MAX_CHARS:
+        return raw
+    return raw[: NAME_MAX_CHARS - len(NAME_CUT_MARKER)] + NAME_CUT_MARKER

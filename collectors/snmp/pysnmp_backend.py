@@ -41,12 +41,14 @@ _AUTH = {
     "SHA-384": pysnmp_auth.USM_AUTH_HMAC256_SHA384,
     "SHA-512": pysnmp_auth.USM_AUTH_HMAC384_SHA512,
 }
-# net-snmp's AES-192/256 ("AES192"/"AES256") use the Blumenthal key extension.
+# net-snmp's AES-192/256 use the Blumenthal key extension; pysnmp's plain CFB192/256 are Reeder's (Cisco, "-C").
 _PRIV = {
     "DES": pysnmp_auth.USM_PRIV_CBC56_DES,
     "AES": pysnmp_auth.USM_PRIV_CFB128_AES,
     "AES-192": pysnmp_auth.USM_PRIV_CFB192_AES_BLUMENTHAL,
     "AES-256": pysnmp_auth.USM_PRIV_CFB256_AES_BLUMENTHAL,
+    "AES-192-C": pysnmp_auth.USM_PRIV_CFB192_AES,
+    "AES-256-C": pysnmp_auth.USM_PRIV_CFB256_AES,
 }
 
 # Exact classes (not isinstance chains): Counter32 etc. subclass Integer in pyasn1, so order would matter.

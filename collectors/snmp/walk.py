@@ -28,10 +28,6 @@ class WalkResult:
     requests: int
 
 
-def _under(prefix: Oid, candidate: Oid) -> bool:
-    return len(candidate) > len(prefix) and candidate[: len(prefix)] == prefix
-
-
 async def walk_columns(
     client: SnmpClient,
     endpoint: SnmpEndpoint,
@@ -70,25 +66,27 @@ async def walk_columns(
         if not answer:
             raise BadAnswer(f"{endpoint.device}: empty GETBULK answer while walking {oid_str(active[0])}")
         width = len(active)
-        finished: set[Oid] = set()
+        prefix = [len(col) for col in active]
+        finished = [False] * width
         for position, vb in enumerate(answer):
-            col = active[position % width]
-            if col in finished:
+            k = position % width
+            if finished[k]:
                 continue
-            if vb.type in EXCEPTION_TYPES or not _under(col, vb.oid):
-                finished.add(col)
+            col, n, name = active[k], prefix[k], vb.oid
+            if vb.type in EXCEPTION_TYPES or name[:n] != col or len(name) == n:  # left the column
+                finished[k] = True
                 continue
-            if vb.oid <= cursor[col]:
+            if name <= cursor[col]:
                 raise BadAnswer(
                     f"{endpoint.device}: non-increasing OID in walk of {oid_str(col)}: "
-                    f"{oid_str(vb.oid)} after {oid_str(cursor[col])}"
+                    f"{oid_str(name)} after {oid_str(cursor[col])}"
                 )
-            cursor[col] = vb.oid
+            cursor[col] = name
             rows = results[col]
-            rows[vb.oid[len(col) :]] = vb
+            rows[name[n:]] = vb
             if len(rows) > max_rows:
                 raise BadAnswer(f"{endpoint.device}: table {oid_str(col)} has more than {max_rows} rows (limit)")
-        active = [col for col in active if col not in finished]
+        active = [col for col, done in zip(active, finished, strict=True) if not done]
     if active:
         raise BadAnswer(f"{endpoint.device}: walk did not finish within {max_requests} requests")
     return WalkResult(scalar_answers, results, requests)

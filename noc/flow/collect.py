@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from collectors.snmp.client import SnmpClient
-from collectors.snmp.fast_backend import FastV2cClient, HybridClient
+from collectors.snmp.fast_backend import NativeClient
 from collectors.snmp.poll import SnmpCollector
 from collectors.snmp.pysnmp_backend import PysnmpClient
 from noc.settings import PollerSettings
@@ -14,15 +14,19 @@ from noc.settings import PollerSettings
 
 @contextmanager
 def snmp_client(settings: PollerSettings) -> Iterator[SnmpClient]:
-    """The configured SNMP backend, closed (sockets, engine) on the way out."""
-    v3 = PysnmpClient()
-    fast = FastV2cClient() if settings.snmp_backend == "hybrid" else None
+    """The configured SNMP backend, closed (sockets, engine) on the way out.
+
+    pysnmp is created either way: it is the reference backend, and under the native one the path for weak-crypto
+    profiles an operator explicitly allowed.
+    """
+    reference = PysnmpClient()
+    native = NativeClient(weak=reference) if settings.snmp_backend == "native" else None
     try:
-        yield v3 if fast is None else HybridClient(fast, v3)
+        yield reference if native is None else native
     finally:
-        v3.close()
-        if fast is not None:
-            fast.close()
+        reference.close()
+        if native is not None:
+            native.close()
 
 
 def snmp_collector(client: SnmpClient, settings: PollerSettings) -> SnmpCollector:

@@ -22,14 +22,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from collectors.availability import AvailabilityState
-from collectors.snmp.poll import SnmpCollector
 from collectors.ssh import SshCollector
 from exporters.collector import FlowMetrics, PollerMetrics
 from exporters.snapshot import CircuitInfo, DeviceInfo, Snapshot, TicketCounts
 from noc import models as m
 from noc.crypto import SecretBox
 from noc.flow.bus import Bus, Subscription
-from noc.flow.collect import snmp_client
+from noc.flow.collect import snmp_client, snmp_collector
 from noc.flow.connect import open_bus
 from noc.flow.consumers import Apply, ConsumerRunner, has_transition, snapshot_consumer, ticket_consumer
 from noc.flow.plan import load_plan
@@ -167,12 +166,7 @@ class NocService:
         self._consume("tickets", ticket_consumer(self.tickets), bus.subscribe("tickets", accepts=has_transition))
         if poller.enabled:
             client = self._stack.enter_context(snmp_client(poller))
-            snmp = SnmpCollector(
-                client,
-                timeout_s=poller.timeout_s,
-                retries=poller.retries,
-                rediscover_after_s=poller.discovery_interval_s,
-            )
+            snmp = snmp_collector(client, poller)
             ssh = await self._stack.enter_async_context(SshCollector(ssh_settings(poller)))
             stage = self.stage = PollStage(plan, poller, snmp, ssh, bus, self.name, self._metrics)
             stage.restore({name: state for name, (state, _) in states.items()})

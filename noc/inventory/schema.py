@@ -91,7 +91,8 @@ class SnmpProfileIn(Entry):
     user: str | None = None
     auth_protocol: Literal["MD5", "SHA", "SHA-224", "SHA-256", "SHA-384", "SHA-512"] | None = None
     auth_key: SecretField | None = None
-    priv_protocol: Literal["DES", "AES", "AES-192", "AES-256"] | None = None
+    # AES-192/AES-256: the Blumenthal key extension (net-snmp); -C: the Reeder one (Cisco)
+    priv_protocol: Literal["DES", "AES", "AES-192", "AES-256", "AES-192-C", "AES-256-C"] | None = None
     priv_key: SecretField | None = None
     allow_weak_crypto: bool = False
 

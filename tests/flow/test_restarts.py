@@ -89,7 +89,7 @@ def test_sigterm_with_a_thousand_devices_stops_in_time_and_the_rest_is_stored_on
         for n in range(1000)
     ]
     db_file = tmp_path / "noc.db"
-    extra = {"NOC_POLLER__JITTER_RATIO": "0.5", "NOC_POLLER__SNMP_BACKEND": "hybrid"}
+    extra = {"NOC_POLLER__JITTER_RATIO": "0.5"}
     serve = Serve(f"sqlite+aiosqlite:///{db_file}", tmp_path, interval_s=20.0, extra=extra)
     serve.setup("\n".join(lines) + "\n")
     spill = tmp_path / "spill" / "store"

@@ -27,7 +27,7 @@ def agent() -> Iterator[SnmpdAgent]:
         snmpd.cleanup()
 
 
-@pytest.mark.parametrize("backend", ["pysnmp", "hybrid"])
+@pytest.mark.parametrize("backend", ["pysnmp", "native"])
 def test_poll_prints_measures_and_stores(agent: SnmpdAgent, tmp_path: Path, backend: str) -> None:
     dead_port = free_udp_port()  # nothing listens there: a dead agent
     inventory = tmp_path / "inventory.yaml"

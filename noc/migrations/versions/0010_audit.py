@@ -4,7 +4,7 @@ The personal-data reads of 0004 are folded into ``audit_events`` (action ``perso
 dropped. UPDATE and DELETE on ``audit_events`` are refused by triggers on both databases.
 
 Revision ID: 0010_audit
-Revises: 0008
+Revises: 0009_device_text
 Create Date: 2026-11-30 09:45:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import noc.db
 
 revision: str = '0010_audit'
-down_revision: str | None = '0008'
+down_revision: str | None = '0009_device_text'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

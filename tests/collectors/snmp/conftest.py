@@ -3,7 +3,8 @@
 - ``snmpsim``: one snmpsim process serving the shared LibreNMS recordings plus hostile files written here.
 - ``router``: net-snmp snmpd inside a namespace (one namespace = one device) with a management veth to the host
   (where the poller runs) and a test link ``ethT`` to a second namespace ``far`` for real traffic.
-- ``client``: a fresh PysnmpClient (one engine) per test, closed afterwards.
+- ``client``: a fresh client per test, closed afterwards, once per backend (native, pysnmp);
+  ``native`` and ``reference`` (pysnmp) for tests that compare the two.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from collectors.model import DeviceTarget, SnmpCredentials
+from collectors.snmp.fast_backend import NativeClient
 from collectors.snmp.pysnmp_backend import PysnmpClient
 from tests.peers.netns import Lab, Netns, namespaces_available
 from tests.peers.require import need
@@ -60,9 +62,32 @@ requires_snmpsim = pytest.mark.skipif(
 )
 
 
+Backend = NativeClient | PysnmpClient
+
+
+@pytest.fixture(params=["native", "pysnmp"])
+async def client(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    """Each test that talks to an agent runs on both backends: the default and the reference."""
+    snmp: Backend = NativeClient() if request.param == "native" else PysnmpClient()
+    try:
+        yield snmp
+    finally:
+        snmp.close()
+
+
 @pytest.fixture
-async def client() -> AsyncIterator[PysnmpClient]:
+async def reference() -> AsyncIterator[PysnmpClient]:
+    """pysnmp, to cross-check the native client's answers against."""
     snmp = PysnmpClient()
+    try:
+        yield snmp
+    finally:
+        snmp.close()
+
+
+@pytest.fixture
+async def native() -> AsyncIterator[NativeClient]:
+    snmp = NativeClient()
     try:
         yield snmp
     finally:

@@ -13,8 +13,8 @@ import pytest
 
 from collectors.model import DeviceTarget, SnmpCredentials
 from collectors.scheduler import PollRecord, Scheduler, SchedulerSettings
+from collectors.snmp.fast_backend import NativeClient
 from collectors.snmp.poll import PollResult, SnmpCollector
-from collectors.snmp.pysnmp_backend import PysnmpClient
 from tests.peers.snmpd import SnmpdAgent, free_udp_port, snmpd_available
 
 pytestmark = [
@@ -82,7 +82,7 @@ async def test_blackholed_agent_does_not_delay_the_others(agents: list[SnmpdAgen
         if len(by_device[dead]) >= DEAD_POLLS and all(len(by_device[g]) >= GOOD_POLLS for g in good):
             enough.set()
 
-    client = PysnmpClient()
+    client = NativeClient()
     try:
         collector = SnmpCollector(client, timeout_s=1.0, retries=0)
         settings = SchedulerSettings(jitter_ratio=0.5, timeout_s=5.0, retries=1, max_concurrency=4)
@@ -108,7 +108,7 @@ async def test_blackholed_agent_does_not_delay_the_others(agents: list[SnmpdAgen
         during = [r for r in records if first_outage.started_at <= r.started_at <= first_outage.finished_at]
         assert len(during) >= 2
         # Their schedule stayed on the interval: due times exactly one interval apart (no slot skipped). The first
-        # poll is left out: it includes the discovery and pysnmp's one-time set-up, and may skip one slot.
+        # poll is left out: it includes the discovery and the engine set-up, and may skip one slot.
         steady = records[1:]
         gaps = [(b.scheduled_at - a.scheduled_at).total_seconds() for a, b in itertools.pairwise(steady)]
         assert gaps == pytest.approx([INTERVAL_S] * len(gaps), abs=0.01)

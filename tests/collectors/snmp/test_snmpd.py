@@ -21,8 +21,7 @@ from collectors.scheduler import Scheduler, SchedulerSettings
 from collectors.snmp.client import SnmpEndpoint, VarBind, oid
 from collectors.snmp.discovery import DeviceDiscovery, discover
 from collectors.snmp.poll import PollResult, SnmpCollector, poll
-from collectors.snmp.pysnmp_backend import PysnmpClient
-from tests.collectors.snmp.conftest import Router
+from tests.collectors.snmp.conftest import Backend, Router
 from tests.peers.snmpd import V3_AUTH_KEY, V3_PRIV_KEY, V3_USER, SnmpdAgent, free_udp_port
 
 pytestmark = pytest.mark.peers
@@ -54,7 +53,7 @@ def iface(result: PollResult, name: str) -> InterfaceSample:
     return next(s for s in result.interfaces if s.if_name == name)
 
 
-async def test_discovery_finds_the_link_the_test_created(router: Router, client: PysnmpClient) -> None:
+async def test_discovery_finds_the_link_the_test_created(router: Router, client: Backend) -> None:
     discovery = await discover(client, endpoint(router))
     by_name = discovery.by_name()
     assert "ethT" in by_name
@@ -66,7 +65,7 @@ async def test_discovery_finds_the_link_the_test_created(router: Router, client:
     assert discovery.system.name == "router"
 
 
-async def test_link_down_is_seen_as_oper_down(router: Router, client: PysnmpClient) -> None:
+async def test_link_down_is_seen_as_oper_down(router: Router, client: Backend) -> None:
     ep = endpoint(router)
     discovery = await discover(client, ep)
     only = frozenset({"ethT"})
@@ -93,7 +92,7 @@ for _ in range(count):
 """
 
 
-async def test_traffic_of_known_volume_is_measured_within_5_percent(router: Router, client: PysnmpClient) -> None:
+async def test_traffic_of_known_volume_is_measured_within_5_percent(router: Router, client: Backend) -> None:
     ep = endpoint(router)
     discovery = await discover(client, ep)
     only = frozenset({"ethT"})
@@ -131,7 +130,7 @@ async def test_traffic_of_known_volume_is_measured_within_5_percent(router: Rout
     assert rate.in_bits_per_second == pytest.approx(expected_bps, rel=0.05)
 
 
-async def test_snmpv3_sha256_aes128_works(router: Router, client: PysnmpClient) -> None:
+async def test_snmpv3_sha256_aes128_works(router: Router, client: Backend) -> None:
     discovery = await discover(client, endpoint(router, router.v3()))
     assert "ethT" in discovery.by_name()
 
@@ -149,16 +148,14 @@ async def test_snmpv3_sha256_aes128_works(router: Router, client: PysnmpClient) 
     ],
 )
 async def test_weak_snmpv3_settings_are_refused(
-    router: Router, client: PysnmpClient, overrides: dict[str, object], message: str
+    router: Router, client: Backend, overrides: dict[str, object], message: str
 ) -> None:
     with pytest.raises(WeakCryptoRefused, match=message) as caught:
         await discover(client, endpoint(router, router.v3(**overrides)))
     assert "allow_weak_crypto" in str(caught.value)
 
 
-async def test_agent_stopped_goes_down_after_n_then_recovers_without_spike(
-    router: Router, client: PysnmpClient
-) -> None:
+async def test_agent_stopped_goes_down_after_n_then_recovers_without_spike(router: Router, client: Backend) -> None:
     """Also: SNMPv3 keeps working after the agent restarts (new engineBoots) with the same client and engine."""
     target = dataclasses.replace(router.target(snmp=router.v3()), interfaces_of_interest=frozenset({"ethT"}))
     collector = SnmpCollector(client, timeout_s=0.3, retries=0)
@@ -193,7 +190,7 @@ async def test_agent_stopped_goes_down_after_n_then_recovers_without_spike(
     assert all(r.in_bits_per_second is None and r.out_bits_per_second is None for r in rates.interfaces)
 
 
-async def test_zz_poll_after_discovery_uses_named_rows_only(router: Router, client: PysnmpClient) -> None:
+async def test_zz_poll_after_discovery_uses_named_rows_only(router: Router, client: Backend) -> None:
     ep = endpoint(router)
     discovery: DeviceDiscovery = await discover(client, ep)
     result = await poll(client, ep, discovery, only=frozenset({"ethT", "lo"}))
@@ -201,7 +198,7 @@ async def test_zz_poll_after_discovery_uses_named_rows_only(router: Router, clie
     assert all(s.counter_bits == 64 for s in result.interfaces)
 
 
-async def test_snmpv3_agent_with_a_new_engine_id_is_relearned(client: PysnmpClient) -> None:
+async def test_snmpv3_agent_with_a_new_engine_id_is_relearned(client: Backend) -> None:
     """A device that forgets its engineID on reboot: one poll times out, the next one works (same engine)."""
     agent = SnmpdAgent(address="127.0.0.1", port=free_udp_port())
     try:

@@ -13,7 +13,15 @@ from collectors.errors import BadAnswer, CollectorError, WeakCryptoRefused
 from collectors.model import DeviceTarget, SnmpCredentials
 from collectors.snmp.client import Oid, SnmpEndpoint, SnmpType, VarBind, check_credentials, oid
 from collectors.snmp.discovery import discover
-from collectors.snmp.ifmib import speed_bps
+from collectors.snmp.ifmib import (
+    NAME_CUT_MARKER,
+    NAME_MAX_CHARS,
+    display_name,
+    display_text,
+    iana_if_types,
+    if_type_name,
+    speed_bps,
+)
 from collectors.snmp.poll import SnmpCollector
 from collectors.snmp.walk import walk_columns
 
@@ -129,17 +137,65 @@ async def test_discovery_uses_high_speed_when_if_speed_saturates() -> None:
 @pytest.mark.parametrize(
     ("if_speed", "high", "expected"),
     [
-        (100_000_000, 100, 100_000_000),
-        (4_294_967_295, 10_000, 10_000_000_000),
-        (None, 40_000, 40_000_000_000),
-        (1_544_000, 2, 1_544_000),
-        (0, None, None),
-        (None, 0, None),
-        (4_294_967_295, None, 4_294_967_295),
+        pytest.param(100_000_000, 100, (100_000_000, "ifSpeed"), id="agree"),
+        pytest.param(4_294_967_295, 10_000, (10_000_000_000, "ifHighSpeed"), id="saturated"),
+        pytest.param(None, 40_000, (40_000_000_000, "ifHighSpeed"), id="high-only"),
+        pytest.param(1_544_000, 2, (1_544_000, "ifSpeed"), id="t1-more-exact"),
+        pytest.param(64_000, 0, (64_000, "ifSpeed"), id="sub-megabit"),
+        pytest.param(1_410_065_408, 10_000, (10_000_000_000, "ifHighSpeed"), id="wrapped-10g-disagrees"),
+        pytest.param(10_000_000, 1_000, (1_000_000_000, "ifHighSpeed"), id="stale-if-speed-disagrees"),
+        pytest.param(0, None, (None, "ifSpeed"), id="zero"),
+        pytest.param(None, 0, (None, "ifHighSpeed"), id="high-zero"),
+        pytest.param(None, None, (None, None), id="absent"),
+        pytest.param(4_294_967_295, None, (4_294_967_295, "ifSpeed"), id="saturated-no-high"),
     ],
 )
-def test_speed_rule(if_speed: int | None, high: int | None, expected: int | None) -> None:
+def test_speed_rule(if_speed: int | None, high: int | None, expected: tuple[int | None, str | None]) -> None:
     assert speed_bps(if_speed, high) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        (' "uplink to core" ', "uplink to core"),
+        ("Gi0/1\r\n", "Gi0/1"),
+        ("path\\", "path"),
+        ("\tinner  spaces kept\t", "inner  spaces kept"),
+        (None, ""),
+    ],
+)
+def test_display_text_trims_like_the_mature_nms(raw: str | None, shown: str) -> None:
+    assert display_text(raw) == shown
+
+
+def test_a_name_longer_than_the_key_limit_is_cut_with_a_marker() -> None:
+    name = "x" * 3000
+    shown = display_name(name)
+    assert len(shown) == NAME_MAX_CHARS and shown.endswith(NAME_CUT_MARKER)
+    assert display_name("ge-0/0/0") == "ge-0/0/0"
+
+
+async def test_display_conventions_keep_the_raw_values() -> None:
+    mib = device(3)
+    mib[f"{IFX}.18.1"] = (SnmpType.OCTET_STRING, b"")  # empty alias shows ifDescr
+    mib[f"{IF}.2.2"] = (SnmpType.OCTET_STRING, b"")  # empty descr shows ifName
+    mib[f"{IFX}.18.3"] = (SnmpType.OCTET_STRING, b' "A" ' * 400 + b"\\\r\n")  # 2,000+ chars, padded
+    result = await discover(FakeAgent(mib), ep())
+    one, two, three = result.interfaces
+    assert (one.if_alias, one.raw.alias) == (one.if_descr, "")
+    assert (two.if_descr, two.raw.descr) == ("ge2", "")
+    assert three.if_alias == (' "A" ' * 400).strip(' "')
+    assert three.raw.alias is not None and three.raw.alias.endswith("\\\r\n")
+    assert one.if_type_name == "ethernetCsmacd"
+
+
+def test_every_iana_if_type_is_named_from_the_registry() -> None:
+    names = iana_if_types()
+    assert len(names) > 250  # the whole registry, not a hand-picked list
+    assert (names[6], names[24], names[53], names[135], names[161], names[209]) == (
+        "ethernetCsmacd", "softwareLoopback", "propVirtual", "l2vlan", "ieee8023adLag", "bridge",
+    )  # fmt: skip
+    assert if_type_name(99_999) == "99999"
 
 
 async def test_wrong_type_names_device_and_object() -> None:
