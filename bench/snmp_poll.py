@@ -205,7 +205,8 @@ class BenchAgent(SnmpdAgent):
 
 
 @contextmanager
-def device_48_ports() -> Iterator[SnmpdAgent]:
+def device_48_ports(index: int = 0) -> Iterator[SnmpdAgent]:
+    """A 48-port agent in a namespace of its own; ``index`` tells several of them apart (addresses, links)."""
     lab = Lab(prefix="nocbench")
     agent: SnmpdAgent | None = None
     mgmt: ManagementLink | None = None
@@ -219,8 +220,8 @@ def device_48_ports() -> Iterator[SnmpdAgent]:
             ns.run("ip", "link", "add", f"ge{2 * i}", "type", "veth", "peer", "name", f"ge{2 * i + 1}")
             ns.run("ip", "link", "set", f"ge{2 * i}", "up")
             ns.run("ip", "link", "set", f"ge{2 * i + 1}", "up")
-        octet = 100 + os.getpid() % 20
-        mgmt = ManagementLink(ns, f"nocb{os.getpid() % 100000}", f"10.200.{octet}.1", f"10.200.{octet}.2")
+        octet = 100 + (os.getpid() + index) % 100
+        mgmt = ManagementLink(ns, f"nocb{os.getpid() % 10000}x{index}", f"10.200.{octet}.1", f"10.200.{octet}.2")
         mgmt.create()
         agent = BenchAgent(address=f"10.200.{octet}.2", port=161, sys_name="bench48", netns=ns)
         agent.start()

@@ -1,6 +1,6 @@
 """What collectors are given (targets, credentials) and what they give back (immutable samples).
 
-The assembly (``noc.pipeline``) builds targets from the inventory, decrypting credentials at the last moment;
+The assembly (``noc.flow.plan``) builds targets from the inventory, decrypting credentials at the last moment;
 collectors never see the database. ``repr`` of every credential object hides its secrets.
 """
 

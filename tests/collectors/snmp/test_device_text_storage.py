@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from noc.pipeline import store_discovery
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,6 +12,7 @@ from collectors.snmp import ifmib
 from collectors.snmp.client import Oid, SnmpType, VarBind
 from collectors.snmp.discovery import DeviceDiscovery, SystemInfo, build_interfaces
 from noc import models as m
+from noc.store.measurements import store_discovery
 
 ROWS = 3000
 ALIAS = "customer circuit " * 117 + "end"  # 2,000 characters
