@@ -3,19 +3,33 @@
 One transaction per batch of messages (many device polls): device status, outages (dated from the first failed
 poll), discovery when it changed, raw interface and probe rows as multi-row inserts, and the 5-minute interface
 rollups. Every row is keyed by what it measured, so writing the same message twice changes nothing: raw rows are
-inserted with ON CONFLICT DO NOTHING and only the rows actually inserted are added to the rollups, in the same
-transaction; an outage is unique per device and start; a status never goes back to an older poll.
+inserted with ON CONFLICT DO NOTHING, and the rollups of the buckets a batch touched are recomputed from the raw
+rows in the database, in the same transaction (a replay or a late row never counts twice); an outage is unique
+per device and start; a status never goes back to an older poll.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -61,37 +75,60 @@ def interface_row(device_id: int, r: InterfaceRate) -> dict[str, Any]:
     }
 
 
-@dataclass
-class _Bucket:
-    samples: int = 0
-    oper_up_n: int = 0
-    rated_n: int = 0
-    in_sum_bps: float = 0.0
-    in_max_bps: float | None = None
-    out_sum_bps: float = 0.0
-    out_max_bps: float | None = None
-    errors_sum_per_s: float = 0.0
-    discards_sum_per_s: float = 0.0
-
-    def add(self, row: dict[str, Any]) -> None:
-        self.samples += 1
-        self.oper_up_n += row["oper_status"] == "up"
-        if row["in_bps"] is not None and row["out_bps"] is not None:
-            self.rated_n += 1
-            self.in_sum_bps += row["in_bps"]
-            self.out_sum_bps += row["out_bps"]
-            self.in_max_bps = row["in_bps"] if self.in_max_bps is None else max(self.in_max_bps, row["in_bps"])
-            self.out_max_bps = row["out_bps"] if self.out_max_bps is None else max(self.out_max_bps, row["out_bps"])
-        self.errors_sum_per_s += (row["in_errors_per_s"] or 0.0) + (row["out_errors_per_s"] or 0.0)
-        self.discards_sum_per_s += (row["in_discards_per_s"] or 0.0) + (row["out_discards_per_s"] or 0.0)
+def _bucket_expression(dialect: str) -> ColumnElement[Any]:
+    ts = m.InterfaceMeasurement.__table__.c.ts
+    if dialect == "postgresql":
+        return func.date_bin(text(f"interval '{ROLLUP_S} seconds'"), ts, text("timestamptz '2000-01-01 00:00:00+00'"))
+    # SQLite keeps UTC times as text 'YYYY-MM-DD HH:MM:SS.ffffff': cut to the 5-minute mark, in the same format
+    minute = func.cast(func.strftime("%M", ts), Integer)
+    mark = func.printf("%02d", (minute // (ROLLUP_S // 60)) * (ROLLUP_S // 60))
+    return func.strftime("%Y-%m-%d %H:", ts).op("||")(mark).op("||")(literal(":00.000000"))
 
 
-def rollups(rows: Sequence[dict[str, Any]]) -> dict[tuple[int, str, datetime], _Bucket]:
-    """The rollup increments of newly stored raw rows, per interface and bucket (pure)."""
-    out: dict[tuple[int, str, datetime], _Bucket] = {}
-    for row in rows:
-        out.setdefault((row["device_id"], row["if_name"], bucket_of(row["ts"])), _Bucket()).add(row)
-    return out
+def _both(a: ColumnElement[Any], b: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.coalesce(a, 0.0) + func.coalesce(b, 0.0)
+
+
+def rollup_statement(dialect: str) -> Executable:
+    """The rollups of the buckets in [start, end) of the given devices, computed from their raw rows, written over
+    what is stored (so the result is the same however often it runs)."""
+    i = m.InterfaceMeasurement.__table__.c
+    u = m.InterfaceRollup.__table__
+    assert isinstance(u, Table)
+    rated = and_(i.in_bps.is_not(None), i.out_bps.is_not(None))
+    bucket = _bucket_expression(dialect).label("bucket_start")
+    query = (
+        select(
+            i.device_id,
+            i.if_name,
+            bucket,
+            func.count().label("samples"),
+            func.sum(case((i.oper_status == "up", 1), else_=0)).label("oper_up_n"),
+            func.sum(case((rated, 1), else_=0)).label("rated_n"),
+            func.coalesce(func.sum(case((rated, i.in_bps))), 0.0).label("in_sum_bps"),
+            func.max(case((rated, i.in_bps))).label("in_max_bps"),
+            func.coalesce(func.sum(case((rated, i.out_bps))), 0.0).label("out_sum_bps"),
+            func.max(case((rated, i.out_bps))).label("out_max_bps"),
+            func.coalesce(
+                func.sum(func.coalesce(i.in_errors_per_s, 0.0) + func.coalesce(i.out_errors_per_s, 0.0)), 0.0
+            ),
+            func.coalesce(
+                func.sum(func.coalesce(i.in_discards_per_s, 0.0) + func.coalesce(i.out_discards_per_s, 0.0)), 0.0
+            ),
+        )
+        .where(
+            i.device_id.in_(bindparam("devices", expanding=True)),
+            i.ts >= bindparam("start"),
+            i.ts < bindparam("end"),
+        )
+        .group_by(i.device_id, i.if_name, bucket)
+    )
+    columns = [c.name for c in u.columns]
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(u).from_select(columns, query)
+    keys = ("device_id", "if_name", "bucket_start")
+    return insert.on_conflict_do_update(
+        index_elements=list(keys), set_={c: insert.excluded[c] for c in columns if c not in keys}
+    )
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -218,43 +255,17 @@ class MeasurementStore:
         )
 
     async def _interfaces(self, session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-        i = m.InterfaceMeasurement
-        insert = _insert(session)
-        inserted = await session.execute(
-            insert(i).on_conflict_do_nothing().returning(i.device_id, i.if_name, i.ts), rows
-        )
-        fresh = {(d, n, t) for d, n, t in inserted}
-        new_rows = [r for r in rows if (r["device_id"], r["if_name"], r["ts"]) in fresh]
-        if not new_rows:
-            return
-        u = m.InterfaceRollup
-        values = [
-            {"device_id": d, "if_name": n, "bucket_start": b, **vars(bucket)}
-            for (d, n, b), bucket in rollups(new_rows).items()
-        ]
-        stmt = insert(u)
-        ex = stmt.excluded
-        biggest = func.greatest if session.get_bind().dialect.name == "postgresql" else func.max
-
-        def higher(column: Any, new: Any) -> ColumnElement[Any]:
-            return biggest(func.coalesce(column, new), func.coalesce(new, column))
-
+        """Raw rows (a row already stored is left as it is), then the 5-minute rollups of the buckets they touch,
+        recomputed from the raw rows in the database: a replay or a late row can never count twice."""
+        await session.execute(_insert(session)(m.InterfaceMeasurement.__table__).on_conflict_do_nothing(), rows)
+        buckets = sorted({bucket_of(r["ts"]) for r in rows})
         await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["device_id", "if_name", "bucket_start"],
-                set_={
-                    "samples": u.samples + ex.samples,
-                    "oper_up_n": u.oper_up_n + ex.oper_up_n,
-                    "rated_n": u.rated_n + ex.rated_n,
-                    "in_sum_bps": u.in_sum_bps + ex.in_sum_bps,
-                    "in_max_bps": higher(u.in_max_bps, ex.in_max_bps),
-                    "out_sum_bps": u.out_sum_bps + ex.out_sum_bps,
-                    "out_max_bps": higher(u.out_max_bps, ex.out_max_bps),
-                    "errors_sum_per_s": u.errors_sum_per_s + ex.errors_sum_per_s,
-                    "discards_sum_per_s": u.discards_sum_per_s + ex.discards_sum_per_s,
-                },
-            ),
-            values,
+            rollup_statement(session.get_bind().dialect.name),
+            {
+                "devices": sorted({r["device_id"] for r in rows}),
+                "start": buckets[0],
+                "end": buckets[-1] + timedelta(seconds=ROLLUP_S),
+            },
         )
 
     async def purge(self, raw_retention: timedelta, rollup_retention: timedelta, now: datetime) -> int:
