@@ -106,10 +106,13 @@ class Serve:
         )
 
     def signal(self, sig: int) -> int:
-        proc, self.process = self.process, None
-        assert proc is not None
-        os.killpg(proc.pid, sig)
-        return proc.wait(timeout=120)
+        """Send ``sig`` to the service's process group and wait for it to end (bounded); the process is
+        forgotten only once it has ended, so a cleanup still kills one that did not."""
+        assert self.process is not None
+        os.killpg(self.process.pid, sig)
+        code = self.process.wait(timeout=120)
+        self.process = None
+        return code
 
     def cleanup(self) -> None:
         if self.process is not None and self.process.poll() is None:
