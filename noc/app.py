@@ -19,7 +19,6 @@ import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Info, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import noc
 from exporters.collector import FlowMetrics, NocCollector, PollerMetrics
@@ -31,19 +30,12 @@ from noc.crypto import secret_box_for
 from noc.db import create_engine, session_factory
 from noc.errors import InputError
 from noc.flow.service import NocService
+from noc.keys import ENGINE, METRICS_FROM, REGISTRY, SERVICE, SESSIONS, SETTINGS, SNAPSHOT, TICKETS
 from noc.settings import Settings
 from noc.web import setup_web
 from tickets.service import TicketService
 
-SETTINGS = web.AppKey("settings", Settings)
-ENGINE = web.AppKey("engine", AsyncEngine)
-SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
-REGISTRY = web.AppKey("registry", CollectorRegistry)
-SNAPSHOT = web.AppKey("snapshot", Snapshot)
-SERVICE = web.AppKey("service", NocService)
-TICKETS = web.AppKey("tickets", TicketService)
 STARTUP_S = 300.0  # how long the first worker may take to listen (migrations checked, inventory read)
-METRICS_FROM = web.AppKey("metrics_from", str)  # a Unix socket to fetch /metrics from, or "": ours
 # On every answer (pages, API, redirects, errors, static files): no inline script, nothing from elsewhere, no
 # framing, no type sniffing; and the Server header names no software version.
 CSP = (

@@ -23,7 +23,7 @@ def setup_api(app: web.Application) -> None:
     from noc.api.openapi import build_document
     from noc.api.routes import ROUTES, wrap
     from noc.api.webhook import PATH, alertmanager_webhook
-    from noc.app import SETTINGS
+    from noc.keys import SETTINGS
 
     # Built once: the document depends on code only, never on data.
     app[OPENAPI] = build_document(ROUTES)

@@ -26,10 +26,10 @@ from noc.api import TOKENS
 from noc.api import schemas as s
 from noc.api.bodies import has_nul, load_json
 from noc.api.errors import ApiError, from_exception
-from noc.app import SESSIONS, SETTINGS, TICKETS
 from noc.auth import Principal, principal_for_token, refuse
 from noc.crypto import secret_box_for
 from noc.inventory.service import accounts_with_managers, export_yaml, import_text
+from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.timeutil import utcnow
 from sla.errors import SlaError
 from sla.period import parse_month

@@ -23,8 +23,8 @@ from noc import models as m
 from noc.api import schemas as s
 from noc.api.bodies import load_json
 from noc.api.errors import ApiError, error_response
-from noc.app import SESSIONS, SETTINGS, TICKETS
 from noc.auth import bearer_matches
+from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.timeutil import utcnow
 from tickets.errors import TicketError
 from tickets.rules import DeviceDown, DeviceUp, FaultCleared, FaultEvent

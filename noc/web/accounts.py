@@ -24,10 +24,10 @@ from noc import models as m
 from noc import reports, slaflow, weekly
 from noc.api.errors import ApiError
 from noc.api.routes import readable_account, readable_contract, report_filename, report_month
-from noc.app import SESSIONS, TICKETS
 from noc.auth import BrowserSession
 from noc.errors import InputError
 from noc.inventory.service import accounts_with_managers
+from noc.keys import SESSIONS, TICKETS
 from noc.reports import ReportSeries
 from noc.timeutil import utcnow
 from noc.web.core import page, render

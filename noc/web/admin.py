@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from noc import models as m
-from noc.app import SESSIONS, SETTINGS
 from noc.auth import BrowserSession
 from noc.crypto import secret_box_for
 from noc.errors import InputError, ValidationFailed
 from noc.inventory.service import accounts_with_managers, export_yaml, import_text
 from noc.inventory.sync import ImportReport
+from noc.keys import SESSIONS, SETTINGS
 from noc.timeutil import utcnow
 from noc.web.core import page, render
 

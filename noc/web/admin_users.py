@@ -12,8 +12,8 @@ from sqlalchemy import select
 from noc import audit, auth
 from noc import models as m
 from noc.api.errors import ApiError
-from noc.app import SESSIONS
 from noc.auth import BrowserSession
+from noc.keys import SESSIONS
 from noc.web.core import back, client_of, form_of, page, render
 
 ADMIN = "admin"

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from noc import models as m
 from noc import slaflow
-from noc.app import SESSIONS, TICKETS
 from noc.auth import BrowserSession
+from noc.keys import SESSIONS, TICKETS
 from noc.timeutil import utcnow
 from noc.web import live
 from noc.web.core import fragment, page, render

@@ -27,10 +27,10 @@ from pydantic import ValidationError
 from yarl import URL
 
 from noc.api.errors import ApiError, error_response, ticket_status
-from noc.app import SESSIONS
 from noc.auth import BrowserSession, browser_session
 from noc.db import is_transient
 from noc.errors import InputError
+from noc.keys import SESSIONS
 from tickets.errors import TicketError
 
 log = logging.getLogger(__name__)

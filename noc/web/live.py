@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from noc.app import SESSIONS, SETTINGS
 from noc.auth import browser_session
+from noc.keys import SESSIONS, SETTINGS
 from noc.web.core import COOKIE
 
 HEARTBEAT_S = 15.0

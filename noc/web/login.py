@@ -18,8 +18,8 @@ from datetime import timedelta
 from aiohttp import web
 
 from noc.api.errors import ApiError
-from noc.app import SESSIONS, SETTINGS
 from noc.auth import Throttle, attempt_sign_in, check_password, close_session, open_session, signed_in
+from noc.keys import SESSIONS, SETTINGS
 from noc.web.core import COOKIE, HOME, LOGIN_COOKIE, client_of, form_of, render, safe_next, viewer_of
 
 MAX_USERNAME = 64  # the users table's limit

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from noc.app import TICKETS
 from noc.auth import BrowserSession
+from noc.keys import TICKETS
 from noc.web import live
 from noc.web.core import fragment, page, render
 from noc.web.ticket_pages import technician_names

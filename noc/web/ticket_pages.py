@@ -23,8 +23,8 @@ from sqlalchemy import select
 from noc import models as m
 from noc.api import schemas
 from noc.api.routes import ticket_id_in
-from noc.app import SESSIONS, SETTINGS, TICKETS
 from noc.auth import BrowserSession
+from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.web.core import back, error_status, form_of, page, render
 from tickets.access import Action
 from tickets.errors import InvalidRequest, TicketError
