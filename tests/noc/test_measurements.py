@@ -16,10 +16,11 @@ async def test_purge_keeps_the_retention_window(sessions: async_sessionmaker[Asy
     now = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
     async with sessions() as session:
         device = m.Device(name="pe-1", address="10.0.0.1", platform="linux")
-        session.add(device)
-        await session.flush()
+        # the day partitions first (PostgreSQL): made before this transaction writes, as the store makes them
         stamps = [now - timedelta(days=age_days) for age_days in (0, 6, 8, 30)]
         await partitions.ensure_for(session, "interface_measurements", stamps)
+        session.add(device)
+        await session.flush()
         for age_days in (0, 6, 8, 30):
             session.add(
                 m.InterfaceMeasurement(
