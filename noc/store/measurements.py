@@ -42,7 +42,6 @@ from noc.store import partitions
 
 log = logging.getLogger(__name__)
 ROLLUP_S = 300
-TIMETICKS_PER_SECOND = 100
 
 
 def bucket_of(ts: datetime) -> datetime:
@@ -144,7 +143,6 @@ class MeasurementStore:
         self._device_ids: dict[str, int] = {}
         self._circuit_ids: dict[str, int] = {}
         self._partitions: set[tuple[str, date]] = set()
-        self._stored_discovery: dict[str, datetime] = {}
         self._unknown_logged: set[str] = set()
 
     async def _resolve(self, session: AsyncSession, devices: set[str], circuits: set[str]) -> None:
@@ -232,12 +230,11 @@ class MeasurementStore:
             if poll.ok:
                 status.last_ok_at = poll.ts
                 status.uptime_s = None if poll.uptime_s is None else int(poll.uptime_s)
-            if poll.discovery is not None and self._stored_discovery.get(poll.device) != poll.discovery.ts:
+            if poll.discovery is not None:  # the poll stage sends it only when it changed
                 await store_discovery(session, device_id, poll.discovery)
                 status.sys_name = poll.discovery.system.name
                 status.sys_descr = poll.discovery.system.descr
                 status.discovered_at = poll.discovery.ts
-                self._stored_discovery[poll.device] = poll.discovery.ts
 
     async def _transition(self, session: AsyncSession, device_id: int, poll: DevicePolled) -> None:
         o = m.DeviceOutage
