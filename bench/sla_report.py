@@ -9,7 +9,7 @@ What it does (bounded; everything it creates is dropped at the end):
 - ``--circuits`` circuits in contracts of ``--per-contract`` circuits (plus one contract of 100 circuits) on
   100 devices, each with a month (May 2026, UTC and Europe/Berlin contracts) of rollups as the live engine writes
   them: Δt state runs (a few outages per circuit) and one hourly-statistics row per circuit-hour (744 per circuit);
-- times ``noc.slaflow.build_reports`` for every contract at once (all reports) and ``build_report`` for single
+- times ``noc.store.reports.build_reports`` for every contract at once (all reports) and ``build_report`` for single
   contracts (median of 5),
   printing rows loaded and the goals (all <= 10 s on PostgreSQL; one <= 100 ms).
 Loading the data uses the drivers' bulk paths (COPY / executemany); only the reports are timed.
@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from noc import dbadmin  # noqa: E402
 from noc.db import create_engine, session_factory  # noqa: E402
-from noc.slaflow import build_report, build_reports  # noqa: E402
+from noc.store.reports import build_report, build_reports  # noqa: E402
 
 PG_URL = os.environ.get("NOC_TEST_PG_URL", "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres")
 MONTH_START = datetime(2026, 5, 1, tzinfo=UTC)

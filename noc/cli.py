@@ -224,7 +224,9 @@ def cmd_discover(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_sla_report(settings: Settings, args: argparse.Namespace) -> int:
-    from noc import reports, slaflow
+    from noc.store.reports import build_report, daily_series
+    from sla.documents.pdf import render_pdf
+    from sla.documents.tables import render_csv, render_json
     from sla.errors import SlaError
     from sla.period import parse_month
 
@@ -239,16 +241,16 @@ def cmd_sla_report(settings: Settings, args: argparse.Namespace) -> int:
         await dbadmin.require_current(engine)
         now = utcnow()
         async with session_factory(engine)() as session:
-            report, contract = await slaflow.build_report(session, args.contract, year, month, as_of=now)
-            series = await slaflow.daily_series(session, contract.id, report)
+            report, contract = await build_report(session, args.contract, year, month, as_of=now)
+            series = await daily_series(session, contract.id, report)
             account = await session.get(KeyAccount, contract.account_id)
         tier = None if account is None else account.tier
         if args.format == "json":
-            data: bytes = reports.render_json(report, series).encode()
+            data: bytes = render_json(report, series).encode()
         elif args.format == "csv":
-            data = reports.render_csv(report).encode()
+            data = render_csv(report).encode()
         else:
-            data = reports.render_pdf(report, series, generated_at=now, account_tier=tier)
+            data = render_pdf(report, series, generated_at=now, account_tier=tier)
         if args.output:
             args.output.write_bytes(data)
             print(f"wrote {args.output} ({len(data)} bytes)")
@@ -260,12 +262,12 @@ def cmd_sla_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_sla_status(settings: Settings, args: argparse.Namespace) -> int:
-    from noc import slaflow
+    from noc.store.sla import open_breaches
 
     async def body(engine: AsyncEngine) -> int:
         await dbadmin.require_current(engine)
         async with session_factory(engine)() as session:
-            breaches = await slaflow.open_breaches(session)
+            breaches = await open_breaches(session)
         if args.json:
             for row, circuit in breaches:
                 print(

@@ -23,12 +23,13 @@ from noc.flow.bus import MemoryBus
 from noc.flow.collect import snmp_client, snmp_collector
 from noc.flow.consumers import ConsumerRunner
 from noc.flow.plan import PollPlan, load_plan
+from noc.flow.sla import SlaEngine
 from noc.flow.stage import PollStage, ssh_settings
 from noc.flow.supervise import Supervisor
 from noc.messages import DevicePolled, Message, ProbeResult
 from noc.settings import PollerSettings, Settings
-from noc.slaflow import SlaEngine, load_engine_inputs
 from noc.store.measurements import MeasurementStore, record_cycle, store_discovery, verdict_of
+from noc.store.sla import load_engine_inputs
 from noc.timeutil import utcnow
 
 log = logging.getLogger(__name__)

@@ -269,6 +269,9 @@ class TicketService:
                 .order_by(Ticket.id.desc())
                 .limit(1)
             )
+            if incident is not None and await self._seen(session, incident.id, event.detected_at):
+                # The same failure delivered again (a bus redelivers what a crash left unacknowledged): no-op.
+                return IncidentOutcome(incident.id, incident.ref, False, ())
             decision = rules.decide_device_down(
                 event,
                 [r.facts for r in rows],
@@ -1170,6 +1173,14 @@ class TicketService:
             )
         )
         return bool(found)
+
+    @staticmethod
+    async def _seen(session: AsyncSession, ticket_id: int, detected_at: datetime) -> bool:
+        """Whether the ticket already has the occurrence detected at that instant."""
+        found = await session.scalar(
+            select(Recurrence.id).where(Recurrence.ticket_id == ticket_id, Recurrence.detected_at == detected_at)
+        )
+        return found is not None
 
     @staticmethod
     def _add_recurrence(

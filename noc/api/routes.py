@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from noc import audit, reports, slaflow
+from noc import audit
 from noc import models as m
 from noc.api import TOKENS
 from noc.api import schemas as s
@@ -30,7 +30,11 @@ from noc.auth import Principal, principal_for_token, refuse
 from noc.crypto import secret_box_for
 from noc.inventory.service import accounts_with_managers, export_yaml, import_text
 from noc.keys import SESSIONS, SETTINGS, TICKETS
+from noc.store.reports import build_report, daily_series
+from noc.store.sla import open_breaches
 from noc.timeutil import utcnow
+from sla.documents.pdf import render_pdf
+from sla.documents.tables import render_csv, render_json
 from sla.errors import SlaError
 from sla.period import parse_month
 from tickets import access
@@ -469,7 +473,7 @@ async def rate(call: Call) -> web.Response:
 async def breaches(call: Call) -> web.Response:
     async with call.sessions() as session:
         actor = await _actor(call, session)
-        found = await slaflow.open_breaches(session)
+        found = await open_breaches(session)
         accounts = dict(
             (
                 await session.execute(
@@ -559,14 +563,14 @@ async def sla_report(call: Call) -> web.Response:
     now = utcnow()
     async with call.sessions() as session:
         _, account = await readable_contract(session, await _actor(call, session), name)
-        report, contract = await slaflow.build_report(session, name, year, month, as_of=now)
-        series = await slaflow.daily_series(session, contract.id, report)
+        report, contract = await build_report(session, name, year, month, as_of=now)
+        series = await daily_series(session, contract.id, report)
     if fmt == "json":
-        return web.Response(text=reports.render_json(report, series), content_type=JSON)
+        return web.Response(text=render_json(report, series), content_type=JSON)
     if fmt == "csv":
-        return web.Response(text=reports.render_csv(report), content_type="text/csv")
+        return web.Response(text=render_csv(report), content_type="text/csv")
     # Drawing the PDF takes a while: off the event loop, so other requests are served meanwhile.
-    pdf = await asyncio.to_thread(reports.render_pdf, report, series, generated_at=now, account_tier=account.tier)
+    pdf = await asyncio.to_thread(render_pdf, report, series, generated_at=now, account_tier=account.tier)
     filename = report_filename(name, year, month, "pdf")
     return web.Response(
         body=pdf,

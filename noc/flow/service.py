@@ -32,12 +32,14 @@ from noc.flow.collect import snmp_client, snmp_collector
 from noc.flow.connect import open_bus
 from noc.flow.consumers import Apply, ConsumerRunner, has_transition, snapshot_consumer, ticket_consumer
 from noc.flow.plan import load_plan
+from noc.flow.sla import SlaEngine
 from noc.flow.stage import PollStage, ssh_settings
 from noc.flow.supervise import Supervisor
 from noc.messages import Message
 from noc.settings import Settings
-from noc.slaflow import SlaEngine, build_reports, load_engine_inputs
 from noc.store.measurements import MeasurementStore
+from noc.store.reports import build_reports
+from noc.store.sla import load_engine_inputs
 from noc.timeutil import utcnow
 from sla.breach import Breach, DetectorSettings, Event
 from sla.terms import terms_from_contract

@@ -3,9 +3,9 @@
 quality report.
 
 Nothing is computed here that the API or the CLI computes elsewhere: the health archive is the tickets service's,
-the monthly report is ``slaflow.build_report`` rendered by ``noc.reports`` (the chart, PDF and CSV bytes are the
-API's), the weekly figures are ``noc.weekly``'s. The role rules are ``tickets.access``: an account manager sees
-their own accounts, the NOC and admins every account.
+the monthly report is ``noc.store.reports.build_report`` rendered by ``sla.documents`` (the chart, PDF and CSV
+bytes are the API's), the weekly figures are ``noc.store.weekly``'s. The role rules are ``tickets.access``: an
+account manager sees their own accounts, the NOC and admins every account.
 """
 
 from __future__ import annotations
@@ -21,20 +21,38 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from noc import models as m
-from noc import reports, slaflow, weekly
 from noc.api.errors import ApiError
 from noc.api.routes import readable_account, readable_contract, report_filename, report_month
 from noc.auth import BrowserSession
 from noc.errors import InputError
 from noc.inventory.service import accounts_with_managers
 from noc.keys import SESSIONS, TICKETS
-from noc.reports import ReportSeries
+from noc.store.reports import build_report, build_reports, daily_series
+from noc.store.weekly import account_week, parse_week
 from noc.timeutil import utcnow
 from noc.web.core import page, render
 from sla.availability import fmt
+from sla.documents.chart import month_name, render_chart_png
+from sla.documents.pdf import excluded_note, local_and_utc, render_pdf
+from sla.documents.series import ReportSeries
+from sla.documents.tables import render_csv
+from sla.documents.text import (
+    NO_DATA,
+    bps_text,
+    limit_text,
+    measured_text,
+    num_text,
+    objective_names,
+    objectives_by_name,
+    pct_text,
+    peak_bps,
+    ratio_pct_text,
+    status_text,
+)
 from sla.errors import SlaError
 from sla.period import month_containing, month_period, parse_month
 from sla.report import ContractReport, ObjectiveResult
+from sla.weekly import CircuitWeek, IsoWeek, last_full_week
 from tickets import access
 from tickets.access import Actor
 from tickets.lifecycle import OPEN_STATUSES
@@ -47,13 +65,13 @@ routes = web.RouteTableDef()
 
 # The report's own text helpers, so the page reads exactly as the PDF does.
 FORMAT = SimpleNamespace(
-    pct=reports.pct_text,
-    num=reports.num_text,
-    ratio_pct=reports.ratio_pct_text,
-    bps=reports.bps_text,
-    peak=reports.peak_bps,
-    local_and_utc=reports.local_and_utc,
-    excluded=reports.excluded_note,
+    pct=pct_text,
+    num=num_text,
+    ratio_pct=ratio_pct_text,
+    bps=bps_text,
+    peak=peak_bps,
+    local_and_utc=local_and_utc,
+    excluded=excluded_note,
     fmt=fmt,
 )
 
@@ -86,8 +104,8 @@ class AccountRow:
 
 
 def _verdict(objective: ObjectiveResult | None) -> str:
-    text = reports.status_text(objective)
-    return NOT_EVALUATED if text in (reports.NO_DATA, "") else text
+    text = status_text(objective)
+    return NOT_EVALUATED if text in (NO_DATA, "") else text
 
 
 async def _month_to_date(session: AsyncSession, contracts: Sequence[m.Contract], now: datetime) -> list[MonthToDate]:
@@ -99,7 +117,7 @@ async def _month_to_date(session: AsyncSession, contracts: Sequence[m.Contract],
     out = []
     for (year, month), names in sorted(by_month.items()):
         try:
-            found = await slaflow.build_reports(session, year, month, contract_names=names, as_of=now)
+            found = await build_reports(session, year, month, contract_names=names, as_of=now)
         except InputError:
             continue  # a contract whose terms cannot be read: its report page says why
         for report, _ in found:
@@ -209,8 +227,8 @@ async def _load_report(request: web.Request, viewer: BrowserSession) -> LoadedRe
             raise ApiError(400, f"month: {exc}", "month") from exc
         if begins >= now:
             raise ApiError(400, f"month: {year:04d}-{month:02d} has not begun yet", "month")
-        report, row = await slaflow.build_report(session, name, year, month, as_of=now)
-        series = await slaflow.daily_series(session, row.id, report)
+        report, row = await build_report(session, name, year, month, as_of=now)
+        series = await daily_series(session, row.id, report)
     return LoadedReport(report, series, account.name, account.tier, now)
 
 
@@ -233,8 +251,8 @@ def _objective_rows(objectives: Sequence[ObjectiveResult]) -> list[ObjectiveRow]
     return [
         ObjectiveRow(
             o.objective.replace("_", " "),
-            NOT_EVALUATED if o.measured is None else reports.measured_text(o),
-            reports.limit_text(o),
+            NOT_EVALUATED if o.measured is None else measured_text(o),
+            limit_text(o),
             _verdict(o),
             o.rule,
         )
@@ -247,10 +265,10 @@ def _objective_rows(objectives: Sequence[ObjectiveResult]) -> list[ObjectiveRow]
 async def report_page(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
     loaded = await _load_report(request, viewer)
     report = loaded.report
-    names = reports.objective_names(report)
+    names = objective_names(report)
     circuit_objectives = []
     for c in report.circuits:
-        by_name = reports.objectives_by_name(c.objectives)
+        by_name = objectives_by_name(c.objectives)
         circuit_objectives.append((c, [_verdict(by_name[n]) if n in by_name else "—" for n in names]))
     target = report.terms.availability_target_pct
     pct = report.availability_pct
@@ -261,7 +279,7 @@ async def report_page(request: web.Request, viewer: BrowserSession) -> web.Strea
         loaded=loaded,
         r=report,
         f=FORMAT,
-        month_name=reports.month_name(report),
+        month_name=month_name(report),
         headline=headline,
         objectives=_objective_rows(report.objectives),
         objective_names=[n.replace("_", " ") for n in names],
@@ -277,7 +295,7 @@ async def report_page(request: web.Request, viewer: BrowserSession) -> web.Strea
 async def report_chart(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
     loaded = await _load_report(request, viewer)
     # Drawing takes a while: off the event loop, as the API does for the PDF.
-    png = await asyncio.to_thread(reports.render_chart_png, loaded.report, loaded.series)
+    png = await asyncio.to_thread(render_chart_png, loaded.report, loaded.series)
     return web.Response(body=png, content_type="image/png")
 
 
@@ -292,7 +310,7 @@ def _attachment(loaded: LoadedReport, extension: str) -> dict[str, str]:
 async def report_pdf(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
     loaded = await _load_report(request, viewer)
     pdf = await asyncio.to_thread(
-        reports.render_pdf,
+        render_pdf,
         loaded.report,
         loaded.series,
         generated_at=loaded.generated_at,
@@ -305,9 +323,7 @@ async def report_pdf(request: web.Request, viewer: BrowserSession) -> web.Stream
 @page(*ACCOUNT_ROLES)
 async def report_csv(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
     loaded = await _load_report(request, viewer)
-    return web.Response(
-        text=reports.render_csv(loaded.report), content_type="text/csv", headers=_attachment(loaded, "csv")
-    )
+    return web.Response(text=render_csv(loaded.report), content_type="text/csv", headers=_attachment(loaded, "csv"))
 
 
 # --- the weekly traffic and quality report -------------------------------------------------------------------
@@ -315,7 +331,7 @@ async def report_csv(request: web.Request, viewer: BrowserSession) -> web.Stream
 
 @dataclass(frozen=True, slots=True)
 class WeekRow:
-    week: weekly.CircuitWeek
+    week: CircuitWeek
     objectives: list[ObjectiveRow]
     faults: list[Ticket]  # detected on the circuit during the week
 
@@ -324,10 +340,10 @@ class WeekRow:
 @page(*ACCOUNT_ROLES)
 async def weekly_page(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
     text = request.query.get("week", "").strip()
-    asked: weekly.IsoWeek | None = None
+    asked: IsoWeek | None = None
     if text:
         try:
-            asked = weekly.parse_week(text)
+            asked = parse_week(text)
         except InputError as exc:
             raise ApiError(400, str(exc), "week") from exc
     now = utcnow()
@@ -340,12 +356,12 @@ async def weekly_page(request: web.Request, viewer: BrowserSession) -> web.Strea
                 select(m.Contract.timezone).where(m.Contract.account_id == account.id).order_by(m.Contract.name)
             )
         )
-        latest = weekly.last_full_week(now, zones[0] if zones else "UTC")
+        latest = last_full_week(now, zones[0] if zones else "UTC")
         week = asked or latest
         if week.monday > latest.monday:
             # A week in progress would count its future minutes as unknown and an open outage to its end.
             raise ApiError(400, f"week: {week.label} has not ended yet; the latest full week is {latest.label}", "week")
-        circuits = await weekly.account_week(session, account.id, week)
+        circuits = await account_week(session, account.id, week)
         spans = [c.span for c in circuits]
         faults: list[tuple[Ticket, str]] = []
         if spans:

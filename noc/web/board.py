@@ -15,9 +15,9 @@ from aiohttp import web
 from sqlalchemy import select
 
 from noc import models as m
-from noc import slaflow
 from noc.auth import BrowserSession
 from noc.keys import SESSIONS, TICKETS
+from noc.store.sla import open_breaches
 from noc.timeutil import utcnow
 from noc.web import live
 from noc.web.core import fragment, page, render
@@ -74,7 +74,7 @@ async def board_for(app: web.Application, username: str) -> Board:
                 .order_by(m.DeviceStatus.since, m.Device.name)
             )
         ).all()
-        breaches = await slaflow.open_breaches(session)
+        breaches = await open_breaches(session)
     return Board(
         incidents=incidents,
         by_priority=sorted(groups.items()),

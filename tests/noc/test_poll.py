@@ -95,7 +95,7 @@ def test_poll_prints_measures_and_stores(agent: SnmpdAgent, tmp_path: Path, back
         stored = conn.execute("select count(*) from interface_measurements where if_name = 'lo'").fetchone()[0]
         assert stored == 3
         assert conn.execute("select count(*) from poll_cycles").fetchone()[0] == 3
-        # the SLA engine's hourly rollups (Δt runs are decided once a Δt has ended: see test_slaflow)
+        # the SLA engine's hourly rollups (Δt runs are decided once a Δt has ended: see test_sla_engine)
         hours = conn.execute(
             "select sum(h.in_n) from circuit_hour_stats h join circuits c on c.id = h.circuit_id "
             "where c.name = 'ckt-lo'"

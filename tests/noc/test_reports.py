@@ -23,17 +23,10 @@ from decimal import Decimal
 
 import pytest
 
-from noc.reports import (
-    DailyPoint,
-    ReportSeries,
-    daily_availability,
-    month_days,
-    render_chart_png,
-    render_csv,
-    render_json,
-    render_pdf,
-    report_pages,
-)
+from sla.documents.chart import render_chart_png
+from sla.documents.pdf import render_pdf, report_pages
+from sla.documents.series import DailyPoint, ReportSeries, daily_availability, month_days
+from sla.documents.tables import render_csv, render_json
 from sla.errors import SlaError
 from sla.report import CircuitMonthInput, CircuitStats, ContractReport, OutageSource, monthly_report
 from sla.stats import MetricSummary

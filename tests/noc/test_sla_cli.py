@@ -17,7 +17,7 @@ from noc import models as m
 from noc.crypto import SecretBox
 from noc.db import create_engine, session_factory
 from noc.inventory import service
-from tests.noc.test_slaflow import INVENTORY
+from tests.noc.test_sla_engine import INVENTORY
 from tests.noccli import noc, noc_env
 
 

@@ -9,11 +9,13 @@ import pytest
 
 from noc.errors import InputError
 from noc.models import CircuitHourStats
-from noc.slaflow import HourBucket, empty_hour
-from noc.weekly import IsoWeek, circuit_week, last_full_week, parse_week
+from noc.store.sla import empty_hour
+from noc.store.weekly import parse_week
+from sla.hours import HourBucket
 from sla.report import OutageSource
 from sla.states import Cause, DeltaInput, DeltaState, StateRun
 from sla.terms import SlaTerms
+from sla.weekly import IsoWeek, circuit_week, last_full_week
 
 TERMS = SlaTerms(
     contract="c1",

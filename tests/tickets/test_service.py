@@ -156,6 +156,12 @@ async def test_pe_down_is_one_incident_with_a_child_per_circuit(svc: TicketServi
     assert (again.parent_id, again.parent_opened) == (outcome.parent_id, False)
     assert {c.action for c in again.children} == {"appended"}
     assert await count(stocked, Ticket) == 21
+    recurrences = await count(stocked, Recurrence)
+
+    # the same failure delivered twice (a bus redelivers what a crash left unacknowledged) changes nothing
+    redelivered = await svc.handle_device_down(DeviceDown("pe-bj-01", T0 + timedelta(minutes=1)))
+    assert (redelivered.parent_id, redelivered.parent_opened, redelivered.children) == (outcome.parent_id, False, ())
+    assert await count(stocked, Recurrence) == recurrences == 2 * 21
 
     # acknowledging the incident answers its children; the device coming back clears them all
     await svc.acknowledge("nina", outcome.parent_id)

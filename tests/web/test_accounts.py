@@ -12,9 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
-from noc import reports, slaflow, weekly
-from noc.slaflow import HourBucket, empty_hour
+from noc.store.reports import build_report
+from noc.store.sla import empty_hour
+from sla.documents.tables import render_csv
+from sla.hours import HourBucket
 from sla.states import DeltaInput
+from sla.weekly import last_full_week
 from tests.web.conftest import PHONE, Site, screenshot, signed_in
 
 # ACME-2026-01 (Asia/Shanghai): October 2026 is 2026-09-30T16:00Z .. 2026-10-31T16:00Z, 44,640 minutes.
@@ -213,8 +216,8 @@ async def test_the_csv_download_is_the_reports_csv(site: Site) -> None:
     assert response.status == 200 and response.content_type == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="sla-ACME-2026-01-2026-10.csv"'
     async with site.sessions() as session:
-        report, _ = await slaflow.build_report(session, "ACME-2026-01", 2026, 10, as_of=datetime.now(UTC))
-    assert text == reports.render_csv(report)
+        report, _ = await build_report(session, "ACME-2026-01", 2026, 10, as_of=datetime.now(UTC))
+    assert text == render_csv(report)
     assert text.startswith("row,circuit,")
 
 
@@ -259,7 +262,7 @@ async def test_the_weekly_report(site: Site) -> None:
 
 async def test_a_week_that_has_not_ended_is_refused_and_not_offered(site: Site) -> None:
     karl = await site.visitor("karl")
-    latest = weekly.last_full_week(datetime.now(UTC), "Asia/Shanghai")
+    latest = last_full_week(datetime.now(UTC), "Asia/Shanghai")
     response, html = await karl.get(f"/accounts/acme-bank/weekly?week={latest.shifted(1).label}")
     assert response.status == 400 and "has not ended yet" in html
     _, html = await karl.get("/accounts/acme-bank/weekly")

@@ -14,10 +14,13 @@ from collectors.counters import InterfaceRate, Verdict
 from collectors.model import ProbeSample
 from noc import models as m
 from noc.crypto import SecretBox
+from noc.flow.sla import SlaEngine
 from noc.inventory import service
 from noc.messages import DevicePolled, ProbeResult, ProbeRound
-from noc.slaflow import HourBucket, SlaEngine, build_report, empty_hour, load_engine_inputs, stats_from_hours
+from noc.store.reports import build_report
+from noc.store.sla import empty_hour, load_engine_inputs
 from sla.breach import Breach, DetectorSettings, Recovery
+from sla.hours import HourBucket, stats_from_hours
 from sla.states import DeltaInput
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -187,7 +190,7 @@ async def test_database_statistics_agree_with_the_python_rule(
     """The report's SQL aggregation (both databases) and ``stats_from_hours`` give the same figures."""
     import random
 
-    from noc.slaflow import month_stats
+    from noc.store.reports import month_stats
 
     await seeded(sessions, box, tmp_path)
     rng = random.Random(7)
@@ -226,7 +229,7 @@ async def test_database_statistics_agree_with_the_python_rule(
 
 async def test_all_reports_at_once_equal_one_by_one(sessions: Sessions, box: SecretBox, tmp_path: Path) -> None:
     """The bulk path (every contract, grouped by time zone) gives each contract the report it gets alone."""
-    from noc.slaflow import build_reports
+    from noc.store.reports import build_reports
 
     await seeded(sessions, box, tmp_path)
     may = datetime(2026, 5, 1, tzinfo=UTC)
