@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bench.snmp_poll import device_48_ports, process_cpu_s  # noqa: E402
@@ -91,6 +91,37 @@ def polls_between(url: str, since: datetime, until: datetime) -> int:
             await engine.dispose()
 
     return asyncio.run(count())
+
+
+def storage_bytes_per_row(url: str) -> dict[str, float]:
+    """Bytes on disk per stored row (table, its indexes and TOAST) of the raw interface table and the 5-minute
+    rollups: PostgreSQL sums the day partitions' relation sizes, SQLite reads its ``dbstat`` table."""
+
+    async def measure() -> dict[str, float]:
+        engine = create_async_engine(url)
+        out: dict[str, float] = {}
+        try:
+            async with engine.connect() as conn:
+                for table in ("interface_measurements", "interface_rollups"):
+                    count = text(f"select count(*) from {table}")  # noqa: S608 - our own table names
+                    rows = int((await conn.execute(count)).scalar_one())
+                    if conn.dialect.name == "postgresql":
+                        size = (await conn.execute(text(
+                            "select coalesce(sum(pg_total_relation_size(c.oid)), 0) from pg_class c "
+                            "where c.oid = cast(:t as regclass) or c.oid in "
+                            "(select inhrelid from pg_inherits where inhparent = cast(:t as regclass))"
+                        ), {"t": table})).scalar_one()  # fmt: skip
+                    else:
+                        size = (await conn.execute(text(
+                            "select sum(pgsize) from dbstat where name = :t or name in "
+                            "(select name from sqlite_master where type = 'index' and tbl_name = :t)"
+                        ), {"t": table})).scalar_one()  # fmt: skip
+                    out[table] = int(size or 0) / max(rows, 1)
+        finally:
+            await engine.dispose()
+        return out
+
+    return asyncio.run(measure())
 
 
 def rss_kib(pid: int) -> int:
@@ -178,10 +209,20 @@ def run_one(database: str, n: int, agents: list[SnmpdAgent], window_s: float, co
         noc_ms = (cpu1 - cpu0) * 1000 / max(polls, 1)
         db_ms = (pg_backends_cpu(pg_name) - db0) * 1000 / max(polls, 1) if pg_name else 0.0
         rss = rss_kib(proc.pid)
+        per_row = storage_bytes_per_row(url)
+        # a 48-port device at 60 s: 48 raw rows a poll (1,440 polls a day), 48 rollup rows per 5 minutes (288 a day)
+        raw_day = per_row["interface_measurements"] * 48 * 1440
+        rollup_day = per_row["interface_rollups"] * 48 * 288
         print(
             f"{database:9} N={n:6d}  polls/min {polls * 60 / elapsed:8.0f}  noc CPU/poll {noc_ms:6.2f} ms "
             f"(collector {collector_ms:5.2f}, pipeline {noc_ms - collector_ms:5.2f})  "
             f"db CPU/poll {db_ms:5.2f} ms  RSS {rss / 1024:7.1f} MiB = {rss / n:6.1f} KiB/device",
+            flush=True,
+        )
+        print(
+            f"{'':9} storage per 48-port device and day: raw {raw_day / 2**20:5.2f} MiB "
+            f"({per_row['interface_measurements']:.0f} B/row), 5-minute rollups {rollup_day / 2**20:5.2f} MiB "
+            f"({per_row['interface_rollups']:.0f} B/row)",
             flush=True,
         )
     finally:

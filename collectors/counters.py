@@ -171,83 +171,68 @@ def _packets_limit(speed_bps: int | None) -> int | None:
 def compute_rates(prev: InterfaceSample, cur: InterfaceSample, interval_ticks: int) -> InterfaceRate:
     """Rates of one interface between two samples taken ``interval_ticks`` apart (device-level checks done)."""
     speed = cur.speed_bps or None
-    base = InterfaceRate(
+    if interval_ticks <= 0:
+        return _first(cur, Verdict.NO_INTERVAL, interval_s=None)
+    interval_s = interval_ticks / TIMETICKS_PER_SECOND
+    if prev.discontinuity_ticks != cur.discontinuity_ticks:
+        return _first(cur, Verdict.DISCONTINUITY, interval_s)
+    if prev.counter_bits != cur.counter_bits:
+        # The agent switched between HC and 32-bit counters: the two values are not comparable.
+        return _first(cur, Verdict.RESET, interval_s)
+    octets_max = _octets_limit(speed)
+    packets_max = _packets_limit(speed)
+    d_in = counter_delta(prev.in_octets, cur.in_octets, cur.counter_bits, interval_ticks, octets_max)
+    d_out = counter_delta(prev.out_octets, cur.out_octets, cur.counter_bits, interval_ticks, octets_max)
+    # bit/s and utilisation from the octet deltas; errors and discards are Counter32 in IF-MIB.
+    in_bps = out_bps = in_ratio = out_ratio = None
+    if d_in.delta is not None:
+        in_bps = rate_per_second(d_in.delta, interval_ticks, 8)
+        in_ratio = _ratio(d_in.delta, interval_ticks, speed)
+    if d_out.delta is not None:
+        out_bps = rate_per_second(d_out.delta, interval_ticks, 8)
+        out_ratio = _ratio(d_out.delta, interval_ticks, speed)
+    return InterfaceRate(
         device=cur.device,
         if_index=cur.if_index,
         if_name=cur.if_name,
         ts=cur.ts,
         oper_status=cur.oper_status,
-        interval_s=interval_ticks / TIMETICKS_PER_SECOND if interval_ticks > 0 else None,
+        interval_s=interval_s,
         speed_bps=speed,
-    )
-    if interval_ticks <= 0:
-        return _discarded(base, Verdict.NO_INTERVAL)
-    if prev.discontinuity_ticks != cur.discontinuity_ticks:
-        return _discarded(base, Verdict.DISCONTINUITY)
-    if prev.counter_bits != cur.counter_bits:
-        # The agent switched between HC and 32-bit counters: the two values are not comparable.
-        return _discarded(base, Verdict.RESET)
-    octets_max = _octets_limit(speed)
-    packets_max = _packets_limit(speed)
-    d_in = counter_delta(prev.in_octets, cur.in_octets, cur.counter_bits, interval_ticks, octets_max)
-    d_out = counter_delta(prev.out_octets, cur.out_octets, cur.counter_bits, interval_ticks, octets_max)
-
-    def bps(d: CounterDelta) -> float | None:
-        return None if d.delta is None else rate_per_second(d.delta, interval_ticks, 8)
-
-    def ratio(d: CounterDelta) -> float | None:
-        if d.delta is None or not speed:
-            return None
-        return (d.delta * 8 * TIMETICKS_PER_SECOND) / (speed * interval_ticks)
-
-    def per_s(p: int | None, c: int | None) -> float | None:
-        # Error and discard counters are Counter32 in IF-MIB.
-        d = counter_delta(p, c, 32, interval_ticks, packets_max)
-        return None if d.delta is None else rate_per_second(d.delta, interval_ticks)
-
-    return InterfaceRate(
-        device=base.device,
-        if_index=base.if_index,
-        if_name=base.if_name,
-        ts=base.ts,
-        oper_status=base.oper_status,
-        interval_s=base.interval_s,
-        speed_bps=speed,
-        in_bits_per_second=bps(d_in),
-        out_bits_per_second=bps(d_out),
-        in_utilisation_ratio=ratio(d_in),
-        out_utilisation_ratio=ratio(d_out),
-        in_errors_per_second=per_s(prev.in_errors, cur.in_errors),
-        out_errors_per_second=per_s(prev.out_errors, cur.out_errors),
-        in_discards_per_second=per_s(prev.in_discards, cur.in_discards),
-        out_discards_per_second=per_s(prev.out_discards, cur.out_discards),
+        in_bits_per_second=in_bps,
+        out_bits_per_second=out_bps,
+        in_utilisation_ratio=in_ratio,
+        out_utilisation_ratio=out_ratio,
+        in_errors_per_second=_per_s(prev.in_errors, cur.in_errors, interval_ticks, packets_max),
+        out_errors_per_second=_per_s(prev.out_errors, cur.out_errors, interval_ticks, packets_max),
+        in_discards_per_second=_per_s(prev.in_discards, cur.in_discards, interval_ticks, packets_max),
+        out_discards_per_second=_per_s(prev.out_discards, cur.out_discards, interval_ticks, packets_max),
         in_verdict=d_in.verdict,
         out_verdict=d_out.verdict,
     )
 
 
-def _discarded(base: InterfaceRate, verdict: Verdict) -> InterfaceRate:
-    return InterfaceRate(
-        device=base.device,
-        if_index=base.if_index,
-        if_name=base.if_name,
-        ts=base.ts,
-        oper_status=base.oper_status,
-        interval_s=base.interval_s,
-        speed_bps=base.speed_bps,
-        in_verdict=verdict,
-        out_verdict=verdict,
-    )
+def _ratio(octets: int, interval_ticks: int, speed: int | None) -> float | None:
+    # One exact division of integers, as rate_per_second does.
+    return (octets * 8 * TIMETICKS_PER_SECOND) / (speed * interval_ticks) if speed else None
 
 
-def _first(sample: InterfaceSample, verdict: Verdict) -> InterfaceRate:
+def _per_s(prev: int | None, cur: int | None, interval_ticks: int, packets_max: int | None) -> float | None:
+    if prev is not None and cur is not None and cur == prev:
+        return 0.0  # the common case of an idle error counter, without building a CounterDelta
+    d = counter_delta(prev, cur, 32, interval_ticks, packets_max)
+    return None if d.delta is None else rate_per_second(d.delta, interval_ticks)
+
+
+def _first(sample: InterfaceSample, verdict: Verdict, interval_s: float | None = None) -> InterfaceRate:
+    """No rate: the verdict says why (first sample, gap, reboot, discontinuity, reset, no interval)."""
     return InterfaceRate(
         device=sample.device,
         if_index=sample.if_index,
         if_name=sample.if_name,
         ts=sample.ts,
         oper_status=sample.oper_status,
-        interval_s=None,
+        interval_s=interval_s,
         speed_bps=sample.speed_bps or None,
         in_verdict=verdict,
         out_verdict=verdict,

@@ -33,7 +33,6 @@ from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.store.reports import build_report, daily_series
 from noc.store.sla import open_breaches
 from noc.timeutil import utcnow
-from sla.documents.pdf import render_pdf
 from sla.documents.tables import render_csv, render_json
 from sla.errors import SlaError
 from sla.period import parse_month
@@ -569,6 +568,8 @@ async def sla_report(call: Call) -> web.Response:
         return web.Response(text=render_json(report, series), content_type=JSON)
     if fmt == "csv":
         return web.Response(text=render_csv(report), content_type="text/csv")
+    from sla.documents.pdf import render_pdf  # loads matplotlib: at the first drawing, not at start
+
     # Drawing the PDF takes a while: off the event loop, so other requests are served meanwhile.
     pdf = await asyncio.to_thread(render_pdf, report, series, generated_at=now, account_tier=account.tier)
     filename = report_filename(name, year, month, "pdf")

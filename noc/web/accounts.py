@@ -32,15 +32,16 @@ from noc.store.weekly import account_week, parse_week
 from noc.timeutil import utcnow
 from noc.web.core import page, render
 from sla.availability import fmt
-from sla.documents.chart import month_name, render_chart_png
-from sla.documents.pdf import excluded_note, local_and_utc, render_pdf
 from sla.documents.series import ReportSeries
 from sla.documents.tables import render_csv
 from sla.documents.text import (
     NO_DATA,
     bps_text,
+    excluded_note,
     limit_text,
+    local_and_utc,
     measured_text,
+    month_name,
     num_text,
     objective_names,
     objectives_by_name,
@@ -293,6 +294,9 @@ async def report_page(request: web.Request, viewer: BrowserSession) -> web.Strea
 @routes.get("/reports/{contract}/chart.png")
 @page(*ACCOUNT_ROLES)
 async def report_chart(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    # Matplotlib (about 55 MiB) is loaded by the first drawing, not by every process at start.
+    from sla.documents.chart import render_chart_png
+
     loaded = await _load_report(request, viewer)
     # Drawing takes a while: off the event loop, as the API does for the PDF.
     png = await asyncio.to_thread(render_chart_png, loaded.report, loaded.series)
@@ -308,6 +312,8 @@ def _attachment(loaded: LoadedReport, extension: str) -> dict[str, str]:
 @routes.get("/reports/{contract}/sla.pdf")
 @page(*ACCOUNT_ROLES)
 async def report_pdf(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    from sla.documents.pdf import render_pdf  # loads matplotlib: at the first drawing, not at start
+
     loaded = await _load_report(request, viewer)
     pdf = await asyncio.to_thread(
         render_pdf,

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from sla.availability import fmt
 from sla.documents.series import DailyPoint, ReportSeries, daily_availability, month_days
-from sla.documents.text import num_text
+from sla.documents.text import month_name, num_text
 from sla.report import ContractReport
 
 GOOD = "#2e7d32"
@@ -121,27 +121,6 @@ def draw_chart(
             ax.spines[side].set_visible(False)
     ax_av.tick_params(labelbottom=False)
     return ax_av, ax_lat
-
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def month_name(report: ContractReport) -> str:
-    # A fixed English table rather than strftime("%B"), which follows the process locale.
-    return f"{MONTHS[report.period.month - 1]} {report.period.year}"
 
 
 def render_chart_png(report: ContractReport, series: ReportSeries | None, *, dpi: int = 100) -> bytes:

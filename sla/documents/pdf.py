@@ -18,14 +18,18 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.textpath import TextToPath
 
-from sla.availability import OutageRecord, fmt
-from sla.documents.chart import ACCENT, BAD, GOOD, INK, MUTED, SHADE, draw_chart, month_name
+from sla.availability import fmt
+from sla.documents.chart import ACCENT, BAD, GOOD, INK, MUTED, SHADE, draw_chart
 from sla.documents.series import ReportSeries
 from sla.documents.text import (
     NO_DATA,
     bps_text,
+    clock_text,
+    excluded_note,
     limit_text,
+    local_and_utc,
     measured_text,
+    month_name,
     num_text,
     objective_names,
     objectives_by_name,
@@ -34,7 +38,7 @@ from sla.documents.text import (
     ratio_pct_text,
     status_text,
 )
-from sla.intervals import as_utc, minutes
+from sla.intervals import as_utc
 from sla.report import ContractReport
 
 A4_IN = (8.27, 11.69)
@@ -322,35 +326,6 @@ def _status_colour(_: int, text: str) -> str:
     return {"met": GOOD, "missed": BAD, NO_DATA: MUTED}.get(text, INK)
 
 
-def _local(instant: datetime, report: ContractReport) -> str:
-    return _clock(instant.astimezone(report.terms.zone))
-
-
-def _clock(instant: datetime) -> str:
-    # Seconds only when an outage did not start on the minute (Δt outages always do).
-    seconds = instant.second or instant.microsecond
-    return instant.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
-
-
-def local_and_utc(instant: datetime, report: ContractReport) -> str:
-    """Two lines for one cell: local wall clock, then UTC (date repeated only when it differs)."""
-    local, utc = _local(instant, report), _clock(instant.astimezone(UTC))
-    return f"{local}\n{utc[11:] if utc[:10] == local[:10] else utc} UTC"
-
-
-def excluded_note(o: OutageRecord, report: ContractReport) -> str:
-    notes = [
-        f"{e.label} {_local(e.interval.start, report)[11:]}-{_local(e.interval.end, report)[11:]} "
-        f"({fmt(minutes(e.interval.duration), 2)} min)"
-        for e in o.excluded
-    ]
-    if o.continues_before:
-        notes.append("began before the month")
-    if o.continues_after:
-        notes.append("still down at the end of the period")
-    return "; ".join(notes) or "-"
-
-
 def _title_block(
     pages: _Pages, report: ContractReport, generated_at: datetime | None, account_tier: str | None
 ) -> None:
@@ -366,15 +341,15 @@ def _title_block(
         ("Contract", report.contract),
         ("Account tier", account_tier or "-"),
         ("Month", f"{period.label} (local midnight of the 1st to the next, {report.terms.timezone})"),
-        ("Period (UTC)", f"{_clock(period.start.astimezone(UTC))} .. {_clock(period.end.astimezone(UTC))}"),
+        ("Period (UTC)", f"{clock_text(period.start.astimezone(UTC))} .. {clock_text(period.end.astimezone(UTC))}"),
         ("Timezone", report.terms.timezone),
         ("Month-length rule", report.terms.month_length),
         ("Basis", basis),
         ("Unknown time", f"counted as {report.terms.unknown_time}"),
-        ("Generated at", "-" if generated_at is None else f"{_clock(generated_at)} UTC"),
+        ("Generated at", "-" if generated_at is None else f"{clock_text(generated_at)} UTC"),
     ]
     if not report.complete:
-        details.append(("Status", f"month in progress, evaluated to {_clock(report.span.end.astimezone(UTC))} UTC"))
+        details.append(("Status", f"month in progress, evaluated to {clock_text(report.span.end.astimezone(UTC))} UTC"))
     pages.table([_Col("Field"), _Col("Value", wrap=True)], details, size=8, header=False)
 
     # The headline an account manager reads first: the month's figure against the target, and what is owed.

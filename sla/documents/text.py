@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal
 
-from sla.availability import fmt
+from sla.availability import OutageRecord, fmt
+from sla.intervals import minutes
 from sla.report import CircuitReport, ContractReport, ObjectiveResult
 
 NO_DATA = "no data"
@@ -78,3 +80,53 @@ def objectives_by_name(objectives: Iterable[ObjectiveResult]) -> dict[str, Objec
 def peak_bps(c: CircuitReport) -> float | None:
     peaks = [v for v in (c.stats.in_bps.max, c.stats.out_bps.max) if v is not None]
     return max(peaks) if peaks else None
+
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def month_name(report: ContractReport) -> str:
+    # A fixed English table rather than strftime("%B"), which follows the process locale.
+    return f"{MONTHS[report.period.month - 1]} {report.period.year}"
+
+
+def localclock_text(instant: datetime, report: ContractReport) -> str:
+    return clock_text(instant.astimezone(report.terms.zone))
+
+
+def clock_text(instant: datetime) -> str:
+    # Seconds only when an outage did not start on the minute (Δt outages always do).
+    seconds = instant.second or instant.microsecond
+    return instant.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def local_and_utc(instant: datetime, report: ContractReport) -> str:
+    """Two lines for one cell: local wall clock, then UTC (date repeated only when it differs)."""
+    local, utc = localclock_text(instant, report), clock_text(instant.astimezone(UTC))
+    return f"{local}\n{utc[11:] if utc[:10] == local[:10] else utc} UTC"
+
+
+def excluded_note(o: OutageRecord, report: ContractReport) -> str:
+    notes = [
+        f"{e.label} {localclock_text(e.interval.start, report)[11:]}-{localclock_text(e.interval.end, report)[11:]} "
+        f"({fmt(minutes(e.interval.duration), 2)} min)"
+        for e in o.excluded
+    ]
+    if o.continues_before:
+        notes.append("began before the month")
+    if o.continues_after:
+        notes.append("still down at the end of the period")
+    return "; ".join(notes) or "-"

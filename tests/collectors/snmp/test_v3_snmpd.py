@@ -20,6 +20,8 @@ from collectors.snmp.discovery import discover
 from collectors.snmp.fast_backend import NativeClient
 from collectors.snmp.pysnmp_backend import PysnmpClient
 from collectors.snmp.transport import UdpEngine
+from noc.flow.collect import Reference, snmp_client
+from noc.settings import PollerSettings
 from tests.peers.require import need
 from tests.peers.snmpd import SnmpdAgent, free_udp_port, snmpd_available
 
@@ -161,3 +163,24 @@ async def test_weak_crypto_allowed_by_the_profile_goes_through_pysnmp(agent: V3A
     finally:
         with_reference.close()
         alone.close()
+
+
+async def test_the_service_loads_pysnmp_only_for_a_weak_profile(agent: V3Agent) -> None:
+    weak = SnmpCredentials(
+        "3", user="uweak", auth_protocol="MD5", auth_key=AUTH_KEY, priv_protocol="DES", priv_key=PRIV_KEY,
+        allow_weak_crypto=True,
+    )  # fmt: skip
+    legacy = SnmpEndpoint("legacy", agent.address, agent.port, weak, timeout_s=0.5, retries=1)
+    with snmp_client(PollerSettings()) as client:  # what the service polls with
+        assert isinstance(client, NativeClient)
+        assert (await client.get(legacy, [SYS_NAME]))[0].value == b"v3-lab"
+    reference = Reference()
+    client = NativeClient(weak=reference)
+    try:
+        assert (await client.get(endpoint(agent), [SYS_NAME]))[0].value == b"v3-lab"
+        assert not reference.built  # SHA-2/AES: the native codec alone, pysnmp never built
+        assert (await client.get(legacy, [SYS_NAME]))[0].value == b"v3-lab"
+        assert reference.built
+    finally:
+        client.close()
+        reference.close()
