@@ -73,6 +73,7 @@ class PollStage:
                 retries=0,
                 failure_threshold=self.settings.down_after_failures,
                 backoff_factor=1.0,  # a down device keeps its interval: the cheap check below keeps it cheap
+                history=0,  # every record goes to the bus; a ring of them would hold each device's last polls
             ),
             on_record=self._on_record,
         )
