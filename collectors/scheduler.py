@@ -11,6 +11,7 @@ Public API::
     scheduler = Scheduler(poll=collector.poll, settings=SchedulerSettings(...), on_record=callback)
     await scheduler.run(targets, rounds=None)        # per-device loops until cancelled (or ``rounds`` polls each)
     report = await scheduler.run_cycle(targets)      # every device once, concurrently: CycleReport
+    scheduler.assign(targets)                        # poll exactly these from now on (a fleet member's share)
     scheduler.availability(device_name)              # AvailabilityState
 
 ``poll`` is any ``async (DeviceTarget) -> R`` (e.g. ``SnmpCollector.poll``); it should raise
@@ -26,7 +27,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
@@ -107,6 +108,7 @@ class Scheduler(Generic[R]):
         self._semaphore = asyncio.Semaphore(self.settings.max_concurrency)
         self._devices: dict[str, _DeviceState] = {}
         self.records: deque[PollRecord[R]] = deque(maxlen=self.settings.history)
+        self._assigned: dict[str, tuple[DeviceTarget, asyncio.Task[None]]] = {}
 
     def availability(self, device: str) -> AvailabilityState:
         state = self._devices.get(device)
@@ -196,9 +198,11 @@ class Scheduler(Generic[R]):
         except Exception:  # the consumer's bug must not stop polling; cancellation still propagates
             log.exception("on_record failed for %s", record.device)
 
-    async def _device_loop(self, target: DeviceTarget, rounds: int | None) -> None:
+    async def _device_loop(self, target: DeviceTarget, rounds: int | None, delay_s: float | None = None) -> None:
         interval = target.poll_interval_s
-        due = self._monotonic() + self._rng.uniform(0.0, self.settings.jitter_ratio * interval)
+        if delay_s is None:
+            delay_s = self._rng.uniform(0.0, self.settings.jitter_ratio * interval)
+        due = self._monotonic() + max(0.0, delay_s)
         count = 0
         while rounds is None or count < rounds:
             delay = due - self._monotonic()
@@ -212,6 +216,41 @@ class Scheduler(Generic[R]):
             if due < now:
                 # Overrun: skip the missed slots instead of firing a burst of catch-up polls.
                 due = now
+
+    def assign(
+        self, targets: Sequence[DeviceTarget], start_in: Mapping[str, float] | None = None
+    ) -> tuple[list[str], list[str]]:
+        """Poll exactly these devices from now on (a fleet member's share): a loop starts for each new device (its
+        first poll ``start_in[name]`` seconds from now, e.g. one interval after the previous owner's last poll; else
+        with the usual jitter), the loop of each device no longer assigned (or whose target changed) is cancelled and
+        its state forgotten. Returns the names started and stopped. Call from a running event loop;
+        :meth:`unassign_all` stops them all."""
+        wanted = {t.name: t for t in targets}
+        if len(wanted) != len(targets):
+            raise ValueError("device names must be unique")
+        stopped = [name for name, (t, _) in self._assigned.items() if wanted.get(name) != t]
+        for name in stopped:
+            _, task = self._assigned.pop(name)
+            task.cancel()
+            self._devices.pop(name, None)
+        started = [name for name in wanted if name not in self._assigned]
+        for name in started:
+            delay = None if start_in is None else start_in.get(name)
+            loop = self._device_loop(wanted[name], None, delay)
+            task = asyncio.get_running_loop().create_task(loop, name=f"poll:{name}")
+            self._assigned[name] = (wanted[name], task)
+        return started, [name for name in stopped if name not in started]
+
+    def assigned(self) -> list[str]:
+        return sorted(self._assigned)
+
+    async def unassign_all(self) -> None:
+        """Stop every assigned device's loop and wait until they ended."""
+        tasks = [task for _, task in self._assigned.values()]
+        self._assigned.clear()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def run(self, targets: Sequence[DeviceTarget], *, rounds: int | None = None) -> None:
         """Poll every target on its own interval until cancelled, or ``rounds`` polls each."""

@@ -171,6 +171,39 @@ class PollerMetrics:
         self.in_flight = Gauge("noc_polls_in_flight", "Device polls running now.", registry=registry)
 
 
+class FleetMetrics:
+    """A ``noc poller``'s place in its fleet: what it owns, how many members its group has, hand-overs."""
+
+    def __init__(self, registry: CollectorRegistry, poller: str, group: str) -> None:
+        labels = {"poller": poller, "group": group}
+        self._owned = Gauge(
+            "noc_fleet_owned_devices", "Devices this poller polls now.", list(labels), registry=registry
+        )
+        self._members = Gauge(
+            "noc_fleet_members",
+            "Live pollers of this poller's group, itself included.",
+            list(labels),
+            registry=registry,
+        )
+        self._handovers = Counter(
+            "noc_fleet_handovers_total",
+            "Devices this poller took over (gained) or gave up (lost) as the fleet changed.",
+            [*labels, "direction"],
+            registry=registry,
+        )
+        self._labels = labels
+
+    def owned(self, count: int) -> None:
+        self._owned.labels(**self._labels).set(count)
+
+    def members(self, live: int) -> None:
+        self._members.labels(**self._labels).set(live)
+
+    def handed_over(self, gained: int, lost: int) -> None:
+        self._handovers.labels(**self._labels, direction="gained").inc(gained)
+        self._handovers.labels(**self._labels, direction="lost").inc(lost)
+
+
 class FlowMetrics:
     """The measurement path's own health: per stage (poll, store, sla, snapshot, tickets, ...) what it applied,
     how it failed, when it last succeeded, what waits for it, and what a bound made it drop."""

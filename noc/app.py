@@ -103,20 +103,24 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-def _may_scrape(request: web.Request) -> bool:
-    settings = request.app[SETTINGS].web
-    if settings.metrics_token is None:
-        return settings.metrics_open
-    return bearer_matches(request.headers.get("Authorization", ""), settings.metrics_token.get_secret_value())
+def may_scrape(settings: Settings, authorization: str) -> bool:
+    """``/metrics`` needs ``web.metrics_token`` as a bearer token, unless ``web.metrics_open`` (no token set)."""
+    if settings.web.metrics_token is None:
+        return settings.web.metrics_open
+    return bearer_matches(authorization, settings.web.metrics_token.get_secret_value())
+
+
+def unauthorised() -> web.Response:
+    return web.Response(
+        text="Authorization: a valid bearer token is required (web.metrics_token)\n",
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:
-    if not _may_scrape(request):
-        return web.Response(
-            text="Authorization: a valid bearer token is required (web.metrics_token)\n",
-            status=401,
-            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
-        )
+    if not may_scrape(request.app[SETTINGS], request.headers.get("Authorization", "")):
+        return unauthorised()
     source = request.app[METRICS_FROM]
     if source:
         # A web-only worker: the poller's process holds the measurements, so its exposition is the one to give.
@@ -157,7 +161,9 @@ def open_endpoints(settings: Settings) -> list[str]:
     return found
 
 
-def create_app(settings: Settings, metrics_from: str | None = None) -> web.Application:
+def create_app(settings: Settings, metrics_from: str | None = None, *, service: bool = True) -> web.Application:
+    """The web app; with ``service`` (and unless it is a web-only worker, ``metrics_from``) also the measurement
+    path's consumers, the SLA engine and the ticket timers, and the poll stage unless ``poller.enabled`` is off."""
     app = web.Application()
     app.on_response_prepare.append(_security_headers)
     app[SETTINGS] = settings
@@ -170,7 +176,7 @@ def create_app(settings: Settings, metrics_from: str | None = None) -> web.Appli
     registry.register(NocCollector(snapshot))
     app[SNAPSHOT] = snapshot
     app.cleanup_ctx.append(_database)
-    if settings.poller.enabled:
+    if service and not metrics_from:
         app.cleanup_ctx.append(_service)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
@@ -208,13 +214,10 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> int:
     if port == 0:
         raise InputError("--workers: several processes need a fixed --port")
     context = multiprocessing.get_context("spawn")
-    web_only = settings.model_copy(update={"poller": settings.poller.model_copy(update={"enabled": False})})
     rundir = tempfile.mkdtemp(prefix="noc-serve-")
     socket = os.path.join(rundir, "metrics.sock")
     children = [
-        context.Process(
-            target=run, args=(settings if i == 0 else web_only, host, port, Worker(i, socket)), name=f"noc-web-{i}"
-        )
+        context.Process(target=run, args=(settings, host, port, Worker(i, socket)), name=f"noc-web-{i}")
         for i in range(workers)
     ]
     stopping = False

@@ -298,7 +298,17 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from noc.app import serve  # the web stack is only loaded for serving
 
     port = settings.web.port if args.port is None else args.port
+    if args.no_poller:
+        settings = settings.model_copy(update={"poller": settings.poller.model_copy(update={"enabled": False})})
     return serve(settings, args.host or settings.web.host, port, args.workers)
+
+
+def cmd_poller(settings: Settings, args: argparse.Namespace) -> int:
+    from noc.poller import run_poller  # the poller and its web stack are only loaded for polling
+
+    if args.name is not None:
+        settings = settings.model_copy(update={"poller": settings.poller.model_copy(update={"name": args.name})})
+    return run_poller(settings, args.host, args.port)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -400,7 +410,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="web processes on the same port (the first also polls); default 1",
     )
+    p.add_argument(
+        "--no-poller",
+        action="store_true",
+        help="poll nothing here (noc poller processes do): web app, store, SLA engine and ticket rules only",
+    )
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("poller", help="one member of a poller fleet (needs bus.url: redis://...)")
+    p.add_argument("--host", default="127.0.0.1", help="address of its /metrics and /healthz (127.0.0.1)")
+    p.add_argument("--port", type=int, default=9465, help="port of its /metrics and /healthz (9465)")
+    p.add_argument("--name", help="its name in the fleet (default: poller.name, else the host name)")
+    p.set_defaults(func=cmd_poller)
     p = sub.add_parser("demo", help="the example operator on simulated routers on loopback, a fault after a minute")
     p.add_argument("--dir", type=Path, default=Path("demo"), help="working directory: database, key, logs (./demo)")
     p.add_argument("--port", type=int, help="web port (default: web.port; 0 picks a free one)")

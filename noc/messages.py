@@ -42,6 +42,7 @@ class DevicePolled:
     interfaces: tuple[InterfaceRate, ...] = ()
     discovery: DeviceDiscovery | None = None
     poller: str = ""
+    epoch: float = 0.0  # the fleet's ownership epoch of the device's group when polled (0: no fleet)
     kind: Literal["device"] = "device"
     v: int = VERSION
 
@@ -64,6 +65,7 @@ class ProbeRound:
     ts: datetime
     results: tuple[ProbeResult, ...]
     poller: str = ""
+    epoch: float = 0.0
     kind: Literal["probes"] = "probes"
     v: int = VERSION
 

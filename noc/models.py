@@ -80,6 +80,8 @@ class Device(Base):
     ssh_port: Mapped[int] = mapped_column(Integer, default=22)
     poll_interval_s: Mapped[float | None] = mapped_column(default=None)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Only pollers of this group poll the device (``noc poller``, ``poller.group``).
+    poller_group: Mapped[str] = mapped_column(String(64), default="default", server_default="default")
 
     snmp_profile: Mapped[SnmpProfile | None] = relationship(lazy="raise")
     ssh_profile: Mapped[SshProfile | None] = relationship(lazy="raise")
@@ -248,6 +250,9 @@ class DeviceStatus(Base):
     sys_name: Mapped[str | None] = mapped_column(Text, default=None)
     sys_descr: Mapped[str | None] = mapped_column(Text, default=None)
     discovered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Who made the latest poll, and the fleet's ownership epoch it was made under (a hand-over shows here).
+    poller: Mapped[str | None] = mapped_column(String(64), default=None)
+    poller_epoch: Mapped[float | None] = mapped_column(default=None)
 
 
 class DeviceOutage(Base):

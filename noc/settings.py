@@ -86,8 +86,12 @@ class PollerSettings(_Slice):
     sla_report_interval_s: float = Field(default=300.0, gt=0)
     # Per-interface 5-minute rollups (avg/max in and out, errors) kept for graphs over weeks.
     rollup_retention_days: int = Field(default=35, ge=1)
-    # This poller's name in every message it publishes (default: the host name).
-    name: str | None = Field(default=None, min_length=1, max_length=64)
+    # This poller's name in every message it publishes and in the fleet (default: the host name).
+    name: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    # The poller group this poller serves (``noc poller``): it polls only devices whose ``poller_group`` is this.
+    group: str = Field(default="default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
+    # Its share of its group's devices relative to the other members (weighted rendezvous hashing).
+    capacity: float = Field(default=1.0, gt=0, le=1000)
 
 
 class BusSettings(_Slice):
@@ -115,6 +119,26 @@ class BusSettings(_Slice):
     # Backoff while storage is unreachable: first wait, doubled up to the cap.
     retry_initial_s: float = Field(default=0.5, gt=0)
     retry_max_s: float = Field(default=30.0, gt=0)
+
+
+class FleetSettings(_Slice):
+    """Several ``noc poller`` processes sharing the devices through Redis (``bus.url: redis://...``)."""
+
+    # A member without a heartbeat for this long is dead: its devices go to the others of its group.
+    failover_s: float = Field(default=30.0, gt=0, le=3600)
+    # How often each poller heartbeats and recomputes what it owns (well under failover_s).
+    heartbeat_s: float = Field(default=5.0, gt=0, le=600)
+    # A poller that joins (or comes back after failover_s) takes its share only after this long: a restart within
+    # failover_s moves nothing, and a comeback moves its devices once.
+    grace_s: float = Field(default=60.0, ge=0, le=3600)
+    # How often a poller checks whether the inventory changed (new, removed or edited devices).
+    inventory_check_s: float = Field(default=30.0, gt=0, le=3600)
+
+    @model_validator(mode="after")
+    def _heartbeat_under_failover(self) -> FleetSettings:
+        if self.heartbeat_s * 2 > self.failover_s:
+            raise ValueError("heartbeat_s must be at most half of failover_s")
+        return self
 
 
 class ServiceSettings(_Slice):
@@ -198,6 +222,7 @@ class Settings(BaseSettings):
     poller: PollerSettings = PollerSettings()
     bus: BusSettings = BusSettings()
     service: ServiceSettings = ServiceSettings()
+    fleet: FleetSettings = FleetSettings()
     tickets: TicketSettings = TicketSettings()
 
     @classmethod

@@ -19,6 +19,7 @@ class DevicePlan:
     device_id: int
     target: DeviceTarget
     probes: tuple[ProbeTarget, ...]
+    group: str = "default"  # the poller group that may poll it
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,10 @@ class PollPlan:
 
     def targets(self) -> list[DeviceTarget]:
         return [d.target for d in self.devices]
+
+    def only(self, names: set[str]) -> PollPlan:
+        """The part of the plan for these devices (a fleet member's share), their probes included."""
+        return PollPlan(tuple(d for d in self.devices if d.target.name in names), self.device_ids, self.circuit_ids)
 
     def ssh_probes(self) -> list[tuple[DeviceTarget, list[ProbeTarget]]]:
         return [
@@ -76,6 +81,9 @@ async def load_plan(session: AsyncSession, box: SecretBox, settings: PollerSetti
     tiers = {a.id: a.tier for a in (await session.scalars(select(m.KeyAccount))).all()}
     circuits = (await session.scalars(select(m.Circuit).order_by(m.Circuit.name))).all()
     devices = (await session.scalars(select(m.Device).where(m.Device.enabled).order_by(m.Device.name))).all()
+    # one credentials object per profile, decrypted once, shared by its devices
+    snmp_credentials = {pid: _snmp_credentials(p, box) for pid, p in snmp.items()}
+    ssh_credentials = {pid: _ssh_credentials(p, box) for pid, p in ssh.items()}
     by_device: dict[int, list[m.Circuit]] = {}
     for circuit in circuits:
         by_device.setdefault(circuit.device_id, []).append(circuit)
@@ -88,9 +96,9 @@ async def load_plan(session: AsyncSession, box: SecretBox, settings: PollerSetti
             name=device.name,
             address=device.address,
             platform=device.platform,
-            snmp=None if device.snmp_profile_id is None else _snmp_credentials(snmp[device.snmp_profile_id], box),
+            snmp=None if device.snmp_profile_id is None else snmp_credentials[device.snmp_profile_id],
             snmp_port=device.snmp_port,
-            ssh=None if device.ssh_profile_id is None else _ssh_credentials(ssh[device.ssh_profile_id], box),
+            ssh=None if device.ssh_profile_id is None else ssh_credentials[device.ssh_profile_id],
             ssh_port=device.ssh_port,
             poll_interval_s=interval,
             interfaces_of_interest=frozenset(c.interface_name for c in own)
@@ -109,7 +117,7 @@ async def load_plan(session: AsyncSession, box: SecretBox, settings: PollerSetti
             for c in own
             if c.probe != "none" and c.far_end_address is not None
         )
-        plans.append(DevicePlan(device.id, target, probes))
+        plans.append(DevicePlan(device.id, target, probes, device.poller_group))
     return PollPlan(
         devices=tuple(plans),
         device_ids={d.name: d.id for d in devices},

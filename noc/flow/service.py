@@ -15,7 +15,7 @@ import logging
 import socket
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
@@ -91,26 +91,48 @@ async def continue_availability(
     out: dict[str, tuple[AvailabilityState, m.DeviceStatus]] = {}
     for device_id, status in statuses.items():
         rows = open_rows.get(device_id, [])
-        if status.available is False:
-            start = rows[0].start_at if rows else (status.since or status.last_poll_at or utcnow())
-            if len(rows) > 1:
-                await session.execute(delete(o).where(o.id.in_([r.id for r in rows[1:]])))
-                log.warning("device %s: %d extra open outages merged into the one since %s", names[device_id],
-                            len(rows) - 1, start.isoformat())  # fmt: skip
-            state = AvailabilityState(
-                up=False,
-                consecutive_failures=max(status.consecutive_failures, threshold),
-                first_failure_at=start,
-                down_since=start,
-            )
-        else:
+        state = stored_state(status, rows, threshold)
+        if state.up is False and len(rows) > 1:
+            await session.execute(delete(o).where(o.id.in_([r.id for r in rows[1:]])))
+            log.warning("device %s: %d extra open outages merged into the one since %s", names[device_id],
+                        len(rows) - 1, rows[0].start_at.isoformat())  # fmt: skip
+        elif state.up is not False:
             back = status.since or status.last_ok_at or utcnow()
             for row in rows:
                 row.end_at = max(back, row.start_at)
-            state = AvailabilityState(up=status.available)
         out[names[device_id]] = (state, status)
     await session.commit()
     return out
+
+
+def stored_state(status: m.DeviceStatus, open_outages: Sequence[m.DeviceOutage], threshold: int) -> AvailabilityState:
+    """The availability a poller continues from: a down device stays down from its oldest open outage."""
+    if status.available is not False:
+        return AvailabilityState(up=status.available)
+    start = open_outages[0].start_at if open_outages else (status.since or status.last_poll_at or utcnow())
+    return AvailabilityState(
+        up=False,
+        consecutive_failures=max(status.consecutive_failures, threshold),
+        first_failure_at=start,
+        down_since=start,
+    )
+
+
+async def availability_of(
+    session: AsyncSession, devices: dict[str, int], threshold: int
+) -> dict[str, tuple[AvailabilityState, datetime | None]]:
+    """The stored availability of these devices (name -> id) and their last poll, read only: what a poller taking
+    them over continues (the service that owns the store repairs what a crash left, at its start)."""
+    ids = {ident: name for name, ident in devices.items()}
+    statuses = (await session.scalars(select(m.DeviceStatus).where(m.DeviceStatus.device_id.in_(ids)))).all()
+    o = m.DeviceOutage
+    open_rows: dict[int, list[m.DeviceOutage]] = {}
+    query = select(o).where(o.end_at.is_(None), o.device_id.in_(ids)).order_by(o.start_at)
+    for row in (await session.scalars(query)).all():
+        open_rows.setdefault(row.device_id, []).append(row)
+    return {
+        ids[s.device_id]: (stored_state(s, open_rows.get(s.device_id, []), threshold), s.last_poll_at) for s in statuses
+    }
 
 
 class NocService:

@@ -56,6 +56,7 @@ class PollStage:
     bus: Bus
     name: str = ""
     metrics: PollerMetrics | None = None
+    epoch: float = 0.0  # the fleet's ownership epoch, carried by every message (0: one process polls everything)
     _failure_reason: dict[str, str] = field(default_factory=dict)
     _published_discovery: dict[str, object] = field(default_factory=dict)
 
@@ -77,6 +78,11 @@ class PollStage:
             ),
             on_record=self._on_record,
         )
+
+    def set_plan(self, plan: PollPlan) -> None:
+        """A new share of devices (a fleet member's): probes follow it; the scheduler is told by the caller."""
+        self.plan = plan
+        self._collector_of = {d.target.name: "snmp" if d.target.snmp else "ssh" for d in plan.devices}
 
     def restore(self, states: Mapping[str, AvailabilityState]) -> None:
         """Continue from the stored state (a restart): a device that was down stays down from the same start."""
@@ -138,6 +144,7 @@ class PollStage:
             interfaces=rates,
             discovery=discovery,
             poller=self.name,
+            epoch=self.epoch,
         )
 
     async def _on_record(self, record: PollRecord[DevicePoll]) -> None:
@@ -168,7 +175,7 @@ class PollStage:
             for result in results:
                 if result.sample.error:
                     self.metrics.poll_errors.labels(reason="probe_" + result.sample.error.split(":", 1)[0]).inc()
-        message = ProbeRound(started, tuple(results), poller=self.name)
+        message = ProbeRound(started, tuple(results), poller=self.name, epoch=self.epoch)
         if results:
             await self.bus.publish(message)
         return message

@@ -162,6 +162,7 @@ class DeviceIn(Entry):
     ssh_port: int = Field(default=22, ge=1, le=65535)
     poll_interval_s: float | None = Field(default=None, ge=5, le=86400)
     enabled: bool = True
+    poller_group: str = Field(default="default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
 
 
 class ContactIn(Entry):

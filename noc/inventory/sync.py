@@ -177,6 +177,7 @@ def _device_doc(d: m.Device, ctx: _Ctx) -> dict[str, Any]:
         "ssh_port": d.ssh_port,
         "poll_interval_s": d.poll_interval_s,
         "enabled": d.enabled,
+        "poller_group": d.poller_group,
     }
 
 
@@ -185,6 +186,7 @@ def _device_apply(d: m.Device, e: s.DeviceIn, ctx: _Ctx) -> None:
     d.snmp_profile_id = None if e.snmp_profile is None else ctx.ids["snmp_profiles"][e.snmp_profile]
     d.ssh_profile_id = None if e.ssh_profile is None else ctx.ids["ssh_profiles"][e.ssh_profile]
     d.snmp_port, d.ssh_port, d.poll_interval_s, d.enabled = e.snmp_port, e.ssh_port, e.poll_interval_s, e.enabled
+    d.poller_group = e.poller_group
 
 
 def _account_doc(a: m.KeyAccount, ctx: _Ctx) -> dict[str, Any]:

@@ -227,6 +227,7 @@ class MeasurementStore:
             status.last_poll_at = poll.ts
             status.last_error = poll.error
             status.consecutive_failures = poll.consecutive_failures
+            status.poller, status.poller_epoch = poll.poller or None, poll.epoch or None
             if poll.ok:
                 status.last_ok_at = poll.ts
                 status.uptime_s = None if poll.uptime_s is None else int(poll.uptime_s)

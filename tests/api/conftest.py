@@ -21,7 +21,7 @@ from noc.app import create_app
 from noc.crypto import SecretBox
 from noc.db import create_engine, session_factory
 from noc.inventory import service as inventory
-from noc.settings import PollerSettings, Settings
+from noc.settings import Settings
 from tests.conftest import EXAMPLE_INVENTORY
 from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketService
@@ -132,8 +132,8 @@ async def api(
     tokens = {role: await auth.issue_token(sessions, user, "tests") for role, user in USERS.items()}
     tokens["other_manager"] = await auth.issue_token(sessions, "mei", "tests")
     tokens["other_technician"] = await auth.issue_token(sessions, "li", "tests")
-    settings = Settings(database_url=db_url, secret_key=SecretStr(secret_key), poller=PollerSettings(enabled=False))
-    async with TestClient(TestServer(create_app(settings))) as client:
+    settings = Settings(database_url=db_url, secret_key=SecretStr(secret_key))
+    async with TestClient(TestServer(create_app(settings, service=False))) as client:
         doc = await (await client.get("/api/openapi.json")).json()
         api = Api(client, tokens, sessions, TicketService(sessions, settings.tickets, box=box), secret_key, doc)
         yield api

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from noc.app import create_app
 from noc.crypto import generate_key
-from noc.settings import PollerSettings, Settings
+from noc.settings import Settings
 from tests.api.conftest import SECRETS, USERS, stock_database
 from tests.threaded import serve_in_thread
 
@@ -38,7 +38,7 @@ class Live:
 def live(db_url: str) -> Iterator[Live]:
     key = generate_key()
     tokens = asyncio.run(stock_database(db_url, key, "fuzz"))
-    app = create_app(Settings(database_url=db_url, secret_key=SecretStr(key), poller=PollerSettings(enabled=False)))
+    app = create_app(Settings(database_url=db_url, secret_key=SecretStr(key)), service=False)
     with serve_in_thread(app) as base:
         with urllib.request.urlopen(f"{base}/api/openapi.json", timeout=10) as r:
             doc = json.load(r)

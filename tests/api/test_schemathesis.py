@@ -26,7 +26,7 @@ from noc.api.openapi import build_document
 from noc.api.routes import ROUTES
 from noc.app import create_app
 from noc.crypto import generate_key
-from noc.settings import PollerSettings, Settings
+from noc.settings import Settings
 from tests.api.conftest import stock_database
 from tests.threaded import serve_in_thread
 
@@ -46,7 +46,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     url = f"sqlite+aiosqlite:///{Path(tmp_path_factory.mktemp('schemathesis')) / 'noc.db'}"
     key = generate_key()
     token = asyncio.run(stock_database(url, key, "schemathesis"))["admin"]
-    app = create_app(Settings(database_url=url, secret_key=SecretStr(key), poller=PollerSettings(enabled=False)))
+    app = create_app(Settings(database_url=url, secret_key=SecretStr(key)), service=False)
     with serve_in_thread(app) as base:
         with urllib.request.urlopen(f"{base}/api/openapi.json", timeout=10) as served:
             assert json.load(served) == schema.raw_schema  # what was generated from is what is served

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,7 +28,7 @@ from noc.app import create_app, open_endpoints
 from noc.crypto import SecretBox, generate_key
 from noc.db import Base, create_engine, session_factory
 from noc.inventory import service as inventory
-from noc.settings import PollerSettings, Settings, WebSettings
+from noc.settings import Settings, WebSettings
 from noc.timeutil import utcnow
 from tests.conftest import EXAMPLE_INVENTORY
 from tests.threaded import serve_in_thread
@@ -38,9 +39,11 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def _settings(url: str, key: str, **web: Any) -> Settings:
-    return Settings(
-        database_url=url, secret_key=SecretStr(key), poller=PollerSettings(enabled=False), web=WebSettings(**web)
-    )
+    return Settings(database_url=url, secret_key=SecretStr(key), web=WebSettings(**web))
+
+
+def web_app(settings: Settings) -> web.Application:
+    return create_app(settings, service=False)
 
 
 def _alert(status: str, starts: str, ends: str | None = None, **labels: str) -> dict[str, Any]:
@@ -64,18 +67,18 @@ async def client(
     engine: object, sessions: async_sessionmaker[AsyncSession], box: SecretBox, secret_key: str, db_url: str
 ) -> AsyncIterator[TestClient[Any, Any]]:
     await inventory.import_file(sessions, box, EXAMPLE_INVENTORY, "test")
-    app = create_app(_settings(db_url, secret_key, alertmanager_token=SecretStr(TOKEN)))
+    app = web_app(_settings(db_url, secret_key, alertmanager_token=SecretStr(TOKEN)))
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
 
 
 async def test_closed_by_default_and_json_only(engine: object, db_url: str, secret_key: str) -> None:
     body = _note(_alert("firing", _iso(utcnow()), circuit="ACME-BJ-001"))
-    async with TestClient(TestServer(create_app(_settings(db_url, secret_key)))) as unset:
+    async with TestClient(TestServer(web_app(_settings(db_url, secret_key)))) as unset:
         answer = await unset.post("/api/alertmanager", json=body)  # no token configured, not opened: closed
         assert answer.status == 401
         assert (await answer.json())["field"] == "Authorization"
-    opened = create_app(_settings(db_url, secret_key, alertmanager_open=True))
+    opened = web_app(_settings(db_url, secret_key, alertmanager_open=True))
     async with TestClient(TestServer(opened)) as open_client:
         # text/plain is what a cross-site form or fetch can send without asking first: refused
         answer = await open_client.post(
@@ -166,7 +169,7 @@ async def _row_counts(url: str) -> dict[str, int]:
 def live(db_url: str) -> Iterator[Live]:
     key = generate_key()
     asyncio.run(_stock(db_url, key))
-    with serve_in_thread(create_app(_settings(db_url, key, alertmanager_token=SecretStr(TOKEN)))) as base:
+    with serve_in_thread(web_app(_settings(db_url, key, alertmanager_token=SecretStr(TOKEN)))) as base:
         yield Live(base, db_url)
 
 

@@ -232,3 +232,33 @@ async def test_duplicate_device_names_are_rejected() -> None:
 
     with pytest.raises(ValueError, match="unique"):
         await Scheduler(poll).run([target("x"), target("x")], rounds=1)
+
+
+async def test_assign_starts_new_devices_and_stops_the_ones_taken_away() -> None:
+    polled: dict[str, int] = {}
+    seen: dict[str, asyncio.Event] = {name: asyncio.Event() for name in "abc"}
+
+    async def poll(t: DeviceTarget) -> None:
+        polled[t.name] = polled.get(t.name, 0) + 1
+        seen[t.name].set()
+
+    scheduler: Scheduler[None] = Scheduler(poll, SchedulerSettings(jitter_ratio=0.0))
+    started, stopped = scheduler.assign([target("a", 0.001), target("b", 0.001)])
+    assert (started, stopped) == (["a", "b"], [])
+    await asyncio.gather(seen["a"].wait(), seen["b"].wait())
+    assert scheduler.availability("a").up is True
+
+    started, stopped = scheduler.assign([target("b", 0.001), target("c", 0.001)])
+    assert (started, stopped, scheduler.assigned()) == (["c"], ["a"], ["b", "c"])
+    assert scheduler.availability("a").up is None  # a device handed over is forgotten: the new owner continues it
+    stopped_at = polled["a"]
+    seen["b"].clear()
+    await seen["c"].wait()
+    for _ in range(3):  # b keeps going several rounds while a stays still
+        seen["b"].clear()
+        await seen["b"].wait()
+    assert polled["a"] == stopped_at
+    await scheduler.unassign_all()
+    assert scheduler.assigned() == []
+    with pytest.raises(ValueError, match="unique"):
+        scheduler.assign([target("x"), target("x")])

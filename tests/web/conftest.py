@@ -22,7 +22,7 @@ from noc import auth
 from noc.app import create_app
 from noc.crypto import SecretBox
 from noc.inventory import service as inventory
-from noc.settings import PollerSettings, Settings, WebSettings
+from noc.settings import Settings, WebSettings
 from tests.api.conftest import open_manual_ticket
 from tests.conftest import EXAMPLE_INVENTORY
 from tests.peers import require
@@ -130,10 +130,9 @@ async def site(
     settings = Settings(
         database_url=db_url,
         secret_key=SecretStr(secret_key),
-        poller=PollerSettings(enabled=False),
         web=WebSettings(board_refresh_s=0.2),
     )
-    server = TestServer(create_app(settings), host="127.0.0.1")
+    server = TestServer(create_app(settings, service=False), host="127.0.0.1")
     await server.start_server()
     found = Site(str(server.make_url("")).rstrip("/"), sessions, TicketService(sessions, settings.tickets, box=box), [])
     try:

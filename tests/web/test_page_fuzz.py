@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from noc import auth
 from noc.app import create_app
 from noc.crypto import generate_key
-from noc.settings import PollerSettings, Settings
+from noc.settings import Settings
 from tests import conftest as shared
 from tests.api.conftest import SECRETS, stock_database
 from tests.threaded import serve_in_thread
@@ -73,7 +73,7 @@ def pages(db_url: str) -> Iterator[Pages]:
     key = generate_key()
     asyncio.run(stock_database(db_url, key, "fuzz"))
     asyncio.run(_passwords(db_url))
-    app = create_app(Settings(database_url=db_url, secret_key=SecretStr(key), poller=PollerSettings(enabled=False)))
+    app = create_app(Settings(database_url=db_url, secret_key=SecretStr(key)), service=False)
     with serve_in_thread(app) as base:
         users = {u: _sign_in(base, u) for u in ALL_USERS}
         # The forms the fuzz posts are accepted as forms (the CSRF token is right), so it reaches the handlers.
