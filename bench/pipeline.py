@@ -209,6 +209,9 @@ def run_one(database: str, n: int, agents: list[SnmpdAgent], window_s: float, co
         noc_ms = (cpu1 - cpu0) * 1000 / max(polls, 1)
         db_ms = (pg_backends_cpu(pg_name) - db0) * 1000 / max(polls, 1) if pg_name else 0.0
         rss = rss_kib(proc.pid)
+        if proc.poll() is not None:
+            tail = (workdir / "serve.log").read_text(errors="replace").splitlines()[-30:]
+            print(f"  noc serve ended with {proc.returncode} during the run; its log ends:", *tail, sep="\n    ")
         per_row = storage_bytes_per_row(url)
         # a 48-port device at 60 s: 48 raw rows a poll (1,440 polls a day), 48 rollup rows per 5 minutes (288 a day)
         raw_day = per_row["interface_measurements"] * 48 * 1440

@@ -103,23 +103,29 @@ class Supervisor:
         self._tasks[name] = asyncio.create_task(supervised(), name=f"noc-{name}")
 
     def every(self, name: str, interval_s: float, job: Callable[[], Awaitable[object]]) -> None:
-        """``job`` every ``interval_s`` seconds; a failure marks the stage failing until a run succeeds."""
+        """``job`` every ``interval_s`` seconds; a failure marks the stage failing until a run succeeds, and the
+        job is tried again with backoff (never later than its interval), so a long interval does not keep a stage
+        failing long after its cause went away."""
         health = self.stage(name)
 
         async def loop() -> None:
             clock = asyncio.get_running_loop()
             next_at = clock.time()
+            delay = self.initial_backoff_s
             while not self.stopping.is_set():
                 try:
                     await job()
                     health.succeeded()
+                    delay = self.initial_backoff_s
+                    next_at = max(next_at + interval_s, clock.time())  # behind schedule: no burst to catch up
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     if cancelled():
                         raise asyncio.CancelledError from exc
                     health.failed(exc, kind="storage" if is_transient(exc) else "crash")
-                next_at += interval_s
+                    next_at = clock.time() + min(delay, interval_s)
+                    delay = min(delay * 2, self.max_backoff_s)
                 await self.pause(max(0.0, next_at - clock.time()))
 
         self.spawn(name, loop)
