@@ -15,7 +15,7 @@ from aiohttp import web
 
 def setup_web(app: web.Application) -> None:
     # Imported here: the page modules use noc.app's keys, and noc.app calls this.
-    from noc.web import accounts, admin, admin_users, board, core, live, login, technician, ticket_pages
+    from noc.web import accounts, admin, admin_users, board, core, live, login, network, technician, ticket_pages
 
     app[core.JINJA] = core.environment()
     app.middlewares.insert(0, core.unavailable)
@@ -23,5 +23,6 @@ def setup_web(app: web.Application) -> None:
     app.router.add_static("/static/", core.HERE / "static", append_version=True)
     live.setup_live(app)
     login.setup_login(app)
+    network.setup_network(app)
     for module in (board, technician, ticket_pages, accounts, admin, admin_users):
         app.router.add_routes(module.routes)

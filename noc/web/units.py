@@ -1,0 +1,49 @@
+"""Values as the NOC reads them on the network pages: units and sensible rounding (``1.2 Gbit/s``, ``12.4 ms``,
+``6.7 %``), durations (``2 d 4 h``). The graphs' script formats its hover values the same way."""
+
+from __future__ import annotations
+
+PREFIXES = ("", "k", "M", "G", "T", "P")
+
+
+def _round(value: float) -> str:
+    size = abs(value)
+    if size >= 100:
+        return f"{value:.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    if size >= 1 or value == 0:
+        return f"{value:.2f}".rstrip("0").rstrip(".") if value != 0 else "0"
+    return f"{value:.2g}"
+
+
+def bits(value: float | None) -> str:
+    """bit/s with a decimal prefix: 1 234 567 -> 1.23 Mbit/s."""
+    if value is None:
+        return "—"
+    scaled, index = float(value), 0
+    while abs(scaled) >= 1000 and index < len(PREFIXES) - 1:
+        scaled, index = scaled / 1000, index + 1
+    return f"{_round(scaled)} {PREFIXES[index]}bit/s"
+
+
+def ratio_pct(value: float | None) -> str:
+    """A ratio (0..1) as a percentage."""
+    return "—" if value is None else f"{_round(100 * float(value))} %"
+
+
+def number(value: float | None, unit: str) -> str:
+    return "—" if value is None else f"{_round(float(value))} {unit}".rstrip()
+
+
+def duration(seconds: float | None) -> str:
+    """The two largest units: 2 d 4 h, 3 h 12 min, 5 min 3 s."""
+    if seconds is None:
+        return "—"
+    left = int(seconds)
+    parts: list[str] = []
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min"), (1, "s")):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size} {unit}")
+            left %= size
+    return " ".join(parts[:2])
