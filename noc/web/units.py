@@ -11,9 +11,11 @@ def _round(value: float) -> str:
     if size >= 100:
         return f"{value:.0f}"
     if size >= 10:
-        return f"{value:.1f}"
-    if size >= 1 or value == 0:
-        return f"{value:.2f}".rstrip("0").rstrip(".") if value != 0 else "0"
+        return f"{value:.1f}".removesuffix(".0")
+    if value == 0:
+        return "0"
+    if size >= 1:
+        return f"{value:.2f}".rstrip("0").rstrip(".")
     return f"{value:.2g}"
 
 

@@ -12,7 +12,7 @@ const THRESHOLD_COLOUR = "#b42318";
 function rounded(value) {
   const size = Math.abs(value);
   if (size >= 100) { return value.toFixed(0); }
-  if (size >= 10) { return value.toFixed(1); }
+  if (size >= 10) { return String(Number(value.toFixed(1))); }
   if (value === 0) { return "0"; }
   if (size >= 1) { return String(Number(value.toFixed(2))); }
   return String(Number(value.toPrecision(2)));
@@ -118,7 +118,7 @@ class Graph {
     const peak = Math.max(0, ...graph.series.flatMap((s) => s.values.filter((v) => v !== null)));
     // A limit far above what was measured (a 10 Gbit/s port carrying 5 Mbit/s) would flatten the lines: it is
     // listed under the graph instead of widening the scale.
-    const shown = graph.thresholds.filter((t) => peak === 0 || t.value <= peak * 4);
+    const shown = graph.thresholds.filter((t) => peak === 0 || t.value <= peak * 8);
     const top = Math.max(peak, ...shown.map((t) => t.value));
     const startS = Date.parse(graph.start) / 1000;
     const endS = Date.parse(graph.end) / 1000;
