@@ -212,6 +212,7 @@ async def circuit_page(request: web.Request, viewer: BrowserSession) -> web.Stre
         may_open_device=viewer.user.role in NETWORK_ROLES,
         status_text=reports.status_text,
         measured_text=reports.measured_text,
+        limit_text=reports.limit_text,
     )
 
 
