@@ -86,6 +86,7 @@ def environment() -> jinja2.Environment:
     env.filters["ratio_pct"] = units.ratio_pct
     env.filters["number"] = units.number
     env.filters["duration"] = units.duration
+    env.globals["objective_value"] = units.objective_value
     # A name as one path segment: "/" too is escaped (names may hold it; urlencode keeps it, splitting the path).
     env.filters["segment"] = lambda text: quote(str(text), safe="")
     return env

@@ -30,8 +30,12 @@ def bits(value: float | None) -> str:
 
 
 def ratio_pct(value: float | None) -> str:
-    """A ratio (0..1) as a percentage."""
-    return "—" if value is None else f"{_round(100 * float(value))} %"
+    """A ratio (0..1) as a percentage; two decimals from 10 % up, so 99.95 % never reads as 100 %."""
+    if value is None:
+        return "—"
+    percent = 100 * float(value)
+    text = f"{percent:.2f}".rstrip("0").rstrip(".") if abs(percent) >= 10 else _round(percent)
+    return f"{text} %"
 
 
 def number(value: float | None, unit: str) -> str:
@@ -49,3 +53,20 @@ def duration(seconds: float | None) -> str:
             parts.append(f"{left // size} {unit}")
             left %= size
     return " ".join(parts[:2])
+
+
+def objective_value(objective: str, value: float | None) -> str:
+    """A breach's measured value or limit in its objective's unit (``sla.breach.Breach``): ms for latency and
+    jitter, a ratio for loss and utilisation, bit/s for the committed rate, a multiple for the burn rate;
+    availability is 0 (down) against 1 (up)."""
+    if value is None:
+        return "—"
+    if objective in ("latency", "jitter"):
+        return number(value, "ms")
+    if objective in ("loss", "utilisation"):
+        return ratio_pct(value)
+    if objective == "committed_rate":
+        return bits(value)
+    if objective == "availability":
+        return "up" if value >= 1 else "down"
+    return number(value, "×")

@@ -205,4 +205,6 @@ def test_values_read_with_their_units() -> None:
         "—", "0 bit/s", "999 bit/s", "1.23 Mbit/s", "50 Mbit/s", "1 Gbit/s",
     ]  # fmt: skip
     assert units.ratio_pct(0.0667) == "6.67 %" and units.number(12.44, "ms") == "12.4 ms"
+    assert units.ratio_pct(0.9995) == "99.95 %" and units.ratio_pct(1.0) == "100 %"
+    assert units.objective_value("loss", 0.133333) == "13.33 %" and units.objective_value("loss", 0.001) == "0.1 %"
     assert [units.duration(s) for s in (None, 5, 7850, 200_000)] == ["—", "5 s", "2 h 10 min", "2 d 7 h"]

@@ -27,6 +27,7 @@ function withUnit(value, unit) {
     while (Math.abs(scaled) >= 1000 && index < PREFIXES.length - 1) { scaled /= 1000; index += 1; }
     return `${rounded(scaled)} ${PREFIXES[index]}bit/s`;
   }
+  if (unit === "%" && Math.abs(value) >= 10) { return `${Number(value.toFixed(2))} %`; }  // 99.95 %, never 100 %
   return `${rounded(value)} ${unit}`;
 }
 
