@@ -43,7 +43,7 @@ contracts: $(STAMP)
 test: $(STAMP) system-deps $(ASSETS) lint typecheck contracts
 	$(BIN)/pytest
 
-unit: $(STAMP)
+unit: $(STAMP) $(ASSETS)
 	$(BIN)/pytest -m "not peers and not postgres"
 
 clean:

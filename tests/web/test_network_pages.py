@@ -129,7 +129,7 @@ async def test_the_board_links_the_down_device_and_the_tickets_circuit(site: Sit
     assert '<a href="/circuits/RHEIN-FRA-001">' in html and '<a href="/devices/pe-fra-01">' in html
 
 
-async def test_upl0t_is_served_by_the_app_under_the_same_policy(site: Site) -> None:
+async def test_uplot_is_served_by_the_app_under_the_same_policy(site: Site) -> None:
     visitor = await site.visitor()
     response, _ = await visitor.get("/vendor/uplot/uPlot.iife.min.js")
     assert response.status == 200 and "javascript" in response.content_type
