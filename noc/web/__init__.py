@@ -4,8 +4,8 @@ One module per audience, each with its own route table: ``login`` (sign in/out),
 its live feed), ``technician`` (the technician's queue), ``ticket_pages`` (every role's ticket list and ticket page:
 detail, worklog, similar cases, the steps and the close form), ``accounts`` (the account manager's
 accounts, health archive, SLA and weekly reports), ``admin`` (inventory view and import), ``admin_users`` (users,
-sign-in delays, the audit reader). ``core`` holds what they
-share: the viewer, role checks, CSRF and error pages.
+sign-in delays, the audit reader), ``network`` (devices, interfaces and circuits with their graphs). ``core``
+holds what they share: the viewer, role checks, CSRF and error pages.
 """
 
 from __future__ import annotations

@@ -58,6 +58,11 @@ async def test_the_device_list_filters_and_links(site: Site) -> None:
     assert 'data-device="pe-bj-01"' in html and 'data-device="pe-sh-01"' not in html
     _, html = await nina.get("/devices?q=fra")
     assert 'data-device="pe-fra-01"' in html and 'data-device="pe-bj-01"' not in html
+    for circuit in ("ACME-SH-003", "CITY-SH-001"):  # both on pe-sh-01
+        await site.open_ticket(circuit, summary="latency above contract")
+    _, html = await nina.get("/devices?sort=tickets")
+    order = [html.index(f'data-device="{name}"') for name in ("pe-sh-01", "pe-bj-01", "pe-bj-02", "pe-fra-01")]
+    assert order == sorted(order)  # 2 open tickets, 1, then none by name
     response, _ = await nina.get("/devices?sort=sideways")
     assert response.status == 422
 
