@@ -3,8 +3,10 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The browser libraries the pages use (uPlot), from the npm registry by package-lock.json; served by the app.
+ASSETS := node_modules/.installed
 
-.PHONY: demo test lint typecheck contracts unit system-deps clean
+.PHONY: demo test assets lint typecheck contracts unit system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +16,17 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(ASSETS)
+
+assets: $(ASSETS)
+
 system-deps:
 	bash scripts/system-deps.sh
 
 # Simulated routers on loopback, the service, a fault after a minute; Ctrl-C stops it all. State in ./demo.
-demo: $(STAMP)
+demo: $(STAMP) $(ASSETS)
 	$(BIN)/noc demo
 
 lint: $(STAMP)
@@ -32,11 +40,11 @@ contracts: $(STAMP)
 	$(BIN)/lint-imports
 
 # The whole suite, real peers included: snmpd, sshd, namespaces, PostgreSQL, Prometheus.
-test: $(STAMP) system-deps lint typecheck contracts
+test: $(STAMP) system-deps $(ASSETS) lint typecheck contracts
 	$(BIN)/pytest
 
-unit: $(STAMP)
+unit: $(STAMP) $(ASSETS)
 	$(BIN)/pytest -m "not peers and not postgres"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -52,6 +52,9 @@ class WebSettings(_Slice):
     # How long a verified API token is trusted without asking the database again (0: every call asks). A revoked
     # token stops working within this many seconds.
     token_cache_s: float = Field(default=5.0, ge=0, le=300)
+    # The browser libraries npm installed (`make` runs `npm ci`): a ``node_modules`` folder. Unset: the one beside
+    # the source tree. The app serves uPlot from there; nothing is loaded from the internet.
+    assets_dir: Path | None = None
     # How often the NOC board's live feed looks for changes, in seconds.
     board_refresh_s: float = Field(default=2.0, gt=0, le=300)
 

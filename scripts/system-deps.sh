@@ -14,7 +14,8 @@ command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v prometheus-snmp-exporter >/dev/null || need+=(prometheus-snmp-exporter)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)  # the page tests drive Debian's Chromium through Playwright
-command -v redis-server >/dev/null || need+=(redis-server)  # the Redis Streams bus; tests also run private ones
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v npm >/dev/null || need+=(npm)  # `make` installs the pages' chart library (uPlot) with `npm ci`  # the Redis Streams bus; tests also run private ones
 
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then

@@ -21,7 +21,8 @@ def setup_api(app: web.Application) -> None:
     # Imported here, not above: the routes use noc.app's keys and noc.app imports this package, so the package
     # itself stays light and either module can be imported first.
     from noc.api.openapi import build_document
-    from noc.api.routes import ROUTES, wrap
+    from noc.api.routes import wrap
+    from noc.api.table import ROUTES
     from noc.api.webhook import PATH, alertmanager_webhook
     from noc.keys import SETTINGS
 

@@ -31,6 +31,7 @@ from noc.auth import BrowserSession, browser_session
 from noc.db import is_transient
 from noc.errors import InputError
 from noc.keys import SESSIONS
+from noc.web import units
 from tickets.errors import TicketError
 
 log = logging.getLogger(__name__)
@@ -45,14 +46,15 @@ HOME = {"admin": "/board", "noc": "/board", "technician": "/queue", "account_man
 MENU: Mapping[str, tuple[tuple[str, str], ...]] = {
     "admin": (
         ("/board", "Board"),
+        ("/devices", "Devices"),
         ("/tickets", "Tickets"),
         ("/accounts", "Accounts"),
         ("/admin/inventory", "Inventory"),
         ("/admin/users", "Users"),
         ("/admin/audit", "Audit"),
     ),
-    "noc": (("/board", "Board"), ("/tickets", "Tickets"), ("/accounts", "Accounts")),
-    "technician": (("/queue", "My queue"), ("/tickets", "Tickets")),
+    "noc": (("/board", "Board"), ("/devices", "Devices"), ("/tickets", "Tickets"), ("/accounts", "Accounts")),
+    "technician": (("/queue", "My queue"), ("/devices", "Devices"), ("/tickets", "Tickets")),
     "account_manager": (("/accounts", "My accounts"), ("/tickets", "Tickets")),
 }
 PageHandler = Callable[[web.Request, BrowserSession], Awaitable[web.StreamResponse]]
@@ -80,6 +82,11 @@ def environment() -> jinja2.Environment:
     )
     env.filters["when"] = _when
     env.filters["iso"] = _iso
+    env.filters["bits"] = units.bits
+    env.filters["ratio_pct"] = units.ratio_pct
+    env.filters["number"] = units.number
+    env.filters["duration"] = units.duration
+    env.globals["objective_value"] = units.objective_value
     # A name as one path segment: "/" too is escaped (names may hold it; urlencode keeps it, splitting the path).
     env.filters["segment"] = lambda text: quote(str(text), safe="")
     return env

@@ -91,6 +91,9 @@ READS: list[tuple[str, str, dict[str | None, int]]] = [
     ("GET", "/api/tickets?account=acme-bank", expect(200, 200, 403, 200, 401, other_manager=403)),
     ("GET", "/api/tickets/{t}", expect(200, 200, 200, 200, 401, other_technician=403, other_manager=403)),
     ("GET", "/api/sla/breaches", expect(200, 200, 200, 200, 401)),
+    # Graphs: an interface's for the network's people; a circuit's for whoever may see its account.
+    ("GET", "/api/devices/pe-bj-01/series?interface=GigabitEthernet0/0/1", expect(200, 200, 200, 403, 401)),
+    ("GET", "/api/circuits/ACME-BJ-001/series?metric=loss", expect(200, 200, 403, 200, 401, other_manager=403)),
     ("GET", "/api/audit", expect(200, 403, 403, 403, 401)),
     (
         "GET",

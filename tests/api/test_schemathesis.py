@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from noc.api.openapi import build_document
-from noc.api.routes import ROUTES
+from noc.api.table import ROUTES
 from noc.app import create_app
 from noc.crypto import generate_key
 from noc.settings import Settings

@@ -103,10 +103,16 @@ OPERATIONS = [
     ("GET", "/admin/inventory/import"),
     ("GET", "/admin/inventory/export"),
     ("POST", "/admin/inventory/import"),
+    ("GET", "/devices"),
+    ("GET", "/devices/{name}"),
+    ("GET", "/devices/{name}/interface"),
+    ("GET", "/circuits/{name}"),
+    ("GET", "/graphs/interface"),
+    ("GET", "/graphs/circuit"),
 ]
 KNOWN = [
     "1", "2", "99999999999", "acme-bank", "ACME-2026-01", "ACME-BJ-001", "tom-north", "2026-10", "2026-W44", "new",
-    "closed", "a\x00b",
+    "closed", "a\x00b", "pe-bj-01", "GigabitEthernet0/0/1", "30d", "1h", "2026-11-30T10:00:00Z", "traffic", "loss",
 ]  # fmt: skip
 STEPS = ["ack", "start", "pending", "resolve", "reopen", "assign", "note", "close", "rate", "nope"]
 texts = st.one_of(
@@ -116,6 +122,7 @@ texts = st.one_of(
     st.from_regex(r"\d{4}-W?\d{2}", fullmatch=True),
 )
 QUERY = ["month", "week", "status", "account", "technician", "offset", "notice", "next"]
+QUERY += ["q", "state", "region", "sort", "name", "range", "start", "end", "metric", "device", "interface", "circuit"]
 FORM = [
     "text", "cause_category", "resolution", "score", "comment", "technician", "auto", "version", "circuit",
     "summary", "impact", "kind", "dry_run",
