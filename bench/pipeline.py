@@ -52,6 +52,7 @@ from tests.peers.ports import free_tcp_port  # noqa: E402
 from tests.peers.snmpd import SnmpdAgent  # noqa: E402
 
 COMMUNITY = "public"
+WARMUP_MAX_S = 1800.0  # discovering 10,000 devices at once takes minutes on two cores
 
 
 def inventory(agents: list[SnmpdAgent], n: int) -> str:
@@ -122,6 +123,21 @@ def storage_bytes_per_row(url: str) -> dict[str, float]:
         return out
 
     return asyncio.run(measure())
+
+
+def discovered(url: str) -> int:
+    """Devices the store has a discovery for (the first poll of each device walks its interface tables)."""
+
+    async def count() -> int:
+        engine = create_async_engine(url)
+        try:
+            async with engine.connect() as conn:
+                query = select(func.count()).where(m.DeviceStatus.discovered_at.is_not(None))
+                return int((await conn.execute(query)).scalar_one())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(count())
 
 
 def rss_kib(pid: int) -> int:
@@ -195,8 +211,12 @@ def run_one(database: str, n: int, agents: list[SnmpdAgent], window_s: float, co
                 break
             except OSError:
                 time.sleep(0.5)  # the service is starting
-        print(f"  noc serve pid {proc.pid}: warming up", flush=True)
-        time.sleep(60)  # warm-up: one interval, every device discovered and polled once
+        started = time.monotonic()
+        print(f"  noc serve pid {proc.pid}: warming up (every device discovered, then one interval)", flush=True)
+        while discovered(url) < n and time.monotonic() - started < WARMUP_MAX_S and proc.poll() is None:
+            time.sleep(5)  # an external process's progress, checked now and then
+        print(f"  {discovered(url)} devices discovered after {time.monotonic() - started:.0f} s", flush=True)
+        time.sleep(60)  # one interval of steady polling before the window
         cpu0, db0 = process_cpu_s(proc.pid), 0.0
         if pg_name:
             db0 = pg_backends_cpu(pg_name)
@@ -204,8 +224,15 @@ def run_one(database: str, n: int, agents: list[SnmpdAgent], window_s: float, co
         time.sleep(window_s)
         cpu1, until = process_cpu_s(proc.pid), datetime.now(UTC)
         elapsed = time.monotonic() - start
-        # device polls counted in the database (a /metrics scrape of N x 49 series would cost noc CPU itself)
-        polls = polls_between(url, since, until)
+        # device polls counted in the database (a /metrics scrape of N x 49 series would cost noc CPU itself),
+        # once the store has written what the window polled
+        polls, settled = polls_between(url, since, until), time.monotonic() + 600
+        while time.monotonic() < settled:
+            time.sleep(5)
+            later = polls_between(url, since, until)
+            if later == polls:
+                break
+            polls = later
         noc_ms = (cpu1 - cpu0) * 1000 / max(polls, 1)
         db_ms = (pg_backends_cpu(pg_name) - db0) * 1000 / max(polls, 1) if pg_name else 0.0
         rss = rss_kib(proc.pid)
