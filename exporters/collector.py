@@ -29,8 +29,9 @@ class NocCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         s = self._snapshot.copy()
-        yield from _devices(s)
-        yield from _interfaces(s, self._clock())
+        now = self._clock()
+        yield from _devices(s, now)
+        yield from _interfaces(s, now)
         yield from _circuits(s)
         yield from _tickets(s)
 
@@ -39,7 +40,7 @@ def _gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, doc, labels=labels)
 
 
-def _devices(s: Snapshot) -> Iterator[Metric]:
+def _devices(s: Snapshot, now: datetime) -> Iterator[Metric]:
     up = _gauge(
         "noc_device_up",
         "1 when the device answers its polls, 0 when down (N failures).",
@@ -47,15 +48,25 @@ def _devices(s: Snapshot) -> Iterator[Metric]:
     )
     uptime = _gauge("noc_device_uptime_seconds", "The device's sysUpTime.", ["device"])
     last = _gauge("noc_device_last_poll_timestamp_seconds", "When the device was last polled.", ["device"])
+    gap = _gauge(
+        "noc_device_monitoring_gap",
+        "1 while nobody has polled the device for over two of its intervals (no poller of its group, or polls that "
+        "do not get through): unknown time, not downtime.",
+        ["device", "platform", "region", "role"],
+    )
     for name, info in sorted(s.devices.items()):
         state = s.device_state.get(name)
+        seen = state.last_poll_ts if state is not None else s.watched_since
+        if seen is not None:
+            unpolled = (now - seen).total_seconds() > 2 * info.interval_s
+            gap.add_metric([name, info.platform, info.region, info.role], 1.0 if unpolled else 0.0)
         if state is None:
             continue  # never polled yet: no value is better than a made-up one
         up.add_metric([name, info.platform, info.region, info.role], 1.0 if state.up else 0.0)
         last.add_metric([name], state.last_poll_ts.timestamp())
         if state.uptime_s is not None:
             uptime.add_metric([name], state.uptime_s)
-    yield from (up, uptime, last)
+    yield from (up, uptime, last, gap)
 
 
 def live(s: Snapshot, device: str, measured_at: datetime | None, now: datetime) -> bool:

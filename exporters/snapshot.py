@@ -94,9 +94,13 @@ class Snapshot:
         self.probes: dict[str, ProbeState] = {}
         self.sla: dict[str, SlaState] = {}
         self.tickets = TicketCounts()
+        self.watched_since: datetime | None = None  # when the service began watching this inventory
 
-    def set_inventory(self, devices: Iterable[DeviceInfo], circuits: Iterable[CircuitInfo]) -> None:
+    def set_inventory(
+        self, devices: Iterable[DeviceInfo], circuits: Iterable[CircuitInfo], at: datetime | None = None
+    ) -> None:
         with self._lock:
+            self.watched_since = at
             self.devices = {d.name: d for d in devices}
             self.circuits = {c.name: c for c in circuits}
             self.device_state = {k: v for k, v in self.device_state.items() if k in self.devices}
@@ -174,4 +178,5 @@ class Snapshot:
             out.devices, out.circuits = dict(self.devices), dict(self.circuits)
             out.device_state, out.interfaces = dict(self.device_state), dict(self.interfaces)
             out.probes, out.sla, out.tickets = dict(self.probes), dict(self.sla), self.tickets
+            out.watched_since = self.watched_since
         return out

@@ -167,7 +167,7 @@ class NocService:
             states = await continue_availability(session, poller.down_after_failures)
         intervals = {d.target.name: d.target.poll_interval_s for d in plan.devices}
         devices = [replace(d, interval_s=intervals.get(d.name, poller.interval_s)) for d in devices]
-        self.snapshot.set_inventory(devices, circuits)
+        self.snapshot.set_inventory(devices, circuits, utcnow())
         for name, (state, status) in states.items():
             if status.last_poll_at is not None:
                 self.snapshot.device_polled(name, state.up is not False, None, status.last_poll_at)

@@ -146,3 +146,20 @@ def test_stale_or_down_interfaces_are_not_exported_as_live() -> None:
     down = scrape(s, TS + timedelta(seconds=61))
     assert "noc_interface_oper_up" not in down
     assert ({"device": "pe-1", "platform": "cisco_ios", "region": "north", "role": "pe"}, 0.0) in down["noc_device_up"]
+
+
+def test_a_device_nobody_polls_for_two_intervals_is_a_monitoring_gap() -> None:
+    s = lab()  # pe-1 polled at TS, every 60 s
+    s.set_inventory([*s.devices.values(), DeviceInfo("pe-new", "linux", "east", "pe")], [], at=TS)
+    labels = {"device": "pe-1", "platform": "cisco_ios", "region": "north", "role": "pe"}
+    assert dict((d["device"], v) for d, v in scrape(s, TS + timedelta(seconds=119))["noc_device_monitoring_gap"]) == {
+        "pe-1": 0.0,
+        "pe-2": 0.0,
+        "pe-new": 0.0,  # not polled yet, but watched for less than two intervals
+    }
+    late = scrape(s, TS + timedelta(seconds=121))["noc_device_monitoring_gap"]
+    assert (labels, 1.0) in late and (
+        {"device": "pe-new", "platform": "linux", "region": "east", "role": "pe"},
+        1.0,
+    ) in late
+    assert scrape(s, TS + timedelta(seconds=121))["noc_device_up"][0][1] == 1.0  # a gap is not downtime

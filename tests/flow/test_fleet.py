@@ -213,3 +213,49 @@ def test_three_pollers_share_the_devices_take_over_a_killed_one_and_give_back_on
             p.cleanup()
         serve.cleanup()
         redis.cleanup()
+
+
+def test_a_device_is_polled_only_by_its_group_and_is_a_monitoring_gap_without_one(
+    agents: list[SnmpdAgent], tmp_path: Path
+) -> None:
+    redis = PrivateRedis()
+    db = f"sqlite+aiosqlite:///{tmp_path}/noc.db"
+    settings = {
+        "NOC_BUS__URL": redis.url,
+        "NOC_POLLER__ENABLED": "false",
+        "NOC_POLLER__GROUP": "north",
+        "NOC_FLEET__HEARTBEAT_S": "1",
+        "NOC_FLEET__FAILOVER_S": str(FAILOVER_S),
+    }
+    serve = Serve(db, tmp_path, INTERVAL_S, settings)
+    north = Poller("n1", serve)
+    groups = {"pe-n1": ("north", agents[0]), "pe-n2": ("north", agents[1]), "pe-s1": ("south", agents[2])}
+    lines = ["snmp_profiles:"]
+    lines += [f"  - {{name: p{i}, version: 2c, community: {a.community}}}" for i, a in enumerate(agents)]
+    lines.append("devices:")
+    for name, (group, a) in groups.items():
+        lines.append(
+            f"  - {{name: {name}, address: 127.0.0.1, platform: linux, snmp_profile: p{agents.index(a)}, "
+            f"snmp_port: {a.port}, poller_group: {group}}}"
+        )
+    try:
+        redis.start()
+        serve.setup("\n".join(lines) + "\n")
+        serve.start()
+        north.start()
+        start = stored_now()
+        wait_for(
+            "the north devices polled twice",
+            lambda: Counter(r[0] for r in rows(db, SAMPLES, since=start)) >= Counter({"pe-n1": 2, "pe-n2": 2}),
+            timeout_s=90,
+        )
+        wait_for("the south device a gap", lambda: serve.metric("noc_device_monitoring_gap", device="pe-s1") == 1.0)
+        assert serve.metric("noc_device_monitoring_gap", device="pe-n1") == 0.0
+        assert {r[0] for r in rows(db, SAMPLES, since=start)} == {"pe-n1", "pe-n2"}  # never by a north poller
+        assert north.metric("noc_fleet_owned_devices") == 2
+        assert rows(db, "select count(*) from device_outages") == [(0,)]  # a gap is not downtime
+        assert serve.signal(signal.SIGTERM) == 0
+    finally:
+        north.cleanup()
+        serve.cleanup()
+        redis.cleanup()
