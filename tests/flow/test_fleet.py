@@ -68,6 +68,18 @@ class Poller:
         stop_group(proc)
 
 
+def fleet_settings(redis: PrivateRedis, **extra: str) -> dict[str, str]:
+    """What every process of the fleet shares: the Redis bus, fast heartbeats; noc serve polls nothing itself."""
+    return {
+        "NOC_BUS__URL": redis.url,
+        "NOC_POLLER__ENABLED": "false",  # noc serve --no-poller: the fleet polls
+        "NOC_FLEET__HEARTBEAT_S": "1",
+        "NOC_FLEET__FAILOVER_S": str(FAILOVER_S),
+        "NOC_FLEET__INVENTORY_CHECK_S": "2",
+        **extra,
+    }
+
+
 def fleet_inventory(agents: list[SnmpdAgent]) -> str:
     lines = ["snmp_profiles:"]
     lines += [f"  - {{name: p{i}, version: 2c, community: {a.community}}}" for i, a in enumerate(agents)]
@@ -113,15 +125,7 @@ def test_three_pollers_share_the_devices_take_over_a_killed_one_and_give_back_on
 ) -> None:
     redis = PrivateRedis()
     db = f"sqlite+aiosqlite:///{tmp_path}/noc.db"
-    fleet = {
-        "NOC_BUS__URL": redis.url,
-        "NOC_POLLER__ENABLED": "false",  # noc serve --no-poller: the fleet polls
-        "NOC_FLEET__HEARTBEAT_S": "1",
-        "NOC_FLEET__FAILOVER_S": str(FAILOVER_S),
-        "NOC_FLEET__GRACE_S": "3",
-        "NOC_FLEET__INVENTORY_CHECK_S": "2",
-    }
-    serve = Serve(db, tmp_path, INTERVAL_S, fleet)
+    serve = Serve(db, tmp_path, INTERVAL_S, fleet_settings(redis, NOC_FLEET__GRACE_S="3"))
     pollers = [Poller(f"p{i}", serve) for i in range(3)]
     try:
         redis.start()
@@ -220,14 +224,7 @@ def test_a_device_is_polled_only_by_its_group_and_is_a_monitoring_gap_without_on
 ) -> None:
     redis = PrivateRedis()
     db = f"sqlite+aiosqlite:///{tmp_path}/noc.db"
-    settings = {
-        "NOC_BUS__URL": redis.url,
-        "NOC_POLLER__ENABLED": "false",
-        "NOC_POLLER__GROUP": "north",
-        "NOC_FLEET__HEARTBEAT_S": "1",
-        "NOC_FLEET__FAILOVER_S": str(FAILOVER_S),
-    }
-    serve = Serve(db, tmp_path, INTERVAL_S, settings)
+    serve = Serve(db, tmp_path, INTERVAL_S, fleet_settings(redis, NOC_POLLER__GROUP="north"))
     north = Poller("n1", serve)
     groups = {"pe-n1": ("north", agents[0]), "pe-n2": ("north", agents[1]), "pe-s1": ("south", agents[2])}
     lines = ["snmp_profiles:"]
