@@ -66,27 +66,29 @@ async def walk_columns(
         if not answer:
             raise BadAnswer(f"{endpoint.device}: empty GETBULK answer while walking {oid_str(active[0])}")
         width = len(active)
-        prefix = [len(col) for col in active]
-        finished = [False] * width
-        for position, vb in enumerate(answer):
-            k = position % width
-            if finished[k]:
-                continue
-            col, n, name = active[k], prefix[k], vb.oid
-            if vb.type in EXCEPTION_TYPES or name[:n] != col or len(name) == n:  # left the column
-                finished[k] = True
-                continue
-            if name <= cursor[col]:
-                raise BadAnswer(
-                    f"{endpoint.device}: non-increasing OID in walk of {oid_str(col)}: "
-                    f"{oid_str(name)} after {oid_str(cursor[col])}"
-                )
-            cursor[col] = name
+        still_active = []
+        for k, col in enumerate(active):
+            # The answer is row after row of one varbind per column: column k's are answer[k::width].
+            n = len(col)
+            last = cursor[col]
             rows = results[col]
-            rows[name[n:]] = vb
+            for vb in answer[k::width]:
+                name = vb.oid
+                if name[:n] != col or len(name) == n or vb.type in EXCEPTION_TYPES:  # left the column
+                    break
+                if name <= last:
+                    raise BadAnswer(
+                        f"{endpoint.device}: non-increasing OID in walk of {oid_str(col)}: "
+                        f"{oid_str(name)} after {oid_str(last)}"
+                    )
+                rows[name[n:]] = vb
+                last = name
+            else:
+                still_active.append(col)
+            cursor[col] = last
             if len(rows) > max_rows:
                 raise BadAnswer(f"{endpoint.device}: table {oid_str(col)} has more than {max_rows} rows (limit)")
-        active = [col for col, done in zip(active, finished, strict=True) if not done]
+        active = still_active
     if active:
         raise BadAnswer(f"{endpoint.device}: walk did not finish within {max_requests} requests")
     return WalkResult(scalar_answers, results, requests)
