@@ -131,12 +131,25 @@ class UdpEngine:
         """Requests that can be in flight at once on the sockets open now."""
         return sum(s.capacity for s in self._sockets)
 
+    def _least_loaded(self) -> _Socket | None:
+        """The socket with the most free slots, if one has a free slot or no more sockets may open."""
+        best = None
+        for sock in self._sockets:
+            if best is None or sock.in_flight * best.capacity < best.in_flight * sock.capacity:
+                best = sock
+        if best is not None and (best.in_flight < best.capacity or len(self._sockets) >= self._max_sockets):
+            return best
+        return None
+
     async def _socket(self) -> _Socket:
+        best = self._least_loaded()
+        if best is not None:  # the usual case: no lock, no await
+            return best
         if self._opening is None:
             self._opening = asyncio.Lock()
         async with self._opening:
-            best = min(self._sockets, key=lambda s: s.in_flight / s.capacity, default=None)
-            if best is not None and (best.in_flight < best.capacity or len(self._sockets) >= self._max_sockets):
+            best = self._least_loaded()  # another request may have opened one meanwhile
+            if best is not None:
                 return best
             loop = asyncio.get_running_loop()
             # A client socket on an ephemeral port, like any SNMP manager: answers come from every device address.
