@@ -125,7 +125,11 @@ _V2C_VERSION = b"\x02\x01\x01"  # INTEGER 1 (SNMPv2c)
 MEMO_ENTRIES: Final = 16_384
 _MEMO_OID_OCTETS: Final = 64  # longer OIDs (rare) are decoded every time
 _request_varbinds: dict[Oid, bytes] = {}  # OID -> SEQUENCE { OID, NULL } as a request carries it
+_VarBindHead = tuple[Oid, SnmpType, int, int, int]  # name, type, value form, value length, unsigned maximum
 _decoded_oids: dict[bytes, Oid] = {}  # contents octets of an OBJECT IDENTIFIER -> the OID
+_varbind_heads: dict[bytes, _VarBindHead] = {}  # a varbind's octets before its value's -> what they said
+# How a remembered head's value is read; its unsigned maximum is 0 when the value's length cannot exceed it.
+_UNSIGNED, _SIGNED, _OCTETS, _OBJECT_ID, _EMPTY = range(5)
 
 
 def _request_varbind(value: Oid) -> bytes:
@@ -270,44 +274,88 @@ def _varbind(data: bytes, pos: int, end: int) -> tuple[VarBind, int]:
     return VarBind(name, kind, _value(tag, data, val_start, val_stop)), vb_stop
 
 
+def _remember_head(head: bytes, name: Oid, kind: SnmpType, v_tag: int, length: int) -> None:
+    """Remember a varbind head (SEQUENCE, OID and the value's tag and length) that just decoded well."""
+    limit = _UNSIGNED_MAX_BY_TAG[v_tag]
+    if limit:
+        # Only a value of more octets than the type's width can be out of range: check those, and only those.
+        form, check = _UNSIGNED, (limit if length > (limit.bit_length() // 8) else 0)
+    else:
+        form = {TAG_INTEGER: _SIGNED, TAG_OID: _OBJECT_ID}.get(v_tag, _OCTETS if v_tag in _BYTES_TAGS else _EMPTY)
+        check = 0
+    if len(_varbind_heads) >= MEMO_ENTRIES:
+        _varbind_heads.clear()
+    _varbind_heads[head] = (name, kind, form, length, check)
+
+
 def decode_varbinds(data: bytes, pos: int, end: int) -> list[VarBind]:
     """The varbinds from ``pos`` to ``end`` (the contents of a VarBindList).
 
-    One pass with the usual varbind inlined: SEQUENCE, OID and value all with short-form lengths and the value
-    filling the SEQUENCE. Anything else (long-form lengths, trailing octets, errors) takes :func:`_varbind`, the
-    general path, which decides exactly as the inlined one would. Each step consumes at least 2 bytes.
+    One pass, three tiers. (1) A varbind whose head (SEQUENCE, OID and the value's tag and length: every octet but
+    the value's) decoded well before is read from the memo: only the value is new. (2) The usual varbind, inlined:
+    SEQUENCE, OID and value all with short-form lengths and the value filling the SEQUENCE; its head is then
+    remembered. (3) Anything else (long-form lengths, trailing octets, errors) takes :func:`_varbind`, the general
+    path. All three decide exactly as the general path would. Each step consumes at least 2 bytes.
     """
     varbinds: list[VarBind] = []
     append = varbinds.append
+    heads = _varbind_heads
     names = _decoded_oids
     kinds = _KIND_BY_TAG
     unsigned_max = _UNSIGNED_MAX_BY_TAG
     new_varbind = _new_varbind
     from_bytes = int.from_bytes
+    value: int | bytes | Oid | None
     while pos < end:
         o_start = pos + 4
-        if o_start <= end and data[pos] == TAG_SEQUENCE and data[pos + 2] == TAG_OID:
+        if o_start <= end:
+            v_start = o_start + 2 + data[pos + 3]
+            known = heads.get(data[pos:v_start])
+            if known is not None:
+                name, kind, form, length, check = known
+                vb_stop = v_start + length
+                if vb_stop <= end:
+                    if form == _UNSIGNED:
+                        value = from_bytes(data[v_start:vb_stop])
+                        if check and value > check:
+                            raise BadAnswer(f"{kind.value} out of range")
+                    elif form == _SIGNED:
+                        value = from_bytes(data[v_start:vb_stop], signed=True)
+                    elif form == _OCTETS:
+                        value = data[v_start:vb_stop]
+                    elif form == _OBJECT_ID:
+                        body = data[v_start:vb_stop]
+                        value = names.get(body) or _memo_oid(body)
+                    else:
+                        value = None
+                    append(new_varbind(VarBind, (name, kind, value)))
+                    pos = vb_stop
+                    continue
             vb_length = data[pos + 1]
-            o_stop = o_start + data[pos + 3]
+            o_stop = v_start - 2
             vb_stop = pos + 2 + vb_length
-            v_start = o_stop + 2
-            if vb_length < 0x80 and v_start <= vb_stop <= end and data[o_stop + 1] == vb_stop - v_start:
+            if (
+                data[pos] == TAG_SEQUENCE
+                and data[pos + 2] == TAG_OID
+                and vb_length < 0x80
+                and v_start <= vb_stop <= end
+                and data[o_stop + 1] == vb_stop - v_start
+            ):
                 # Short forms throughout (the OID's length is below the SEQUENCE's, the value's is what remains).
                 v_tag = data[o_stop]
-                kind = kinds[v_tag]
-                if kind is not None:
+                v_kind = kinds[v_tag]
+                if v_kind is not None:
                     body = data[o_start:o_stop]
                     name = names.get(body) or _memo_oid(body)
-                    value: int | bytes | Oid | None
                     limit = unsigned_max[v_tag]
                     if limit:  # counters, gauges, timeticks: most of what a poll reads
                         if v_start == vb_stop:
                             raise BadAnswer("empty unsigned value")
                         if vb_stop - v_start > _MAX_INTEGER_OCTETS:
-                            raise BadAnswer(f"{kind.value} out of range")
+                            raise BadAnswer(f"{v_kind.value} out of range")
                         number = from_bytes(data[v_start:vb_stop])
                         if number > limit:
-                            raise BadAnswer(f"{kind.value} out of range")
+                            raise BadAnswer(f"{v_kind.value} out of range")
                         value = number
                     elif v_tag == TAG_INTEGER:
                         value = signed(data, v_start, vb_stop)
@@ -318,7 +366,9 @@ def decode_varbinds(data: bytes, pos: int, end: int) -> list[VarBind]:
                         value = names.get(body) or _memo_oid(body)
                     else:  # NULL and the exceptions
                         value = None
-                    append(new_varbind(VarBind, (name, kind, value)))
+                    if o_stop - o_start <= _MEMO_OID_OCTETS:
+                        _remember_head(data[pos:v_start], name, v_kind, v_tag, vb_stop - v_start)
+                    append(new_varbind(VarBind, (name, v_kind, value)))
                     pos = vb_stop
                     continue
         varbind, pos = _varbind(data, pos, end)

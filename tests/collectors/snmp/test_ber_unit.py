@@ -154,6 +154,7 @@ def test_memo_tables_stay_bounded_and_change_no_answer(monkeypatch: pytest.Monke
     monkeypatch.setattr(ber, "MEMO_ENTRIES", 8)
     monkeypatch.setattr(ber, "_decoded_oids", {})
     monkeypatch.setattr(ber, "_request_varbinds", {})
+    monkeypatch.setattr(ber, "_varbind_heads", {})
     names = [(1, 3, 6, 1, 2, 1, 2, 2, 1, 10, i) for i in range(1, 40)] + [(1, 3, 6, 1, 4, 1, 2**31, 7)]
     for _ in range(2):
         data = b"".join(ber.tlv(ber.TAG_SEQUENCE, ber.encode_oid(name) + b"\x41\x01\x07") for name in names)
@@ -163,6 +164,7 @@ def test_memo_tables_stay_bounded_and_change_no_answer(monkeypatch: pytest.Monke
             expected = ber.tlv(ber.TAG_SEQUENCE, ber.encode_oid(name) + b"\x05\x00")
             assert request.endswith(ber.tlv(ber.TAG_SEQUENCE, expected))
         assert len(ber._decoded_oids) <= 8
+        assert len(ber._varbind_heads) <= 8
         assert len(ber._request_varbinds) <= 8
 
 
@@ -170,3 +172,14 @@ def test_an_unencodable_oid_is_refused_every_time() -> None:
     for _ in range(2):
         with pytest.raises(ValueError, match="not an encodable OID"):
             ber.encode_pdu(ber.PDU_GET, 1, [(7, 99)], 0, 0)
+
+
+def test_a_remembered_head_still_checks_what_only_the_value_tells() -> None:
+    head = b"\x30\x0a\x06\x01\x2b\x41\x05"  # Counter32 in 5 octets: in range only with a leading zero
+    assert _fast(head + b"\x00\xff\xff\xff\xff") == [VarBind((1, 3), SnmpType.COUNTER32, 2**32 - 1)]
+    for hostile in (head + b"\x01\x00\x00\x00\x00", head + b"\x00\xff\xff", b"\x30\x0a\x06\x01\x2b"):
+        assert outcome(_fast, hostile) == outcome(oracle, hostile) == "BadAnswer"
+    oid_value = ber.tlv(ber.TAG_SEQUENCE, ber.encode_oid((1, 3)) + b"\x06\x02\x2b\x06")
+    assert _fast(oid_value) == _fast(oid_value) == [VarBind((1, 3), SnmpType.OBJECT_IDENTIFIER, (1, 3, 6))]
+    truncated_oid_value = oid_value[:-1] + b"\x86"
+    assert outcome(_fast, truncated_oid_value) == outcome(oracle, truncated_oid_value) == "BadAnswer"
