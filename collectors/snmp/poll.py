@@ -131,6 +131,7 @@ async def poll(
             scalars=(ifmib.SYS_UPTIME,),
             max_rows=max_rows,
             max_varbinds_per_pdu=max_varbinds_per_pdu,
+            expected_rows=len(known),
         )
         ts = now()
         uptime = _uptime(device, walked.scalars[0] if walked.scalars else None)

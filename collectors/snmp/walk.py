@@ -36,10 +36,14 @@ async def walk_columns(
     scalars: Sequence[Oid] = (),
     max_varbinds_per_pdu: int = DEFAULT_MAX_VARBINDS_PER_PDU,
     max_rows: int = DEFAULT_MAX_ROWS,
+    expected_rows: int | None = None,
 ) -> WalkResult:
     """Walk ``columns`` in parallel with GETBULK; ``scalars`` ride along as non-repeaters of the first PDU.
 
     ``scalars`` are GETNEXT-style prefixes (e.g. sysUpTime ``1.3.6.1.2.1.1.3`` answers ``...1.3.0``).
+    ``expected_rows`` (what a discovery found) only sizes the last PDU: near the end a GETBULK asks for the rows
+    left plus one, which shows each column's end, instead of a PDU full of the next columns' rows. A table that
+    grew is still walked to its end.
     Raises BadAnswer when an agent returns non-increasing OIDs or more than ``max_rows`` rows per column.
     """
     results: dict[Oid, dict[Oid, VarBind]] = {col: {} for col in columns}
@@ -52,6 +56,10 @@ async def walk_columns(
     requests = 0
     while (active or pending_scalars) and requests < max_requests:
         repetitions = max(1, max_varbinds_per_pdu // max(1, len(active)))
+        if expected_rows is not None and active:
+            left = expected_rows - min(len(results[col]) for col in active)
+            if left >= 0:
+                repetitions = min(repetitions, left + 1)
         request = [*pending_scalars, *(cursor[col] for col in active)]
         answer = await client.get_bulk(
             endpoint, request, non_repeaters=len(pending_scalars), max_repetitions=repetitions if active else 0
