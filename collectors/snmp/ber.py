@@ -180,7 +180,14 @@ def header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     return tag, pos, pos + length
 
 
+# expect, integer_at and octets_at read the usual short form inline and leave every other case to header():
+# the same answers and errors, fewer calls (an SNMPv3 envelope is some twenty of them).
+
+
 def expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
+    start = pos + 2
+    if start <= end and data[pos] == tag and data[pos + 1] < 0x80 and start + data[pos + 1] <= end:
+        return start, start + data[pos + 1]
     got, start, stop = header(data, pos, end)
     if got != tag:
         raise BadAnswer(f"expected BER tag 0x{tag:02x}, got 0x{got:02x}")
@@ -197,6 +204,11 @@ def signed(data: bytes, start: int, stop: int) -> int:
 
 def integer_at(data: bytes, pos: int, end: int) -> tuple[int, int]:
     """(value, end of the TLV) of the INTEGER at ``pos``."""
+    start = pos + 2
+    if start <= end and data[pos] == TAG_INTEGER:
+        stop = start + data[pos + 1]
+        if start < stop <= end and stop - start <= _MAX_INTEGER_OCTETS:
+            return int.from_bytes(data[start:stop], "big", signed=True), stop
     start, stop = expect(data, pos, end, TAG_INTEGER)
     return signed(data, start, stop), stop
 

@@ -4,6 +4,8 @@ VarBindLists; the memo tables change no answer and stay bounded."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -183,3 +185,46 @@ def test_a_remembered_head_still_checks_what_only_the_value_tells() -> None:
     assert _fast(oid_value) == _fast(oid_value) == [VarBind((1, 3), SnmpType.OBJECT_IDENTIFIER, (1, 3, 6))]
     truncated_oid_value = oid_value[:-1] + b"\x86"
     assert outcome(_fast, truncated_oid_value) == outcome(oracle, truncated_oid_value) == "BadAnswer"
+
+
+def _plain_integer_at(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    tag, start, stop = ber.header(data, pos, end)
+    if tag != ber.TAG_INTEGER:
+        raise BadAnswer("not an INTEGER")
+    return ber.signed(data, start, stop), stop
+
+
+def _plain_expect(data: bytes, pos: int, end: int, tag: int) -> tuple[int, int]:
+    got, start, stop = ber.header(data, pos, end)
+    if got != tag:
+        raise BadAnswer("another tag")
+    return start, stop
+
+
+tlv_soup = st.lists(
+    st.one_of(
+        st.integers(-(2**70), 2**70).map(
+            lambda v: ber.tlv(ber.TAG_INTEGER, v.to_bytes(v.bit_length() // 8 + 1, "big", signed=True))
+        ),
+        st.binary(max_size=300).map(lambda b: ber.tlv(ber.TAG_OCTET_STRING, b)),
+        st.binary(max_size=6),
+    ),
+    max_size=4,
+).map(b"".join)
+
+
+def _result(function: Callable[..., object], *args: object) -> object:
+    try:
+        return function(*args)
+    except BadAnswer:
+        return "BadAnswer"
+
+
+@settings(max_examples=500, deadline=None)
+@given(data=tlv_soup, cut=st.integers(0, 8))
+def test_inlined_short_forms_decide_as_header_does(data: bytes, cut: int) -> None:
+    end = max(0, len(data) - cut)
+    for pos in range(min(len(data), 12)):
+        assert _result(ber.integer_at, data, pos, end) == _result(_plain_integer_at, data, pos, end)
+        for tag in (ber.TAG_INTEGER, ber.TAG_OCTET_STRING, ber.TAG_SEQUENCE):
+            assert _result(ber.expect, data, pos, end, tag) == _result(_plain_expect, data, pos, end, tag)
