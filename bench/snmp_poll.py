@@ -27,6 +27,7 @@ import io
 import json
 import os
 import pstats
+import re
 import shutil
 import signal
 import subprocess
@@ -204,6 +205,19 @@ class BenchAgent(SnmpdAgent):
                     conf.write(f"rouser {c.user} priv\n")
 
 
+def _free_octet(index: int) -> int:
+    """A third octet for the management /30 in 10.200.100-199.x that no link on this host uses yet: other benches
+    and test sessions on the machine build their labs in 10.200.x too, and a shared subnet mixes up their agents."""
+    shown = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, check=True).stdout
+    used = {int(octet) for octet in re.findall(r"inet 10\.200\.(\d+)\.", shown)}
+    start = (os.getpid() + index) % 100
+    for step in range(100):
+        octet = 100 + (start + step) % 100
+        if octet not in used:
+            return octet
+    raise RuntimeError("no free 10.200.x.0/30 left in 10.200.100-199 for the management link")
+
+
 @contextmanager
 def device_48_ports(index: int = 0) -> Iterator[SnmpdAgent]:
     """A 48-port agent in a namespace of its own; ``index`` tells several of them apart (addresses, links)."""
@@ -220,7 +234,7 @@ def device_48_ports(index: int = 0) -> Iterator[SnmpdAgent]:
             ns.run("ip", "link", "add", f"ge{2 * i}", "type", "veth", "peer", "name", f"ge{2 * i + 1}")
             ns.run("ip", "link", "set", f"ge{2 * i}", "up")
             ns.run("ip", "link", "set", f"ge{2 * i + 1}", "up")
-        octet = 100 + (os.getpid() + index) % 100
+        octet = _free_octet(index)
         mgmt = ManagementLink(ns, f"nocb{os.getpid() % 10000}x{index}", f"10.200.{octet}.1", f"10.200.{octet}.2")
         mgmt.create()
         agent = BenchAgent(address=f"10.200.{octet}.2", port=161, sys_name="bench48", netns=ns)
