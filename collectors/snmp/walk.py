@@ -60,7 +60,7 @@ async def walk_columns(
             left = expected_rows - min(len(results[col]) for col in active)
             if left >= 0:
                 repetitions = min(repetitions, left + 1)
-        request = [*pending_scalars, *(cursor[col] for col in active)]
+        request = pending_scalars + [cursor[col] for col in active]
         answer = await client.get_bulk(
             endpoint, request, non_repeaters=len(pending_scalars), max_repetitions=repetitions if active else 0
         )
