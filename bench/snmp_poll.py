@@ -60,6 +60,7 @@ EXPORTER = "/usr/bin/prometheus-snmp-exporter"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 REPEATS = 7
 POLL_REPEATS = 15
+RETRIES = 3
 BACKENDS = ("native", "pysnmp")
 AUTH_KEY = "bench-auth-key-1"
 PRIV_KEY = "bench-priv-key-2"
@@ -304,10 +305,15 @@ class Ours:
 async def measure_ours(
     agent: SnmpdAgent, profile: Profile, backend: str, walks: int, polls: int, pdu_sizes: list[int], profiled: bool
 ) -> Ours:
+    print(f"measuring {profile.name}, {backend}", file=sys.stderr)
     client: NativeClient | PysnmpClient = NativeClient() if backend == "native" else PysnmpClient()
     seam: SnmpClient = client
     try:
-        endpoint = SnmpEndpoint("bench48", agent.address, agent.port, profile.credentials, timeout_s=5.0, retries=1)
+        # Retries: a pysnmp walk timed out twice on the loaded machine (cause not found; never a wrong value), which
+        # ended the whole run; a resend, if one happens, costs less than a walk.
+        endpoint = SnmpEndpoint(
+            "bench48", agent.address, agent.port, profile.credentials, timeout_s=5.0, retries=RETRIES
+        )
         columns = IF_TABLE_COLUMNS + IFX_TABLE_COLUMNS
         walk_ms: dict[int, tuple[float, int, int]] = {}
         for size in pdu_sizes:
@@ -324,7 +330,7 @@ async def measure_ours(
         target = DeviceTarget(
             name="bench48", address=agent.address, platform="linux", snmp=profile.credentials, snmp_port=agent.port
         )
-        collector = SnmpCollector(seam, timeout_s=5.0, retries=1)
+        collector = SnmpCollector(seam, timeout_s=5.0, retries=RETRIES)
         discovery = await collector.discover(target)
         result = await collector.poll(target)
         runs = []
