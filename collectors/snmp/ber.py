@@ -7,11 +7,12 @@ cheaper. It is strict: every length is checked against the enclosing TLV, indefi
 it was given. The decoders are not recursive (the SNMP message layout is fixed), so nesting depth costs nothing and
 every loop consumes at least two bytes per step: time and memory are bounded by the datagram's size.
 
-Speed (a poll asks for and gets back the same OIDs every cycle): each varbind is decoded in one inlined pass over
-the bytes, and two bounded memo tables remember the encoded request varbind of each OID asked for and the OID of
-each encoded OID seen in an answer. They hold only what a successful encode or decode produced, so every function
-here still answers as a pure function of its arguments; when a table is full it starts again (an agent sending
-ever new OIDs costs a little speed, never memory).
+Speed (a poll asks for and gets back the same OIDs every cycle): three bounded memo tables remember the encoded
+request varbind of each OID asked for, the OID of each encoded OID seen in an answer, and each varbind head (every
+octet before the value's) that decoded well; a varbind with a known head costs a slice, a lookup and its value, the
+others one inlined pass (:func:`decode_varbinds`). The tables hold only what a successful encode or decode
+produced, so every function here still answers as a pure function of its arguments; when a table is full it starts
+again (an agent sending ever new OIDs costs a little speed, never memory: at most ``MEMO_ENTRIES`` per table).
 
 The SNMPv2c message is here; the SNMPv3 envelope and USM (RFC 3414) are in :mod:`collectors.snmp.usm`, built on
 the same primitives (:func:`tlv`, :func:`header`, :func:`expect`, :func:`decode_pdu`).
@@ -122,14 +123,15 @@ def encode_oid(value: Oid) -> bytes:
 _NULL = b"\x05\x00"
 _V2C_VERSION = b"\x02\x01\x01"  # INTEGER 1 (SNMPv2c)
 
-MEMO_ENTRIES: Final = 16_384
+MEMO_ENTRIES: Final = 16_384  # per table; the three full of 12-arc OIDs take about 11 MB
 _MEMO_OID_OCTETS: Final = 64  # longer OIDs (rare) are decoded every time
-_request_varbinds: dict[Oid, bytes] = {}  # OID -> SEQUENCE { OID, NULL } as a request carries it
-_VarBindHead = tuple[Oid, SnmpType, int, int, int]  # name, type, value form, value length, unsigned maximum
-_decoded_oids: dict[bytes, Oid] = {}  # contents octets of an OBJECT IDENTIFIER -> the OID
-_varbind_heads: dict[bytes, _VarBindHead] = {}  # a varbind's octets before its value's -> what they said
 # How a remembered head's value is read; its unsigned maximum is 0 when the value's length cannot exceed it.
 _UNSIGNED, _SIGNED, _OCTETS, _OBJECT_ID, _EMPTY = range(5)
+_VarBindHead = tuple[Oid, SnmpType, int, int, int]  # name, type, value form, value length, unsigned maximum
+
+_request_varbinds: dict[Oid, bytes] = {}  # OID -> SEQUENCE { OID, NULL } as a request carries it
+_decoded_oids: dict[bytes, Oid] = {}  # contents octets of an OBJECT IDENTIFIER -> the OID
+_varbind_heads: dict[bytes, _VarBindHead] = {}  # a varbind's octets before its value's -> what they said
 
 
 def _request_varbind(value: Oid) -> bytes:
