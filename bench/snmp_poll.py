@@ -12,10 +12,19 @@ What it does (every loop bounded; everything it starts is stopped on exit, also 
       /proc/<pid>/stat before/after N scrapes), and the ratio ours/theirs (goal for native <= 0.5);
   (b) CPU per poll cycle of the 48-port device (SnmpCollector.poll: sysUpTime, HC octets, errors, discards, oper
       status, discontinuity time; goal for native <= 3 ms v2c, <= 4 ms v3) and the devices/min/core it implies;
-- a cProfile summary of native SNMPv3 walks, grouped by package, and the top functions.
+- a cProfile summary (CPU time) of native SNMPv3 walks, grouped by package, and the top functions.
 
 Each figure is the best of 7 short runs (15 for poll cycles): other processes on a shared machine only ever add
 CPU time.
+
+Repeatable figures on a shared machine (instruction counts, not CPU time): ``--record FILE`` (root) saves the
+agent's answers to one poll cycle and one walk per profile; ``--replay FILE --iterations N`` (no root, no agent,
+no socket) replays them through the native client: the best of 7 runs of N poll cycles and of N walks. Under
+callgrind, the difference between the instructions of N and of 0 iterations, divided by 7 N, is the client's
+instructions per poll cycle or walk (one profile and one of poll/walk per run):
+
+    valgrind --tool=callgrind --callgrind-out-file=cg.N \
+        .venv/bin/python bench/snmp_poll.py --replay F --profile v2c --what poll --iterations N
 """
 
 from __future__ import annotations
@@ -24,9 +33,11 @@ import argparse
 import asyncio
 import cProfile
 import io
+import itertools
 import json
 import os
 import pstats
+import re
 import shutil
 import signal
 import subprocess
@@ -35,10 +46,11 @@ import tempfile
 import time
 import urllib.request
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -48,6 +60,7 @@ from collectors.snmp.client import SnmpClient, SnmpEndpoint, oid  # noqa: E402
 from collectors.snmp.fast_backend import NativeClient  # noqa: E402
 from collectors.snmp.poll import SnmpCollector  # noqa: E402
 from collectors.snmp.pysnmp_backend import PysnmpClient  # noqa: E402
+from collectors.snmp.transport import UdpEngine  # noqa: E402
 from collectors.snmp.walk import walk_columns  # noqa: E402
 from tests.peers.netns import Lab  # noqa: E402
 from tests.peers.snmpd import ManagementLink, SnmpdAgent, free_udp_port  # noqa: E402
@@ -59,6 +72,8 @@ EXPORTER = "/usr/bin/prometheus-snmp-exporter"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 REPEATS = 7
 POLL_REPEATS = 15
+RETRIES = 3
+T = TypeVar("T")
 BACKENDS = ("native", "pysnmp")
 AUTH_KEY = "bench-auth-key-1"
 PRIV_KEY = "bench-priv-key-2"
@@ -204,6 +219,19 @@ class BenchAgent(SnmpdAgent):
                     conf.write(f"rouser {c.user} priv\n")
 
 
+def _free_octet(index: int) -> int:
+    """A third octet for the management /30 in 10.200.100-199.x that no link on this host uses yet: other benches
+    and test sessions on the machine build their labs in 10.200.x too, and a shared subnet mixes up their agents."""
+    shown = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, check=True).stdout
+    used = {int(octet) for octet in re.findall(r"inet 10\.200\.(\d+)\.", shown)}
+    start = (os.getpid() + index) % 100
+    for step in range(100):
+        octet = 100 + (start + step) % 100
+        if octet not in used:
+            return octet
+    raise RuntimeError("no free 10.200.x.0/30 left in 10.200.100-199 for the management link")
+
+
 @contextmanager
 def device_48_ports(index: int = 0) -> Iterator[SnmpdAgent]:
     """A 48-port agent in a namespace of its own; ``index`` tells several of them apart (addresses, links)."""
@@ -220,7 +248,7 @@ def device_48_ports(index: int = 0) -> Iterator[SnmpdAgent]:
             ns.run("ip", "link", "add", f"ge{2 * i}", "type", "veth", "peer", "name", f"ge{2 * i + 1}")
             ns.run("ip", "link", "set", f"ge{2 * i}", "up")
             ns.run("ip", "link", "set", f"ge{2 * i + 1}", "up")
-        octet = 100 + (os.getpid() + index) % 100
+        octet = _free_octet(index)
         mgmt = ManagementLink(ns, f"nocb{os.getpid() % 10000}x{index}", f"10.200.{octet}.1", f"10.200.{octet}.2")
         mgmt.create()
         agent = BenchAgent(address=f"10.200.{octet}.2", port=161, sys_name="bench48", netns=ns)
@@ -290,10 +318,15 @@ class Ours:
 async def measure_ours(
     agent: SnmpdAgent, profile: Profile, backend: str, walks: int, polls: int, pdu_sizes: list[int], profiled: bool
 ) -> Ours:
+    print(f"measuring {profile.name}, {backend}", file=sys.stderr)
     client: NativeClient | PysnmpClient = NativeClient() if backend == "native" else PysnmpClient()
     seam: SnmpClient = client
     try:
-        endpoint = SnmpEndpoint("bench48", agent.address, agent.port, profile.credentials, timeout_s=5.0, retries=1)
+        # Retries: a pysnmp walk timed out twice on the loaded machine (cause not found; never a wrong value), which
+        # ended the whole run; a resend, if one happens, costs less than a walk.
+        endpoint = SnmpEndpoint(
+            "bench48", agent.address, agent.port, profile.credentials, timeout_s=5.0, retries=RETRIES
+        )
         columns = IF_TABLE_COLUMNS + IFX_TABLE_COLUMNS
         walk_ms: dict[int, tuple[float, int, int]] = {}
         for size in pdu_sizes:
@@ -310,7 +343,7 @@ async def measure_ours(
         target = DeviceTarget(
             name="bench48", address=agent.address, platform="linux", snmp=profile.credentials, snmp_port=agent.port
         )
-        collector = SnmpCollector(seam, timeout_s=5.0, retries=1)
+        collector = SnmpCollector(seam, timeout_s=5.0, retries=RETRIES)
         discovery = await collector.discover(target)
         result = await collector.poll(target)
         runs = []
@@ -323,7 +356,8 @@ async def measure_ours(
         profiler = None
         if profiled:
             best = min(walk_ms, key=lambda size: walk_ms[size][0])
-            profiler = cProfile.Profile()
+            # CPU time, not wall time: a sendto that wakes snmpd on this core would otherwise carry snmpd's work.
+            profiler = cProfile.Profile(time.process_time)
             profiler.enable()
             for _ in range(5):
                 await walk_columns(seam, endpoint, columns, max_varbinds_per_pdu=best)
@@ -354,16 +388,143 @@ def profile_summary(profiler: cProfile.Profile, top: int) -> str:
     return "\n".join(lines)
 
 
+class RecordingEngine(UdpEngine):
+    """The real UDP engine, keeping every answer the client accepted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answers: list[bytes] = []
+
+    async def exchange(
+        self,
+        device: str,
+        address: tuple[str, int],
+        version: int,
+        build: Callable[[int], bytes],
+        accept: Callable[[bytes], T],
+        *,
+        timeout_s: float,
+        retries: int,
+    ) -> T:
+        def keep(data: bytes) -> T:
+            result = accept(data)
+            self.answers.append(data)
+            return result
+
+        return await super().exchange(device, address, version, build, keep, timeout_s=timeout_s, retries=retries)
+
+
+class ReplayEngine(UdpEngine):
+    """Answers each request with the next recorded answer (``setup`` once, then ``loop`` over and over): the
+    client's own work, encoding, decoding, USM, walk and poll logic, without sockets or agent."""
+
+    def __init__(self, setup: list[bytes], loop: list[bytes]) -> None:
+        super().__init__()
+        self._answers = itertools.chain(setup, itertools.cycle(loop))
+        self._request_ids = itertools.count(1)
+
+    async def exchange(
+        self,
+        device: str,
+        address: tuple[str, int],
+        version: int,
+        build: Callable[[int], bytes],
+        accept: Callable[[bytes], T],
+        *,
+        timeout_s: float,
+        retries: int,
+    ) -> T:
+        build(next(self._request_ids))
+        return accept(next(self._answers))
+
+
+def _target(address: str, port: int, profile: Profile) -> DeviceTarget:
+    return DeviceTarget(name="bench48", address=address, platform="linux", snmp=profile.credentials, snmp_port=port)
+
+
+async def record(agent: SnmpdAgent, profile: Profile) -> dict[str, list[bytes]]:
+    """The answers to a discovery and first poll (setup), to one more poll cycle, and to one walk."""
+    engine = RecordingEngine()
+    client = NativeClient(engine=engine)
+    try:
+        collector = SnmpCollector(client, timeout_s=5.0, retries=RETRIES)
+        await collector.poll(_target(agent.address, agent.port, profile))
+        setup, engine.answers = engine.answers, []
+        await collector.poll(_target(agent.address, agent.port, profile))
+        poll, engine.answers = engine.answers, []
+        endpoint = SnmpEndpoint("bench48", agent.address, agent.port, profile.credentials, 5.0, RETRIES)
+        await walk_columns(client, endpoint, IF_TABLE_COLUMNS + IFX_TABLE_COLUMNS, max_varbinds_per_pdu=120)
+        return {"setup": setup, "poll": poll, "walk": engine.answers}
+    finally:
+        client.close()
+
+
+async def replay(recorded: dict[str, Any], profile: Profile, what: str, iterations: int) -> float:
+    """CPU ms per replayed poll cycle or walk (best of REPEATS runs of ``iterations``)."""
+    answers = recorded[profile.name]
+    client = NativeClient(
+        engine=ReplayEngine([bytes.fromhex(a) for a in answers["setup"]], [bytes.fromhex(a) for a in answers[what]])
+    )
+    target = _target(recorded["address"], recorded["port"], profile)
+    collector = SnmpCollector(client, timeout_s=5.0, retries=RETRIES)
+    await collector.poll(target)  # the setup answers: discovery and a first poll
+    endpoint = collector.endpoint(target)
+    columns = IF_TABLE_COLUMNS + IFX_TABLE_COLUMNS
+    runs = []
+    for _ in range(REPEATS if iterations else 0):
+        start = time.process_time()
+        for _ in range(iterations):
+            if what == "poll":
+                await collector.poll(target)
+            else:
+                await walk_columns(client, endpoint, columns, max_varbinds_per_pdu=120)
+        runs.append((time.process_time() - start) * 1000 / iterations)
+    return min(runs, default=0.0)
+
+
+def record_to(path: Path) -> int:
+    with device_48_ports() as agent:
+        recorded: dict[str, Any] = {"address": agent.address, "port": agent.port}
+        for profile in PROFILES:
+            answers = asyncio.run(record(agent, profile))
+            recorded[profile.name] = {what: [a.hex() for a in datagrams] for what, datagrams in answers.items()}
+    path.write_text(json.dumps(recorded))
+    print(f"recorded the answers of {len(PROFILES)} profiles to {path}")
+    return 0
+
+
+def replay_from(path: Path, iterations: int, only_what: str | None, only_profile: str | None) -> int:
+    recorded = json.loads(path.read_text())
+    for profile in PROFILES:
+        if only_profile not in (None, profile.name):
+            continue
+        for what in ("poll", "walk") if only_what is None else (only_what,):
+            # Each replay starts from the setup answers, so that the engine clock and keys are as recorded.
+            ms = asyncio.run(replay(recorded, profile, what, iterations))
+            if iterations:
+                print(f"    {profile.name:20} replayed {what}: {ms:6.2f} ms CPU (no sockets, no agent)")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--walks", type=int, default=5)
     parser.add_argument("--scrapes", type=int, default=10)
     parser.add_argument("--polls", type=int, default=10)
     parser.add_argument("--pdu-sizes", default="120,400", help="varbinds per GETBULK to try for the walk")
+    parser.add_argument("--record", type=Path, help="save the agent's answers to FILE and stop")
+    parser.add_argument("--replay", type=Path, help="replay the answers saved in FILE (see above) and stop")
+    parser.add_argument("--iterations", type=int, default=20, help="poll cycles or walks per replayed run")
+    parser.add_argument("--what", choices=["poll", "walk"], help="replay only poll cycles or only walks")
+    parser.add_argument("--profile", choices=[p.name for p in PROFILES], help="replay only this profile")
     args = parser.parse_args()
+    if args.replay is not None:
+        return replay_from(args.replay, args.iterations, args.what, args.profile)
     if os.geteuid() != 0:
         print("needs root (network namespaces)", file=sys.stderr)
         return 2
+    if args.record is not None:
+        return record_to(args.record)
     sizes = [int(s) for s in args.pdu_sizes.split(",")]
     profiled = PROFILES[-1]
     with device_48_ports() as agent:
@@ -419,7 +580,7 @@ def main() -> int:
     profiler = results[(profiled.name, "native")].profile
     assert profiler is not None
     print()
-    print(f"profile of 5 native walks, {profiled.name}:")
+    print(f"profile of 5 native walks (CPU time), {profiled.name}:")
     print("    " + profile_summary(profiler, 10).replace("\n", "\n    "))
     return 0
 

@@ -51,6 +51,7 @@ IF_ALIAS: Final = oid(_IFX_ENTRY + "18")
 IF_COUNTER_DISCONTINUITY_TIME: Final = oid(_IFX_ENTRY + "19")
 
 IF_SPEED_SATURATED: Final = 4_294_967_295
+MAX_IF_INDEX: Final = 2_147_483_647
 
 STATUS_NAMES: Final[dict[int, OperStatus]] = {
     1: "up",
@@ -123,8 +124,8 @@ def as_status(device: str, vb: VarBind) -> OperStatus:
 
 
 def single_index(device: str, column: Oid, suffix: Oid) -> int:
-    """ifTable/ifXTable rows are indexed by one ifIndex (1..2147483647)."""
-    if len(suffix) != 1 or not 0 < suffix[0] <= 2_147_483_647:
+    """ifTable/ifXTable rows are indexed by one ifIndex (1..MAX_IF_INDEX)."""
+    if len(suffix) != 1 or not 0 < suffix[0] <= MAX_IF_INDEX:
         raise BadAnswer(f"{device}: bad ifIndex {oid_str(suffix)} under {oid_str(column)}")
     return suffix[0]
 

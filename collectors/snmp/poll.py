@@ -44,11 +44,16 @@ class PollResult:
     needs_rediscovery: bool = False  # the agent shows rows that discovery did not know
 
 
-def _value(device: str, row: Mapping[Oid, VarBind], column: Oid, *types: SnmpType) -> int | None:
+def _value(device: str, row: Mapping[Oid, VarBind], column: Oid, kind: SnmpType) -> int | None:
     vb = row.get(column)
-    if vb is None or vb.type in EXCEPTION_TYPES:
+    if vb is None:
         return None
-    return ifmib.as_int(device, vb, *types)
+    value = vb.value
+    if vb.type is kind and isinstance(value, int):  # the usual answer, checked first (ten per interface)
+        return value
+    if vb.type in EXCEPTION_TYPES:
+        return None
+    return ifmib.as_int(device, vb, kind)
 
 
 def build_samples(
@@ -126,12 +131,20 @@ async def poll(
             scalars=(ifmib.SYS_UPTIME,),
             max_rows=max_rows,
             max_varbinds_per_pdu=max_varbinds_per_pdu,
+            expected_rows=len(known),
         )
         ts = now()
         uptime = _uptime(device, walked.scalars[0] if walked.scalars else None)
         for column, column_rows in walked.columns.items():
             for suffix, vb in column_rows.items():
-                rows.setdefault(ifmib.single_index(device, column, suffix), {})[column] = vb
+                if len(suffix) == 1 and 0 < suffix[0] <= ifmib.MAX_IF_INDEX:
+                    index = suffix[0]
+                else:
+                    index = ifmib.single_index(device, column, suffix)  # raises: not an ifIndex
+                row = rows.get(index)
+                if row is None:
+                    rows[index] = row = {}
+                row[column] = vb
         legacy_needed = [i for i in rows if i in known and not known[i].has_hc_counters] if any_hc else []
         if legacy_needed:
             oids = [(*col, i) for i in legacy_needed for col in LEGACY_COLUMNS]

@@ -20,7 +20,7 @@ Design (one engine per client, one client per process and event loop):
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import collections
 import itertools
 import logging
 import socket
@@ -40,12 +40,27 @@ _QUEUED_ANSWERS = 4  # datagrams kept per waiting request (duplicates, garbage b
 
 
 class _Waiter:
-    __slots__ = ("address", "queue", "version")
+    """One request's mailbox: the datagrams matched to it, and the future it sleeps on while there are none.
+
+    (A bare future and a deque, not an ``asyncio.Queue``: a request is one short wait, thousands per second.)"""
+
+    __slots__ = ("address", "answers", "version", "wakeup")
 
     def __init__(self, address: tuple[str, int], version: int) -> None:
         self.address = address
         self.version = version
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue(_QUEUED_ANSWERS)
+        self.answers: collections.deque[bytes] = collections.deque()
+        self.wakeup: asyncio.Future[None] | None = None
+
+    def deliver(self, data: bytes) -> None:
+        if len(self.answers) < _QUEUED_ANSWERS:  # more is a flood: dropped, like a full socket buffer would
+            self.answers.append(data)
+            _wake(self.wakeup)
+
+
+def _wake(future: asyncio.Future[None] | None) -> None:
+    if future is not None and not future.done():
+        future.set_result(None)
 
 
 class OnceLog:
@@ -89,8 +104,7 @@ class _Socket(asyncio.DatagramProtocol):
         waiter = self.pending.get(key)
         if waiter is None or waiter.address != source or waiter.version != version:
             return  # late (after a timeout), duplicate or foreign
-        with contextlib.suppress(asyncio.QueueFull):
-            waiter.queue.put_nowait(data)
+        waiter.deliver(data)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP errors on an unconnected socket carry no request: timeouts report the device instead.
@@ -131,12 +145,25 @@ class UdpEngine:
         """Requests that can be in flight at once on the sockets open now."""
         return sum(s.capacity for s in self._sockets)
 
+    def _least_loaded(self) -> _Socket | None:
+        """The socket with the most free slots, if one has a free slot or no more sockets may open."""
+        best = None
+        for sock in self._sockets:
+            if best is None or sock.in_flight * best.capacity < best.in_flight * sock.capacity:
+                best = sock
+        if best is not None and (best.in_flight < best.capacity or len(self._sockets) >= self._max_sockets):
+            return best
+        return None
+
     async def _socket(self) -> _Socket:
+        best = self._least_loaded()
+        if best is not None:  # the usual case: no lock, no await
+            return best
         if self._opening is None:
             self._opening = asyncio.Lock()
         async with self._opening:
-            best = min(self._sockets, key=lambda s: s.in_flight / s.capacity, default=None)
-            if best is not None and (best.in_flight < best.capacity or len(self._sockets) >= self._max_sockets):
+            best = self._least_loaded()  # another request may have opened one meanwhile
+            if best is not None:
                 return best
             loop = asyncio.get_running_loop()
             # A client socket on an ephemeral port, like any SNMP manager: answers come from every device address.
@@ -193,26 +220,34 @@ class UdpEngine:
         retries: int,
     ) -> T:
         assert sock.transport is not None
+        loop = asyncio.get_running_loop()
         last: BadAnswer | None = None
         for _ in range(retries + 1):
             sock.transport.sendto(packet, waiter.address)
-            try:
-                async with asyncio.timeout(timeout_s):
-                    while True:
-                        data = await waiter.queue.get()
-                        try:
-                            result = accept(data)
-                        except BadAnswer as exc:
-                            last = exc
-                            self.bad_answers.failed(device, "%s: unusable SNMP answer: %s", device, exc)
-                            continue
-                        self.bad_answers.cleared(device, "%s: SNMP answers usable again", device)
-                        self.unreadable.cleared(
-                            waiter.address, "SNMP datagrams from %s:%d usable again", *waiter.address
-                        )
-                        return result
-            except TimeoutError:
-                continue
+            deadline = loop.time() + timeout_s
+            while True:
+                if not waiter.answers:
+                    # Sleep until a datagram or the deadline (a timer that wakes, not a cancellation: cheaper,
+                    # and a cancellation from outside stays the caller's).
+                    waiter.wakeup = wakeup = loop.create_future()
+                    timer = loop.call_at(deadline, _wake, wakeup)
+                    try:
+                        await wakeup
+                    finally:
+                        timer.cancel()
+                        waiter.wakeup = None
+                    if not waiter.answers:
+                        break  # timed out: send again, or give up
+                data = waiter.answers.popleft()
+                try:
+                    result = accept(data)
+                except BadAnswer as exc:
+                    last = exc
+                    self.bad_answers.failed(device, "%s: unusable SNMP answer: %s", device, exc)
+                    continue
+                self.bad_answers.cleared(device, "%s: SNMP answers usable again", device)
+                self.unreadable.cleared(waiter.address, "SNMP datagrams from %s:%d usable again", *waiter.address)
+                return result
         if last is not None:
             raise BadAnswer(f"{device} ({waiter.address[0]}:{waiter.address[1]}): {last}") from last
         raise DeviceUnreachable(

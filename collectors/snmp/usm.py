@@ -230,9 +230,14 @@ def encode_discovery(msg_id: int, request_id: int) -> bytes:
     return ber.tlv(ber.TAG_SEQUENCE, body)
 
 
+@functools.lru_cache(maxsize=4096)
+def _aes_key(key: bytes) -> algorithms.AES:
+    return algorithms.AES(key)  # checked once per localised key, not once per message
+
+
 def _aes(key: bytes, boots: int, time: int, salt: bytes) -> Cipher[CFB]:
     # RFC 3826 §3.1.2.1: IV = engineBoots (4) ‖ engineTime (4) ‖ salt (8), AES in 128-bit CFB mode.
-    return Cipher(algorithms.AES(key), CFB(boots.to_bytes(4, "big") + time.to_bytes(4, "big") + salt))
+    return Cipher(_aes_key(key), CFB(boots.to_bytes(4, "big") + time.to_bytes(4, "big") + salt))
 
 
 def _mac(keys: UsmKeys, message: bytes) -> bytes:
@@ -241,32 +246,57 @@ def _mac(keys: UsmKeys, message: bytes) -> bytes:
     return mac.finalize()[: keys.auth.mac_octets]
 
 
+# What every authPriv request repeats: the version, and the global header after msgID.
+_REQUEST_VERSION: Final = ber.encode_integer(ber.SNMP_V3)
+_REQUEST_GLOBAL_TAIL: Final = (
+    ber.encode_integer(MAX_MESSAGE_SIZE)
+    + _octets(bytes((FLAG_AUTH | FLAG_PRIV | FLAG_REPORTABLE,)))
+    + ber.encode_integer(SECURITY_MODEL_USM)
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _request_parts(engine_id: bytes, user: bytes, mac_octets: int) -> tuple[bytes, bytes, bytes]:
+    """What the requests to one engine for one user repeat: the contextEngineID and contextName that open the
+    scoped PDU, the msgAuthoritativeEngineID, and msgUserName with the header of the authentication parameters."""
+    return (
+        _octets(engine_id) + _octets(b""),
+        _octets(engine_id),
+        _octets(user) + bytes((ber.TAG_OCTET_STRING, mac_octets)),
+    )
+
+
 def encode_request(
     *, msg_id: int, clock: EngineClock, now: float, user: bytes, keys: UsmKeys, salt: int, pdu: bytes
 ) -> bytes:
     """An authPriv request (RFC 3414 §3.1.1): the scoped PDU encrypted, the whole message authenticated."""
     boots, time = clock.boots, clock.time_at(now)
+    mac_octets = keys.auth.mac_octets
+    context, engine, user_and_mac_header = _request_parts(clock.engine_id, user, mac_octets)
     salt_octets = salt.to_bytes(8, "big")
     encryptor = _aes(keys.priv_key, boots, time, salt_octets).encryptor()
-    encrypted = encryptor.update(_scoped_pdu(clock.engine_id, pdu)) + encryptor.finalize()
-    before_mac = (
-        _octets(clock.engine_id) + ber.encode_integer(boots) + ber.encode_integer(time) + _octets(user)
-    ) + bytes((ber.TAG_OCTET_STRING, keys.auth.mac_octets))
-    security = ber.tlv(ber.TAG_SEQUENCE, before_mac + bytes(keys.auth.mac_octets) + _octets(salt_octets))
-    security_octets = _octets(security)
-    head = ber.encode_integer(ber.SNMP_V3) + _global_data(msg_id, FLAG_AUTH | FLAG_PRIV | FLAG_REPORTABLE)
-    body = head + security_octets + _octets(encrypted)
-    message = ber.tlv(ber.TAG_SEQUENCE, body)
-    # Where the zeroed msgAuthenticationParameters sit: every part before them has a known length.
-    offset = (
-        (len(message) - len(body))
-        + len(head)
-        + (len(security_octets) - len(security))
-        + (len(security) - len(before_mac) - keys.auth.mac_octets - len(_octets(salt_octets)))
-        + len(before_mac)
+    encrypted = encryptor.update(ber.tlv(ber.TAG_SEQUENCE, context + pdu)) + encryptor.finalize()
+    privacy = b"\x04\x08" + salt_octets  # msgPrivacyParameters
+    msg_data = ber.tlv(ber.TAG_OCTET_STRING, encrypted)
+    security = ber.tlv(
+        ber.TAG_SEQUENCE,
+        engine
+        + ber.encode_integer(boots)
+        + ber.encode_integer(time)
+        + user_and_mac_header
+        + bytes(mac_octets)
+        + privacy,
     )
-    mac = _mac(keys, message)
-    return message[:offset] + mac + message[offset + keys.auth.mac_octets :]
+    message = ber.tlv(
+        ber.TAG_SEQUENCE,
+        _REQUEST_VERSION
+        + ber.tlv(ber.TAG_SEQUENCE, ber.encode_integer(msg_id) + _REQUEST_GLOBAL_TAIL)
+        + _octets(security)
+        + msg_data,
+    )
+    # The zeroed msgAuthenticationParameters end where msgPrivacyParameters and msgData begin.
+    offset = len(message) - len(msg_data) - len(privacy) - mac_octets
+    return message[:offset] + _mac(keys, message) + message[offset + mac_octets :]
 
 
 # ---------------------------------------------------------------- decoding

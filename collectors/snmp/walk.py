@@ -36,10 +36,14 @@ async def walk_columns(
     scalars: Sequence[Oid] = (),
     max_varbinds_per_pdu: int = DEFAULT_MAX_VARBINDS_PER_PDU,
     max_rows: int = DEFAULT_MAX_ROWS,
+    expected_rows: int | None = None,
 ) -> WalkResult:
     """Walk ``columns`` in parallel with GETBULK; ``scalars`` ride along as non-repeaters of the first PDU.
 
     ``scalars`` are GETNEXT-style prefixes (e.g. sysUpTime ``1.3.6.1.2.1.1.3`` answers ``...1.3.0``).
+    ``expected_rows`` (what a discovery found) only sizes the last PDU: near the end a GETBULK asks for the rows
+    left plus one, which shows each column's end, instead of a PDU full of the next columns' rows. A table that
+    grew is still walked to its end.
     Raises BadAnswer when an agent returns non-increasing OIDs or more than ``max_rows`` rows per column.
     """
     results: dict[Oid, dict[Oid, VarBind]] = {col: {} for col in columns}
@@ -52,7 +56,11 @@ async def walk_columns(
     requests = 0
     while (active or pending_scalars) and requests < max_requests:
         repetitions = max(1, max_varbinds_per_pdu // max(1, len(active)))
-        request = [*pending_scalars, *(cursor[col] for col in active)]
+        if expected_rows is not None and active:
+            left = expected_rows - min(len(results[col]) for col in active)
+            if left >= 0:
+                repetitions = min(repetitions, left + 1)
+        request = pending_scalars + [cursor[col] for col in active]
         answer = await client.get_bulk(
             endpoint, request, non_repeaters=len(pending_scalars), max_repetitions=repetitions if active else 0
         )
@@ -66,27 +74,29 @@ async def walk_columns(
         if not answer:
             raise BadAnswer(f"{endpoint.device}: empty GETBULK answer while walking {oid_str(active[0])}")
         width = len(active)
-        prefix = [len(col) for col in active]
-        finished = [False] * width
-        for position, vb in enumerate(answer):
-            k = position % width
-            if finished[k]:
-                continue
-            col, n, name = active[k], prefix[k], vb.oid
-            if vb.type in EXCEPTION_TYPES or name[:n] != col or len(name) == n:  # left the column
-                finished[k] = True
-                continue
-            if name <= cursor[col]:
-                raise BadAnswer(
-                    f"{endpoint.device}: non-increasing OID in walk of {oid_str(col)}: "
-                    f"{oid_str(name)} after {oid_str(cursor[col])}"
-                )
-            cursor[col] = name
+        still_active = []
+        for k, col in enumerate(active):
+            # The answer is row after row of one varbind per column: column k's are answer[k::width].
+            n = len(col)
+            last = cursor[col]
             rows = results[col]
-            rows[name[n:]] = vb
+            for vb in answer[k::width]:
+                name = vb.oid
+                if name[:n] != col or len(name) == n or vb.type in EXCEPTION_TYPES:  # left the column
+                    break
+                if name <= last:
+                    raise BadAnswer(
+                        f"{endpoint.device}: non-increasing OID in walk of {oid_str(col)}: "
+                        f"{oid_str(name)} after {oid_str(last)}"
+                    )
+                rows[name[n:]] = vb
+                last = name
+            else:
+                still_active.append(col)
+            cursor[col] = last
             if len(rows) > max_rows:
                 raise BadAnswer(f"{endpoint.device}: table {oid_str(col)} has more than {max_rows} rows (limit)")
-        active = [col for col, done in zip(active, finished, strict=True) if not done]
+        active = still_active
     if active:
         raise BadAnswer(f"{endpoint.device}: walk did not finish within {max_requests} requests")
     return WalkResult(scalar_answers, results, requests)

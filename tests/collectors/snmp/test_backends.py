@@ -3,6 +3,8 @@ the BER codec's own table-driven cases. Fuzzing of the decoders is in test_fuzz.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -90,6 +92,31 @@ async def test_unanswered_request_is_device_unreachable(native: NativeClient) ->
     )
     with pytest.raises(DeviceUnreachable, match="silent"):
         await native.get(endpoint, [(1, 3, 6, 1, 2, 1, 1, 3, 0)])
+
+
+class _Silent(asyncio.DatagramProtocol):
+    """Receives requests and never answers; ``heard`` is set at the first one."""
+
+    def __init__(self) -> None:
+        self.heard = asyncio.Event()
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.heard.set()
+
+
+async def test_a_waiting_request_is_cancelled_at_once_and_its_cancellation_propagates(native: NativeClient) -> None:
+    loop = asyncio.get_running_loop()
+    transport, silent = await loop.create_datagram_endpoint(_Silent, local_addr=("127.0.0.1", 0))
+    try:
+        port = transport.get_extra_info("sockname")[1]
+        endpoint = SnmpEndpoint("slow", "127.0.0.1", port, SnmpCredentials("2c", community="c"), 30.0, 0)
+        request = asyncio.create_task(native.get(endpoint, [(1, 3, 6, 1, 2, 1, 1, 3, 0)]))
+        await silent.heard.wait()
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+    finally:
+        transport.close()
 
 
 async def test_unencodable_oid_is_a_collector_error(native: NativeClient) -> None:

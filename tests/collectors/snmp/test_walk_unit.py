@@ -108,6 +108,29 @@ async def test_walk_uses_few_pdus() -> None:
     assert result.requests == 1
 
 
+class RecordingAgent(FakeAgent):
+    """Remembers the max-repetitions of each GETBULK."""
+
+    def __init__(self, values: dict[str, tuple[SnmpType, int | bytes | Oid]], truncate: int) -> None:
+        super().__init__(values, truncate)
+        self.asked: list[int] = []
+
+    async def get_bulk(
+        self, endpoint: SnmpEndpoint, oids: Sequence[Oid], *, non_repeaters: int, max_repetitions: int
+    ) -> list[VarBind]:
+        self.asked.append(max_repetitions)
+        return await super().get_bulk(endpoint, oids, non_repeaters=non_repeaters, max_repetitions=max_repetitions)
+
+
+@pytest.mark.parametrize(("rows", "asked"), [(30, [30, 21, 11, 1]), (35, [30, 21, 11, 1, 30])])
+async def test_expected_rows_only_sizes_the_pdus_near_the_end(rows: int, asked: list[int]) -> None:
+    agent = RecordingAgent(device(rows), truncate=40)  # 10 rows of 4 columns per answer at most
+    columns = [oid(f"{IF}.{c}") for c in (2, 3, 5, 8)]
+    result = await walk_columns(agent, ep(), columns, max_varbinds_per_pdu=120, expected_rows=30)
+    assert [len(result.columns[c]) for c in columns] == [rows] * 4  # a table that grew is walked to its end
+    assert agent.asked == asked
+
+
 async def test_walk_refuses_a_table_over_the_limit() -> None:
     with pytest.raises(BadAnswer, match="more than 10 rows"):
         await walk_columns(FakeAgent(device(11)), ep(), [oid(f"{IF}.2")], max_rows=10)
