@@ -142,6 +142,12 @@ def test_three_pollers_share_the_devices_take_over_a_killed_one_and_give_back_on
         wait_for("three members sharing all devices", settled, timeout_s=120)
         shares = {p.name: p.metric("noc_fleet_owned_devices") for p in pollers}
         assert all(n >= 8 for n in shares.values()), shares  # rendezvous hashing: roughly a third each
+        settled_at = stored_now()
+        wait_for(  # the start's hand-overs behind us: every device polled by its owner since
+            "every device polled once since",
+            lambda: len({r[0] for r in rows(db, SAMPLES, since=settled_at)}) == DEVICES,
+            timeout_s=120,
+        )
         since = stored_now()
         wait_for(
             "three polls of every device",
