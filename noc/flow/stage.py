@@ -61,7 +61,7 @@ class PollStage:
     _published_discovery: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._collector_of = {d.target.name: "snmp" if d.target.snmp else "ssh" for d in self.plan.devices}
+        self.set_plan(self.plan)
         self.tracker = RateTracker()
         self.scheduler: Scheduler[DevicePoll] = Scheduler(
             poll=self._poll_device,

@@ -291,6 +291,13 @@ async def interface_graph(
             Threshold(key="committed_rate_bps", label=f"committed {name}", value=float(rate))
             for name, rate in committed_rate_bps
         ]
+    return _graph(title, unit, window, found, lines, thresholds)
+
+
+def _graph(
+    title: str, unit: str, window: Window, found: Found, lines: Sequence[tuple[str, str]], thresholds: list[Threshold]
+) -> Graph:
+    """The answer for a window: its rows' times and one line per column, with the thresholds to draw."""
     return Graph(
         title=title,
         unit=unit,
@@ -445,18 +452,8 @@ async def circuit_graph(session: AsyncSession, terms: CircuitTerms, metric: Circ
         CircuitMetric.AVAILABILITY: terms.availability_target_pct,
     }[metric]
     label = "target" if metric is CircuitMetric.AVAILABILITY else "contract ceiling"
-    return Graph(
-        title=title,
-        unit=unit,
-        start=window.start,
-        end=window.end,
-        live=window.live,
-        source=found.source,
-        step_s=found.step_s,
-        t=found.t,
-        series=[Line(key=k, label=lb, values=v) for (k, lb), v in zip(lines, found.columns, strict=True)],
-        thresholds=[] if ceiling is None else [Threshold(key=f"{metric.value}_ceiling", label=label, value=ceiling)],
-    )
+    drawn = [] if ceiling is None else [Threshold(key=f"{metric.value}_ceiling", label=label, value=ceiling)]
+    return _graph(title, unit, window, found, lines, drawn)
 
 
 # --- who may see which graph, and the one entry point the API and the pages share ---------------------------------
