@@ -83,11 +83,9 @@ async def continue_availability(
     """Each device's stored availability, repaired: a down device keeps its oldest open outage (later open ones a
     crash left are merged into it), an up device has no open outage (closed when it came back)."""
     names = {ident: name for ident, name in await session.execute(select(m.Device.id, m.Device.name))}
-    statuses = {s.device_id: s for s in (await session.scalars(select(m.DeviceStatus))).all()}
+    found, open_rows = await _stored(session, None)
+    statuses = {s.device_id: s for s in found}
     o = m.DeviceOutage
-    open_rows: dict[int, list[m.DeviceOutage]] = {}
-    for row in (await session.scalars(select(o).where(o.end_at.is_(None)).order_by(o.start_at))).all():
-        open_rows.setdefault(row.device_id, []).append(row)
     out: dict[str, tuple[AvailabilityState, m.DeviceStatus]] = {}
     for device_id, status in statuses.items():
         rows = open_rows.get(device_id, [])
@@ -103,6 +101,21 @@ async def continue_availability(
         out[names[device_id]] = (state, status)
     await session.commit()
     return out
+
+
+async def _stored(
+    session: AsyncSession, device_ids: set[int] | None
+) -> tuple[Sequence[m.DeviceStatus], dict[int, list[m.DeviceOutage]]]:
+    """Stored statuses and open outages (oldest first), of these devices or of all."""
+    status_query, o = select(m.DeviceStatus), m.DeviceOutage
+    outage_query = select(o).where(o.end_at.is_(None)).order_by(o.start_at)
+    if device_ids is not None:
+        status_query = status_query.where(m.DeviceStatus.device_id.in_(device_ids))
+        outage_query = outage_query.where(o.device_id.in_(device_ids))
+    open_rows: dict[int, list[m.DeviceOutage]] = {}
+    for row in (await session.scalars(outage_query)).all():
+        open_rows.setdefault(row.device_id, []).append(row)
+    return (await session.scalars(status_query)).all(), open_rows
 
 
 def stored_state(status: m.DeviceStatus, open_outages: Sequence[m.DeviceOutage], threshold: int) -> AvailabilityState:
@@ -124,12 +137,7 @@ async def availability_of(
     """The stored availability of these devices (name -> id) and their last poll, read only: what a poller taking
     them over continues (the service that owns the store repairs what a crash left, at its start)."""
     ids = {ident: name for name, ident in devices.items()}
-    statuses = (await session.scalars(select(m.DeviceStatus).where(m.DeviceStatus.device_id.in_(ids)))).all()
-    o = m.DeviceOutage
-    open_rows: dict[int, list[m.DeviceOutage]] = {}
-    query = select(o).where(o.end_at.is_(None), o.device_id.in_(ids)).order_by(o.start_at)
-    for row in (await session.scalars(query)).all():
-        open_rows.setdefault(row.device_id, []).append(row)
+    statuses, open_rows = await _stored(session, set(ids))
     return {
         ids[s.device_id]: (stored_state(s, open_rows.get(s.device_id, []), threshold), s.last_poll_at) for s in statuses
     }
