@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from collectors.gaps import overdue
 from exporters.snapshot import Snapshot
 
 POLL_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -58,8 +59,8 @@ def _devices(s: Snapshot, now: datetime) -> Iterator[Metric]:
         state = s.device_state.get(name)
         seen = state.last_poll_ts if state is not None else s.watched_since
         if seen is not None:
-            unpolled = (now - seen).total_seconds() > 2 * info.interval_s
-            gap.add_metric([name, info.platform, info.region, info.role], 1.0 if unpolled else 0.0)
+            in_gap = overdue(seen, now, info.interval_s)
+            gap.add_metric([name, info.platform, info.region, info.role], 1.0 if in_gap else 0.0)
         if state is None:
             continue  # never polled yet: no value is better than a made-up one
         up.add_metric([name, info.platform, info.region, info.role], 1.0 if state.up else 0.0)
@@ -246,6 +247,11 @@ class FlowMetrics:
             "noc_flow_dropped_messages",
             "Bus messages dropped because a configured bound was exceeded, since start.",
             ["stage"],
+            registry=registry,
+        )
+        self.overlaps = Counter(
+            "noc_store_overlapping_polls_total",
+            "Polls the store did not keep: another poller had covered the same device and slot at a hand-over.",
             registry=registry,
         )
         self.dead_letters = Counter(

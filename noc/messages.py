@@ -43,6 +43,7 @@ class DevicePolled:
     discovery: DeviceDiscovery | None = None
     poller: str = ""
     epoch: float = 0.0  # the fleet's ownership epoch of the device's group when polled (0: no fleet)
+    interval_s: float = 0.0  # the device's poll interval in force (0: not said)
     kind: Literal["device"] = "device"
     v: int = VERSION
 

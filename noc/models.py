@@ -269,6 +269,20 @@ class DeviceOutage(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
 
+class MonitoringGap(Base):
+    """A period nobody polled a device (no poller of its group alive, or polls that did not get through), from
+    when its next poll was due until the next poll arrived; ``ended_at`` is None while it lasts. Unknown time,
+    never downtime."""
+
+    __tablename__ = "monitoring_gaps"
+    __table_args__ = (Index("ix_monitoring_gaps_device_start", "device_id", "started_at", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
 class InterfaceMeasurement(Base):
     """One interface between two polls (raw, kept ``poller.raw_retention_days``). Rates are None when the delta
     was discarded (first poll, reboot, reset, discontinuity, above speed): never a spike.

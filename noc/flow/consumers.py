@@ -135,6 +135,11 @@ class ConsumerRunner:
         if self.metrics is not None:
             self.metrics.applied.labels(stage=self.name).inc(count)
 
+    @property
+    def busy(self) -> bool:
+        """Messages in hand or waiting for this consumer."""
+        return bool(self._hand) or self.subscription.backlog() > 0
+
     async def drain(self, timeout_s: float) -> bool:
         """Wait until this consumer found nothing more to take (a clean stop, or the end of ``noc poll``'s cycle),
         at most ``timeout_s``; True when drained."""
@@ -143,7 +148,7 @@ class ConsumerRunner:
                 while True:
                     self.idle.clear()
                     await self.idle.wait()  # set by the loop when a take came back empty
-                    if not self._hand and not self.subscription.backlog():
+                    if not self.busy:
                         return True
         except TimeoutError:
             return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from collectors.model import DeviceTarget, ProbeTarget, SnmpCredentials
@@ -123,3 +123,8 @@ async def load_plan(session: AsyncSession, box: SecretBox, settings: PollerSetti
         device_ids={d.name: d.id for d in devices},
         circuit_ids={c.name: c.id for c in circuits},
     )
+
+
+async def inventory_version(session: AsyncSession) -> int:
+    """The inventory's change counter: every change of a device, profile or circuit is a change record."""
+    return int(await session.scalar(select(func.coalesce(func.max(m.ChangeRecord.id), 0))) or 0)

@@ -8,8 +8,10 @@ when only the fleet polls).
   poll gives no rate, never a spike); a device it loses stops at once and is forgotten.
 - Every ``fleet.inventory_check_s`` it looks at the inventory's change counter and reloads the plan when it moved:
   a new device is polled within one interval, a removed one stops.
-- Redis away: it keeps polling what it owns (the bus keeps the messages in its local spool), keeps its devices
-  (nobody can take them over meanwhile) and rejoins when Redis answers.
+- Redis away: it keeps polling what it owns (the bus keeps the messages in its local spool, bounded, spilled to
+  files), keeps its devices (nobody can take them over meanwhile) and rejoins when Redis answers; for
+  ``fleet.failover_s`` after that it moves nothing, so that every member has heartbeaten again before the view
+  decides who is alive (their heartbeats all went stale together).
 """
 
 from __future__ import annotations
@@ -17,16 +19,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from typing import Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from collectors.ssh import SshCollector
 from exporters.collector import FlowMetrics, PollerMetrics
-from noc import models as m
 from noc.crypto import SecretBox
 from noc.errors import InputError
 from noc.flow.bus import Bus
@@ -34,7 +35,7 @@ from noc.flow.collect import snmp_client, snmp_collector
 from noc.flow.connect import open_bus
 from noc.flow.fleet import Identity, Membership
 from noc.flow.ownership import View
-from noc.flow.plan import PollPlan, load_plan
+from noc.flow.plan import PollPlan, inventory_version, load_plan
 from noc.flow.service import availability_of
 from noc.flow.stage import PollStage, ssh_settings
 from noc.flow.supervise import Supervisor
@@ -48,11 +49,6 @@ class FleetMetrics(Protocol):
     def owned(self, count: int) -> None: ...
     def handed_over(self, gained: int, lost: int) -> None: ...
     def members(self, live: int) -> None: ...
-
-
-async def inventory_version(session: AsyncSession) -> int:
-    """The inventory's change counter: every change of a device, profile or circuit is a change record."""
-    return int(await session.scalar(select(func.coalesce(func.max(m.ChangeRecord.id), 0))) or 0)
 
 
 class FleetPoller:
@@ -80,7 +76,8 @@ class FleetPoller:
         self._version = -1
         self._redis: aioredis.Redis | None = None
         self._membership: Membership | None = None
-        self._beats = 0
+        self._beats = 0  # heartbeats in a row that reached Redis
+        self._quiet_beats = 1  # how many of them pass before the view moves a device (pollers started together)
 
     async def start(self) -> None:
         settings, poller = self._settings, self._settings.poller
@@ -122,12 +119,16 @@ class FleetPoller:
         try:
             self.view, members = await self._membership.beat()
         except (RedisError, OSError):
-            # Keep polling what it owns: nobody can take its devices over while Redis is away either.
-            log.warning("fleet: Redis cannot be reached; keeping the %d devices owned", len(self._owned()))
+            # Keep polling what it owns: nobody can take its devices over while Redis is away either. When it
+            # answers again every member's heartbeat is stale: nothing moves until each had failover_s to beat.
+            if self._beats:
+                log.warning("fleet: Redis cannot be reached; keeping the %d devices owned", len(self._owned()))
+            fleet = self._settings.fleet
+            self._beats, self._quiet_beats = 0, math.ceil(fleet.failover_s / fleet.heartbeat_s) + 1
             raise
         self._fleet_metrics.members(sum(1 for m_ in members if m_.group == self._settings.poller.group))
         self._beats += 1
-        if self._beats > 1:  # from the second heartbeat: pollers started together see each other before they share
+        if self._beats > self._quiet_beats:
             await self._assign()
 
     def _owned(self) -> list[str]:

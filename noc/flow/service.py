@@ -31,7 +31,8 @@ from noc.flow.bus import Bus, Subscription
 from noc.flow.collect import snmp_client, snmp_collector
 from noc.flow.connect import open_bus
 from noc.flow.consumers import Apply, ConsumerRunner, has_transition, snapshot_consumer, ticket_consumer
-from noc.flow.plan import load_plan
+from noc.flow.gaps import GapRecorder
+from noc.flow.plan import PollPlan, inventory_version, load_plan
 from noc.flow.sla import SlaEngine
 from noc.flow.stage import PollStage, ssh_settings
 from noc.flow.supervise import Supervisor
@@ -163,22 +164,34 @@ class NocService:
         self.bus: Bus | None = None
         self.stage: PollStage | None = None
         self.sla: SlaEngine | None = None
-        self.store = MeasurementStore(sessions)
+        self.store = MeasurementStore(sessions, flow_metrics)
         self.runners: list[ConsumerRunner] = []
+        self.gaps = GapRecorder(sessions)
+        self._intervals: dict[str, float] = {}
+        self._version = -1
 
-    async def start(self) -> None:
+    async def _inventory(self, session: AsyncSession) -> PollPlan:
+        """The plan and the snapshot's inventory (devices with their poll intervals), and the gaps watched."""
         poller = self._settings.poller
-        async with self._sessions() as session:
-            plan = await load_plan(session, self._box, poller)
-            devices, circuits = await inventory_for_snapshot(session)
-            engine_inputs = await load_engine_inputs(session)
-            states = await continue_availability(session, poller.down_after_failures)
+        plan = await load_plan(session, self._box, poller)
+        devices, circuits = await inventory_for_snapshot(session)
         intervals = {d.target.name: d.target.poll_interval_s for d in plan.devices}
         devices = [replace(d, interval_s=intervals.get(d.name, poller.interval_s)) for d in devices]
         self.snapshot.set_inventory(devices, circuits, utcnow())
+        self._intervals = {d.name: d.interval_s for d in devices}
+        self._version = await inventory_version(session)
+        return plan
+
+    async def start(self) -> None:
+        poller, fleet = self._settings.poller, self._settings.fleet
+        async with self._sessions() as session:
+            plan = await self._inventory(session)
+            engine_inputs = await load_engine_inputs(session)
+            states = await continue_availability(session, poller.down_after_failures)
         for name, (state, status) in states.items():
             if status.last_poll_at is not None:
                 self.snapshot.device_polled(name, state.up is not False, None, status.last_poll_at)
+        await self.gaps.start(self._intervals, utcnow())
         self.sla = SlaEngine(self._sessions, engine_inputs, DetectorSettings())
         continued = await self.sla.restore()
         self.sla.listeners.append(self._on_sla_event)
@@ -196,18 +209,22 @@ class NocService:
             "snapshot", snapshot_consumer(self.snapshot), bus.subscribe(f"snapshot:{self.name}", durable=False)
         )
         self._consume("tickets", ticket_consumer(self.tickets), bus.subscribe("tickets", accepts=has_transition))
+        gaps = self._consume("gaps", self.gaps.apply, bus.subscribe("gaps"))
+
+        async def gap_tick() -> None:
+            # no news while polls are on their way (a replay) or the bus is away is no gap
+            if not gaps.busy and not gaps.health.failing:
+                await self.gaps.tick(utcnow())
+
+        self.supervisor.every("gaps", fleet.heartbeat_s, gap_tick)
+        self.supervisor.every("inventory", fleet.inventory_check_s, self._inventory_tick)
         if poller.enabled:
             client = self._stack.enter_context(snmp_client(poller))
             snmp = snmp_collector(client, poller)
             ssh = await self._stack.enter_async_context(SshCollector(ssh_settings(poller)))
             stage = self.stage = PollStage(plan, poller, snmp, ssh, bus, self.name, self._metrics)
             stage.restore({name: state for name, (state, _) in states.items()})
-            targets = plan.targets()
-
-            async def poll() -> None:
-                await stage.scheduler.run(targets)
-
-            self.supervisor.spawn("poll", poll)
+            stage.scheduler.assign(plan.targets())
             self.supervisor.every("probe", poller.interval_s, stage.probe_round)
         self.supervisor.every("sla-tick", poller.sla_tick_s, self._sla_tick)
         self.supervisor.every("month", poller.sla_report_interval_s, self._month_to_date)
@@ -223,7 +240,22 @@ class NocService:
             "memory" if self._settings.bus.url == "memory" else "redis",
         )
 
-    def _consume(self, name: str, apply: Apply, subscription: Subscription) -> None:
+    async def _inventory_tick(self) -> None:
+        """An inventory change reaches the running service: the snapshot (a removed device's series go), the gaps
+        watched and, when it polls, its plan (a new device is polled within one interval, a removed one stops)."""
+        async with self._sessions() as session:
+            if await inventory_version(session) == self._version:
+                return
+            plan = await self._inventory(session)
+        await self.gaps.set_inventory(self._intervals)
+        if self.stage is not None:
+            self.stage.set_plan(plan)
+            _, stopped = self.stage.scheduler.assign(plan.targets())
+            for name in stopped:
+                self.stage.tracker.forget(name)
+        log.info("inventory changed: %d devices watched", len(self._intervals))
+
+    def _consume(self, name: str, apply: Apply, subscription: Subscription) -> ConsumerRunner:
         assert self.bus is not None
         runner = ConsumerRunner(
             name,
@@ -237,6 +269,7 @@ class NocService:
         )
         self.runners.append(runner)
         self.supervisor.spawn(f"consume-{name}", runner.run)
+        return runner
 
     def failing(self) -> list[str]:
         """The stages failing now (what ``/healthz`` names)."""
@@ -312,7 +345,11 @@ class NocService:
         def left(share: float = 1.0) -> float:
             return max(0.05, (deadline - clock.time()) * share)
 
-        await self.supervisor.cancel(["poll", "probe"], timeout_s=left(0.2))
+        if self.stage is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(left(0.2)):
+                    await self.stage.scheduler.unassign_all()
+        await self.supervisor.cancel(["probe"], timeout_s=left(0.1))
         await asyncio.gather(*(r.drain(left(0.3)) for r in self.runners if r.name != "snapshot"))
         storage_ok = not any(self.supervisor.stage(n).failing for n in ("sla-tick", "store"))
         if self.sla is not None and storage_ok:

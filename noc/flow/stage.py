@@ -145,6 +145,7 @@ class PollStage:
             discovery=discovery,
             poller=self.name,
             epoch=self.epoch,
+            interval_s=record.interval_s,
         )
 
     async def _on_record(self, record: PollRecord[DevicePoll]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from collectors.counters import InterfaceRate
 from collectors.scheduler import CycleReport
 from collectors.snmp.discovery import DeviceDiscovery
+from exporters.collector import FlowMetrics
 from noc import models as m
 from noc.messages import DevicePolled, Message, ProbeRound
 from noc.store import partitions
@@ -130,6 +132,27 @@ def rollup_statement(dialect: str) -> Executable:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Latest:
+    """A device's latest stored poll: when, by which poller, under which ownership epoch."""
+
+    ts: datetime
+    poller: str | None
+    epoch: float | None
+
+
+def overlapping(poll: DevicePolled, latest: Latest | None) -> bool:
+    """A poll another poller already covered at a hand-over (two pollers on one device for a moment): made under an
+    older ownership epoch after the newer one began (a poller that has not yet seen it lost the device), or within
+    half an interval of the latest stored poll (the same slot polled twice). The store keeps the first."""
+    if latest is None or not poll.poller or latest.poller in (None, poll.poller):
+        return False
+    newer = latest.epoch or 0.0
+    if poll.epoch < newer <= poll.ts.timestamp():
+        return True
+    return abs((poll.ts - latest.ts).total_seconds()) < poll.interval_s / 2
+
+
 def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
@@ -138,8 +161,9 @@ class MeasurementStore:
     """Applies batches of poll messages; see the module text. Names resolve to ids through the inventory (a device
     or circuit no longer in it is skipped, logged once)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], metrics: FlowMetrics | None = None) -> None:
         self._sessions = sessions
+        self._metrics = metrics
         self._device_ids: dict[str, int] = {}
         self._circuit_ids: dict[str, int] = {}
         self._partitions: set[tuple[str, date]] = set()
@@ -170,6 +194,9 @@ class MeasurementStore:
         probes = [result for x in messages if isinstance(x, ProbeRound) for result in x.results]
         async with self._sessions() as session:
             await self._resolve(session, {p.device for p in polls}, {r.sample.circuit for r in probes})
+            polls = [p for p in polls if p.device in self._device_ids]
+            stored = await self._stored_statuses(session, polls)
+            polls = self._first_of_each_slot(polls, stored)
             interface_rows = [
                 interface_row(self._device_ids[p.device], rate)
                 for p in polls
@@ -195,7 +222,7 @@ class MeasurementStore:
             ]
             await self._ensure_partitions(session, "interface_measurements", [r["ts"] for r in interface_rows])
             await self._ensure_partitions(session, "probe_measurements", [r["ts"] for r in probe_rows])
-            await self._statuses(session, [p for p in polls if p.device in self._device_ids])
+            await self._statuses(session, polls, stored)
             if interface_rows:
                 await self._interfaces(session, interface_rows)
             if probe_rows:
@@ -203,14 +230,39 @@ class MeasurementStore:
                 await session.execute(insert(m.ProbeMeasurement).on_conflict_do_nothing(), probe_rows)
             await session.commit()
 
-    async def _statuses(self, session: AsyncSession, polls: Sequence[DevicePolled]) -> None:
+    async def _stored_statuses(self, session: AsyncSession, polls: Sequence[DevicePolled]) -> dict[int, m.DeviceStatus]:
         if not polls:
-            return
+            return {}
         ids = {self._device_ids[p.device] for p in polls}
-        stored = {
-            s.device_id: s
-            for s in (await session.scalars(select(m.DeviceStatus).where(m.DeviceStatus.device_id.in_(ids)))).all()
+        query = select(m.DeviceStatus).where(m.DeviceStatus.device_id.in_(ids))
+        return {s.device_id: s for s in (await session.scalars(query)).all()}
+
+    def _first_of_each_slot(
+        self, polls: Sequence[DevicePolled], stored: dict[int, m.DeviceStatus]
+    ) -> list[DevicePolled]:
+        """The polls less those another poller already covered (:func:`overlapping`), in time order, each judged
+        against the latest stored or kept poll of its device."""
+        latest = {
+            ident: Latest(s.last_poll_at, s.poller, s.poller_epoch)
+            for ident, s in stored.items()
+            if s.last_poll_at is not None
         }
+        kept = []
+        for poll in polls:
+            ident = self._device_ids[poll.device]
+            last = latest.get(ident)
+            if overlapping(poll, last):
+                if self._metrics is not None:
+                    self._metrics.overlaps.inc()
+                continue
+            kept.append(poll)
+            if last is None or poll.ts > last.ts:
+                latest[ident] = Latest(poll.ts, poll.poller or None, poll.epoch or None)
+        return kept
+
+    async def _statuses(
+        self, session: AsyncSession, polls: Sequence[DevicePolled], stored: dict[int, m.DeviceStatus]
+    ) -> None:
         for poll in polls:
             device_id = self._device_ids[poll.device]
             if poll.transition is not None:

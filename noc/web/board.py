@@ -17,6 +17,7 @@ from sqlalchemy import select
 from noc import models as m
 from noc.auth import BrowserSession
 from noc.keys import SESSIONS, TICKETS
+from noc.store.gaps import OpenGap, open_gaps
 from noc.store.sla import open_breaches
 from noc.timeutil import utcnow
 from noc.web import live
@@ -53,6 +54,7 @@ class Board:
     incidents: list[TicketSummary]
     by_priority: list[tuple[str, list[TicketSummary]]]
     devices_down: list[DeviceDown]
+    gaps: list[OpenGap]  # devices nobody polls now: unknown, not down
     breaches: list[Breach]
     open_count: int
     more: bool  # the board shows the newest BOARD_LIMIT open tickets; there are more
@@ -75,10 +77,12 @@ async def board_for(app: web.Application, username: str) -> Board:
             )
         ).all()
         breaches = await open_breaches(session)
+        gaps = await open_gaps(session)
     return Board(
         incidents=incidents,
         by_priority=sorted(groups.items()),
         devices_down=[DeviceDown(d.name, d.region, d.site, st.since, st.last_error) for d, st in down],
+        gaps=gaps,
         breaches=[
             Breach(circuit, row.objective, str(row.measured), str(row.limit), row.since) for row, circuit in breaches
         ],

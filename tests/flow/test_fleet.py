@@ -33,6 +33,7 @@ SAMPLES = (
     "select d.name, m.ts, m.in_bps, m.verdict from interface_measurements m join devices d on d.id = m.device_id "
     "where m.if_name = 'lo' and m.ts >= :since order by m.ts"
 )
+GAPS = "select d.name, g.ended_at from monitoring_gaps g join devices d on d.id = g.device_id order by g.started_at"
 OWNERS = "select d.name, s.poller from device_status s join devices d on d.id = s.device_id"
 
 
@@ -42,13 +43,15 @@ class Poller:
 
     name: str
     serve: Serve
+    group: str | None = None  # the service's by default
     port: int = field(default_factory=free_tcp_port)
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         log = (self.serve.workdir / f"{self.name}.log").open("ab")
         argv = [*NOC, "poller", "--name", self.name, "--port", str(self.port)]
-        self.process = subprocess.Popen(argv, env=self.serve.env, stdout=log, stderr=log, start_new_session=True)
+        env = self.serve.env | ({} if self.group is None else {"NOC_POLLER__GROUP": self.group})
+        self.process = subprocess.Popen(argv, env=env, stdout=log, stderr=log, start_new_session=True)
 
     def metric(self, name: str) -> float:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=10) as answer:
@@ -233,17 +236,22 @@ def test_a_device_is_polled_only_by_its_group_and_is_a_monitoring_gap_without_on
     serve = Serve(db, tmp_path, INTERVAL_S, fleet_settings(redis, NOC_POLLER__GROUP="north"))
     north = Poller("n1", serve)
     groups = {"pe-n1": ("north", agents[0]), "pe-n2": ("north", agents[1]), "pe-s1": ("south", agents[2])}
-    lines = ["snmp_profiles:"]
-    lines += [f"  - {{name: p{i}, version: 2c, community: {a.community}}}" for i, a in enumerate(agents)]
-    lines.append("devices:")
-    for name, (group, a) in groups.items():
-        lines.append(
-            f"  - {{name: {name}, address: 127.0.0.1, platform: linux, snmp_profile: p{agents.index(a)}, "
-            f"snmp_port: {a.port}, poller_group: {group}}}"
-        )
+
+    def grouped(disabled: str = "") -> str:
+        lines = ["snmp_profiles:"]
+        lines += [f"  - {{name: p{i}, version: 2c, community: {a.community}}}" for i, a in enumerate(agents)]
+        lines.append("devices:")
+        for name, (group, a) in groups.items():
+            lines.append(
+                f"  - {{name: {name}, address: 127.0.0.1, platform: linux, snmp_profile: p{agents.index(a)}, "
+                f"snmp_port: {a.port}, poller_group: {group}, enabled: {str(name != disabled).lower()}}}"
+            )
+        return "\n".join(lines) + "\n"
+
+    south = Poller("s1", serve, group="south")
     try:
         redis.start()
-        serve.setup("\n".join(lines) + "\n")
+        serve.setup(grouped())
         serve.start()
         north.start()
         start = stored_now()
@@ -254,11 +262,111 @@ def test_a_device_is_polled_only_by_its_group_and_is_a_monitoring_gap_without_on
         )
         wait_for("the south device a gap", lambda: serve.metric("noc_device_monitoring_gap", device="pe-s1") == 1.0)
         assert serve.metric("noc_device_monitoring_gap", device="pe-n1") == 0.0
+        wait_for("the gap recorded", lambda: rows(db, GAPS) == [("pe-s1", None)])
         assert {r[0] for r in rows(db, SAMPLES, since=start)} == {"pe-n1", "pe-n2"}  # never by a north poller
         assert north.metric("noc_fleet_owned_devices") == 2
         assert rows(db, "select count(*) from device_outages") == [(0,)]  # a gap is not downtime
+
+        # an inventory change reaches the running poller and service: pe-n2 disabled stops, its series go
+        serve.setup(grouped(disabled="pe-n2"))
+        wait_for("pe-n2 no longer polled", lambda: north.metric("noc_fleet_owned_devices") == 1)
+        wait_for("pe-n2's series gone", lambda: serve.metric("noc_device_up", device="pe-n2") is None)
+        # a south poller arrives: it polls pe-s1, whose gap ends at that first poll
+        south.start()
+        wait_for("the gap closed", lambda: rows(db, GAPS)[0][1] is not None, timeout_s=60)
+        ((_, ended),) = rows(db, GAPS)
+        first_south = min(utc(ts) for n, ts, _, _ in rows(db, SAMPLES, since=start) if n == "pe-s1")
+        assert abs((utc(ended) - first_south).total_seconds()) < INTERVAL_S  # ended by that first poll
+        wait_for("pe-s1 no gap", lambda: serve.metric("noc_device_monitoring_gap", device="pe-s1") == 0.0)
+        assert rows(db, "select count(*) from device_outages") == [(0,)]
         assert serve.signal(signal.SIGTERM) == 0
     finally:
+        south.cleanup()
         north.cleanup()
+        serve.cleanup()
+        redis.cleanup()
+
+
+def test_pollers_keep_their_devices_and_every_poll_while_redis_is_away(
+    agents: list[SnmpdAgent], tmp_path: Path
+) -> None:
+    redis = PrivateRedis()
+    db = f"sqlite+aiosqlite:///{tmp_path}/noc.db"
+    serve = Serve(db, tmp_path, INTERVAL_S, fleet_settings(redis, NOC_FLEET__GRACE_S="3"))
+    pollers = [Poller(f"p{i}", serve) for i in range(2)]
+
+    def polled(p: Poller) -> float:
+        return p.metric("noc_poll_duration_seconds_count")
+
+    def handovers(p: Poller) -> float:
+        return p.metric("noc_fleet_handovers_total")
+
+    try:
+        redis.start()
+        serve.setup(fleet_inventory(agents))
+        serve.start()
+        for p in pollers:
+            p.start()
+        wait_for(
+            "two members sharing all devices",
+            lambda: (
+                sum(p.metric("noc_fleet_owned_devices") for p in pollers) == DEVICES
+                and all(p.metric("noc_fleet_members") == 2 for p in pollers)
+            ),
+            timeout_s=120,
+        )
+        settled_at = stored_now()
+        wait_for(
+            "every device polled by its owner",
+            lambda: len({r[0] for r in rows(db, SAMPLES, since=settled_at)}) == DEVICES,
+            timeout_s=120,
+        )
+        owners = dict(rows(db, OWNERS))
+        moved = {p.name: handovers(p) for p in pollers}
+        owned = {p.name: p.metric("noc_fleet_owned_devices") for p in pollers}
+
+        # Redis away for three intervals (over twice failover_s): both keep polling what they own
+        redis.stop()
+        away_from = stored_now()
+        before = {p.name: polled(p) for p in pollers}
+        wait_for(
+            "three polls of every owned device while Redis is away",
+            lambda: all(polled(p) - before[p.name] >= 3 * owned[p.name] for p in pollers),
+            timeout_s=90,
+        )
+        away_until = stored_now()
+        redis.start()  # the same data directory: the append-only file keeps the stream and the groups
+
+        # back: the spooled polls reach the store, in order, once; nobody took anything over
+        wait_for(
+            "every device's polls of the outage stored",
+            lambda: (
+                min(
+                    Counter(r[0] for r in rows(db, SAMPLES, since=away_from) if utc(r[1]) < utc(away_until)).values(),
+                    default=0,
+                )
+                >= 2
+                and len({r[0] for r in rows(db, SAMPLES, since=away_from)}) == DEVICES
+            ),
+            timeout_s=120,
+        )
+        resumed = stored_now()
+        wait_for(
+            "polls after the return",
+            lambda: len({r[0] for r in rows(db, SAMPLES, since=resumed)}) == DEVICES,
+            timeout_s=60,
+        )
+        assert dict(rows(db, OWNERS)) == owners
+        assert {p.name: handovers(p) for p in pollers} == moved  # no device changed hands
+        whole, _ = polls([(n, utc(ts)) for n, ts, _, _ in rows(db, SAMPLES, since=settled_at)], settled_at)
+        spacing = [(b - a).total_seconds() for times in whole.values() for a, b in itertools.pairwise(sorted(times))]
+        assert min(spacing) >= INTERVAL_S / 2, min(spacing)  # no poll stored twice, no device polled twice
+        assert max(spacing) <= 2 * INTERVAL_S, max(spacing)  # no poll missed while Redis was away
+        assert rows(db, "select count(*) from device_outages") == [(0,)]
+        assert rows(db, GAPS) == []  # polled all along: no monitoring gap
+        assert serve.signal(signal.SIGTERM) == 0
+    finally:
+        for p in pollers:
+            p.cleanup()
         serve.cleanup()
         redis.cleanup()

@@ -7,16 +7,19 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from collectors.counters import InterfaceRate, Verdict
 from collectors.model import ProbeSample
+from exporters.collector import FlowMetrics
 from noc import models as m
 from noc.crypto import SecretBox
 from noc.flow.bus import Bus, MemoryBus
@@ -142,6 +145,47 @@ async def test_the_same_messages_twice_change_nothing(sessions: async_sessionmak
     assert [(r.bucket_start.minute, r.samples, r.rated_n) for r in rollups] == [(0, 5, 4), (5, 2, 2), (10, 2, 2)]
     assert rollups[0].in_sum_bps == 1000.0 * (1 + 2 + 3 + 4) and rollups[0].in_max_bps == 4000.0
     assert rollups[0].out_max_bps == 8000.0 and rollups[0].errors_sum_per_s == 2.5
+
+
+def handed_over() -> list[Message]:
+    """A hand-over of pe-1 (60 s interval) from p1 to p2, with the moment both poll it: p2 polls 10 s after p1's
+    last poll of the slot, and p1, not yet aware, polls once more under its old epoch."""
+    epoch_1, epoch_2 = T0.timestamp() - 3600, (T0 + timedelta(seconds=150)).timestamp()
+
+    def poll(poller: str, epoch: float, seconds: float) -> DevicePolled:
+        ts = T0 + timedelta(seconds=seconds)
+        interfaces = (replace(rate(0, 1.0), ts=ts),)
+        return DevicePolled(
+            "pe-1", ts, ok=True, up=True, consecutive_failures=0, interfaces=interfaces, poller=poller, epoch=epoch,
+            interval_s=60.0,
+        )  # fmt: skip
+
+    return [
+        *(poll("p1", epoch_1, s) for s in (0, 60, 120)),
+        poll("p2", epoch_2, 130),  # the same slot as p1's 120: p1 covered it
+        poll("p1", epoch_1, 180),  # p1's last poll, before it learnt of the hand-over
+        poll("p2", epoch_2, 190),  # the same slot as p1's 180
+        poll("p2", epoch_2, 250),
+        poll("p1", epoch_1, 260),  # p1 still polling after p2's epoch began and p2 polled: a stale owner
+    ]
+
+
+@pytest.mark.parametrize("size", [1, 3, 8])
+@pytest.mark.usefixtures("_inventory")
+async def test_two_pollers_overlapping_at_a_hand_over_store_one_sample_per_device_and_slot(
+    sessions: async_sessionmaker[AsyncSession], size: int
+) -> None:
+    metrics = FlowMetrics(CollectorRegistry())
+    store, batch = MeasurementStore(sessions, metrics), handed_over()
+    for start in range(0, len(batch), size):
+        await store.apply(batch[start : start + size])
+    async with sessions() as session:
+        stored = (await session.execute(select(m.InterfaceMeasurement.ts).order_by("ts"))).scalars().all()
+        status = await session.scalar(select(m.DeviceStatus))
+    offsets = [(ts - T0).total_seconds() for ts in stored]
+    assert offsets == [0, 60, 120, 180, 250]  # one sample per 60 s slot, whoever made it
+    assert metrics.overlaps._value.get() == 3  # the three polls another poller covered, counted
+    assert status is not None and status.poller == "p2" and status.last_poll_at == T0 + timedelta(seconds=250)
 
 
 async def _run_until_drained(bus: Bus, store: MeasurementStore, batch: list[Message]) -> ConsumerRunner:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 
 from playwright.async_api import Browser, expect
 from sqlalchemy import select
 from yarl import URL
 
+from collectors.gaps import GapChange
 from noc import auth
 from noc import models as m
+from noc.store.gaps import write_gaps
 from noc.web.core import environment
 from tests.web.conftest import PHONE, USERS, Site, Visitor, csrf_in, password_of, screenshot, signed_in
 
@@ -195,6 +198,24 @@ async def test_board_shows_open_tickets_devices_down_and_breaches(site: Site) ->
     _, html = await visitor.get("/board")
     assert f"T-{ticket_id}" in html and "loss above contract" in html
     assert 'data-due="' in html  # the timers the browser counts down
+
+
+async def test_board_lists_devices_nobody_polls_as_not_monitored_not_down(site: Site) -> None:
+    async with site.sessions() as session:
+        device = await session.scalar(select(m.Device).order_by(m.Device.name).limit(1))
+        assert device is not None
+        since = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+        await write_gaps(session, [GapChange(device.name, since)])
+        await session.commit()
+    visitor = await site.visitor("nina")
+    _, html = await visitor.get("/board")
+    assert "1 not monitored" in html and f'class="monitoring-gap" data-device="{device.name}"' in html
+    assert "0 devices down" in html  # unknown is not down
+    async with site.sessions() as session:  # the next poll ends it: the board no longer lists it
+        await write_gaps(session, [GapChange(device.name, since, since + timedelta(minutes=3))])
+        await session.commit()
+    _, html = await visitor.get("/board")
+    assert "not monitored" not in html.lower()
 
 
 async def test_board_says_when_the_customer_holds_the_restore_clock(site: Site) -> None:
