@@ -40,7 +40,7 @@ from enum import StrEnum
 from sla.availability import AvailabilityResult, aggregate_availability, compute_availability, fmt
 from sla.credits import CreditResult, compute_credit
 from sla.errors import SlaError
-from sla.intervals import Interval, Labelled, as_utc, difference, make, seconds
+from sla.intervals import Interval, Labelled, as_utc, clip, difference, make, seconds, union
 from sla.period import MonthPeriod, month_period
 from sla.states import DeltaEvaluation, DeltaInput, DeltaState, StateRun, evaluate_deltas, outage_labels
 from sla.stats import MetricSummary, summarise
@@ -111,6 +111,9 @@ class CircuitMonthInput:
     states: Sequence[StateRun] | None = None
     outages: Sequence[OutageSource] = ()
     unknown: Sequence[Interval] = ()
+    # Monitoring gaps: time nobody polled the circuit's device. Unknown, whatever an outage record spanning it says
+    # (a device down before a gap and after it may have been up in between): the contract's unknown-time rule.
+    unmonitored: Sequence[Interval] = ()
     stop_clock: Sequence[Labelled] = ()  # labelled e.g. "stop_clock:waiting for customer"
     committed_rate_bps: float | None = None
     stats: CircuitStats | None = None
@@ -300,6 +303,10 @@ def circuit_report(
     if stats is None:
         stats = CircuitStats(committed_rate_bps=item.committed_rate_bps)
 
+    if item.unmonitored:
+        gaps = union(clip(item.unmonitored, span))
+        outages = [Labelled(iv, o.label) for o in outages for iv in difference((o.interval,), gaps)]
+        unknown.extend(gaps)
     circuit_exclusions = [*exclusions, *item.stop_clock]
     result = compute_availability(
         span,

@@ -91,6 +91,7 @@ def circuit_week(
     runs: Sequence[StateRun],
     outages: Sequence[OutageSource],
     hours: Sequence[Any],
+    unmonitored: Sequence[Interval] = (),
 ) -> CircuitWeek:
     """One circuit's week: rows (hourly statistics) and runs outside the week are ignored."""
     span = week.span(terms.timezone)
@@ -99,6 +100,7 @@ def circuit_week(
         circuit=circuit,
         states=[r for r in runs if r.end > span.start and r.start < span.end],
         outages=outages,
+        unmonitored=unmonitored,
         committed_rate_bps=committed_rate_bps,
         stats=stats_from_hours(in_week, committed_rate_bps),
     )

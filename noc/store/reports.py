@@ -17,6 +17,7 @@ from noc.errors import InputError
 from sla.documents.series import ReportSeries, daily_availability
 from sla.errors import SlaError
 from sla.hours import METRICS, P95_METRICS, UNIT, stats_from_hours
+from sla.intervals import Interval, make
 from sla.period import month_period
 from sla.report import CircuitMonthInput, CircuitStats, ContractReport, OutageSource, monthly_report
 from sla.states import Cause, DeltaState, StateRun
@@ -88,6 +89,32 @@ async def month_stats(
     return out
 
 
+async def device_time(
+    session: AsyncSession, devices: Any, start: datetime, end: datetime
+) -> tuple[dict[int, list[OutageSource]], dict[int, list[Interval]]]:
+    """The outage records and the monitoring gaps of these devices (ids, or a select of them) overlapping
+    [start, end), by device id. An open gap runs to ``end``, as an open outage does."""
+    o = m.DeviceOutage.__table__.c
+    outages: dict[int, list[OutageSource]] = {}
+    for device_id, since, until, reason in await session.execute(
+        select(o.device_id, o.start_at, o.end_at, o.reason).where(
+            o.device_id.in_(devices), o.start_at < end, o.end_at.is_(None) | (o.end_at > start)
+        )
+    ):
+        outages.setdefault(device_id, []).append(OutageSource(since, until, f"device down: {reason}".strip()))
+    g = m.MonitoringGap.__table__.c
+    unmonitored: dict[int, list[Interval]] = {}
+    for device_id, since, until in await session.execute(
+        select(g.device_id, g.started_at, g.ended_at).where(
+            g.device_id.in_(devices), g.started_at < end, g.ended_at.is_(None) | (g.ended_at > start)
+        )
+    ):
+        gap = make(since, end if until is None else until)
+        if gap is not None:
+            unmonitored.setdefault(device_id, []).append(gap)
+    return outages, unmonitored
+
+
 async def build_reports(
     session: AsyncSession,
     year: int,
@@ -135,16 +162,8 @@ async def build_reports(
             .order_by(r.circuit_id, r.start_at)
         ):
             runs[cid].append(StateRun(start, end, DeltaState(state), frozenset(Cause(c) for c in causes)))
-        o = m.DeviceOutage.__table__.c
-        outages: dict[int, list[OutageSource]] = {}
-        for device_id, start, end, reason in await session.execute(
-            select(o.device_id, o.start_at, o.end_at, o.reason).where(
-                o.device_id.in_(select(m.Circuit.device_id).where(m.Circuit.contract_id.in_(contract_ids))),
-                o.start_at < period.end,
-                o.end_at.is_(None) | (o.end_at > period.start),
-            )
-        ):
-            outages.setdefault(device_id, []).append(OutageSource(start, end, f"device down: {reason}".strip()))
+        devices = select(m.Circuit.device_id).where(m.Circuit.contract_id.in_(contract_ids))
+        outages, unmonitored = await device_time(session, devices, period.start, period.end)
         stats = await month_stats(session, ids, period.start, period.end)
         by_contract: dict[int, list[CircuitMonthInput]] = {cid: [] for cid in contract_ids}
         for circuit in circuits:
@@ -154,6 +173,7 @@ async def build_reports(
                     circuit=circuit.name,
                     states=runs[circuit.id],
                     outages=outages.get(circuit.device_id, []),
+                    unmonitored=unmonitored.get(circuit.device_id, []),
                     committed_rate_bps=committed,
                     stats=CircuitStats(**stats.get(circuit.id, {}), committed_rate_bps=committed),
                 )

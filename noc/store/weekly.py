@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from noc import models as m
 from noc.errors import InputError
+from noc.store.reports import device_time
 from sla.errors import SlaError
-from sla.report import OutageSource
 from sla.states import Cause, DeltaState, StateRun
 from sla.terms import SlaTerms, terms_from_contract
 from sla.weekly import CircuitWeek, IsoWeek, circuit_week
@@ -60,17 +60,7 @@ async def account_week(session: AsyncSession, account_id: int, week: IsoWeek) ->
     ):
         state = StateRun(run.start_at, run.end_at, DeltaState(run.state), frozenset(Cause(c) for c in run.causes))
         runs[run.circuit_id].append(state)
-    o = m.DeviceOutage
-    outages: dict[int, list[OutageSource]] = {}
-    for outage in await session.scalars(
-        select(o).where(
-            o.device_id.in_({c.device_id for c in circuits}),
-            o.start_at < end,
-            o.end_at.is_(None) | (o.end_at > start),
-        )
-    ):
-        source = OutageSource(outage.start_at, outage.end_at, f"device down: {outage.reason}".strip())
-        outages.setdefault(outage.device_id, []).append(source)
+    outages, unmonitored = await device_time(session, {c.device_id for c in circuits}, start, end)
     h = m.CircuitHourStats
     hours: dict[int, list[m.CircuitHourStats]] = {cid: [] for cid in ids}
     for row in await session.scalars(
@@ -86,6 +76,7 @@ async def account_week(session: AsyncSession, account_id: int, week: IsoWeek) ->
                 committed_rate_bps=None if c.committed_rate_bps is None else float(c.committed_rate_bps),
                 runs=runs[c.id],
                 outages=outages.get(c.device_id, []),
+                unmonitored=unmonitored.get(c.device_id, []),
                 hours=hours[c.id],
             )
             for c in circuits

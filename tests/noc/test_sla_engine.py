@@ -184,6 +184,33 @@ async def test_report_from_rollups_counts_overlaps_once(sessions: Sessions, box:
     assert report.credit.amount == Decimal("100.00")  # below 99.9 % -> 10 % of 1,000.00
 
 
+async def test_a_recorded_monitoring_gap_is_unknown_time_in_the_report_not_downtime(
+    sessions: Sessions, box: SecretBox, tmp_path: Path
+) -> None:
+    """The device was down from 12:00 to 13:00 by its outage record, but nobody polled it from 12:20 to 12:40 (a
+    monitoring gap; the engine decided no state then): 40 minutes down, 20 unknown."""
+    await seeded(sessions, box, tmp_path)
+    may, june = datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+    noon = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
+    gap = (noon + timedelta(minutes=20), noon + timedelta(minutes=40))
+    async with sessions() as session:
+        circuit = (await session.scalars(select(m.Circuit))).one()
+        device = (await session.scalars(select(m.Device))).one()
+        session.add_all(
+            [
+                m.SlaStateRun(circuit_id=circuit.id, start_at=may, end_at=gap[0], state="available", causes=[]),
+                m.SlaStateRun(circuit_id=circuit.id, start_at=gap[1], end_at=june, state="available", causes=[]),
+                m.DeviceOutage(device_id=device.id, start_at=noon, end_at=noon + timedelta(hours=1), reason="timeout"),
+                m.MonitoringGap(device_id=device.id, started_at=gap[0], ended_at=gap[1]),
+            ]
+        )
+        await session.commit()
+        report, _ = await build_report(session, "c1", 2026, 5)
+    result = report.circuits[0].availability
+    assert (result.downtime_min, result.unknown_min) == (40, 20)
+    assert [(o.start, o.end) for o in result.outages] == [(noon, gap[0]), (gap[1], noon + timedelta(hours=1))]
+
+
 async def test_database_statistics_agree_with_the_python_rule(
     sessions: Sessions, box: SecretBox, tmp_path: Path
 ) -> None:

@@ -78,6 +78,26 @@ def test_shanghai_month_starts_at_1600z_and_clips_a_straddling_outage() -> None:
     assert february.circuits[0].availability.downtime_min == 30
 
 
+@pytest.mark.parametrize(
+    ("rule", "downtime_min", "measurable_min"),
+    [("available", 40, 44_640), ("unavailable", 60, 44_640), ("excluded", 40, 44_640 - 20)],
+)
+def test_a_monitoring_gap_inside_an_outage_is_unknown_time_under_the_contracts_rule(
+    rule: str, downtime_min: int, measurable_min: int
+) -> None:
+    """Down at 10:00 and at 11:00, but nobody polled the device from 10:20 to 10:40 (its poller dead): those 20
+    minutes are unknown, not down; the contract's unknown-time rule decides what they count as."""
+    outage = OutageSource(utc(2026, 1, 10, 10), utc(2026, 1, 10, 11), "device down: timeout")
+    gap = Interval(utc(2026, 1, 10, 10, 20), utc(2026, 1, 10, 10, 40))
+    item = CircuitMonthInput("c", outages=[outage], unmonitored=[gap])
+    result = monthly_report(terms(timezone="UTC", unknown_time=rule), 2026, 1, [item]).circuits[0].availability
+    assert (result.downtime_min, result.measurable_min, result.unknown_min) == (downtime_min, measurable_min, 20)
+    assert [(o.start, o.end) for o in result.outages] == [
+        (utc(2026, 1, 10, 10), utc(2026, 1, 10, 10, 20)),
+        (utc(2026, 1, 10, 10, 40), utc(2026, 1, 10, 11)),
+    ]
+
+
 def test_same_instant_different_months() -> None:
     # 2026-03-31T16:30Z is April in Shanghai and March in Berlin.
     outage = OutageSource(utc(2026, 3, 31, 16, 30), utc(2026, 3, 31, 17), "device")
