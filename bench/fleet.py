@@ -2,7 +2,7 @@
 48-port agents through Redis, each held to the same CPU budget.
 
 Run as root from the repository root:
-    .venv/bin/python bench/fleet.py [--devices 900] [--interval 5] [--quota 0.1] [--window 60] [--pollers 1 2 3]
+    .venv/bin/python bench/fleet.py [--devices 400] [--interval 5] [--quota 0.1] [--window 60] [--pollers 1 2 3]
 
 Honest on a two-core machine: the agents (net-snmp in network namespaces, as bench/snmp_poll.py builds them) and
 Redis need CPU too, so instead of pinning pollers to cores each poller process is held to ``--quota`` of a core by a
@@ -143,7 +143,7 @@ def run_fleet(size: int, agents: list[SnmpdAgent], args: argparse.Namespace) -> 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--devices", type=int, default=900)
+    parser.add_argument("--devices", type=int, default=400)
     parser.add_argument("--agents", type=int, default=4)
     parser.add_argument("--interval", type=float, default=5.0, help="poll interval, s (the demand: devices/interval)")
     parser.add_argument("--quota", type=float, default=0.1, help="each poller's CPU budget, in cores")

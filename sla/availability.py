@@ -9,18 +9,20 @@ The arithmetic, in minutes (``B`` = the month-length rule's basis, see ``sla.per
     O  = |union(outages)|                       outage time in the period
     OX = |union(outages) ∩ union(exclusions)|   outage time forgiven by maintenance / stop-clock
     U  = |unknown - union(outages)|             no data and no known outage
-    UX = |that unknown ∩ union(exclusions)|     unknown time inside a window: neither down nor removed
+    UX = |that unknown ∩ union(exclusions)|     unknown time inside a window: neither down nor ruled
     UR = U - UX                                  unknown time the contract's unknown-time rule applies to
+    W  = |union(maintenance out of the base)|   agreed maintenance, when the contract takes it out of the base
 
-    rule "available":    D = O - OX             M = B
-    rule "unavailable":  D = O - OX + UR        M = B
-    rule "excluded":     D = O - OX             M = B - UR
+    rule "available":    D = O - OX             M = B - W
+    rule "unavailable":  D = O - OX + UR        M = B - W
+    rule "excluded":     D = O - OX             M = B - W - UR
     availability % = 100 x (M - D) / M, clamped to [0, 100]; None when M <= 0 (nothing measurable)
 
-Maintenance and stop-clock never enter the denominator: they only forgive the outage (and unknown) time that
-falls inside them, so a window with no outage in it changes nothing. Time inside a window counts as service
-time whatever was measured there, so unknown time inside a window (UX) is neither down nor removed from M; were
-it removed, a new window over unknown time would lower availability under the "available" rule.
+Maintenance and stop-clock forgive the outage (and unknown) time that falls inside them. Agreed maintenance also
+leaves the base when the contract says ``maintenance_in_base: exclude`` (the carriers' rule and the default:
+100 x (B - W - D) / (B - W)); with ``include`` W = 0 and the windows stay service time, so a window with no outage
+in it changes nothing. Stop-clock never leaves the base. Unknown time inside a window (UX) is neither down nor
+ruled: it is inside W already, or service time under ``include``.
 
 Under ``fixed_43200`` the basis is 43,200 minutes while outages are measured in real minutes, so a long outage
 in a 31-day month can push the figure below zero; it is clamped to 0 and ``clamped`` says so. The percentage
@@ -36,7 +38,18 @@ from datetime import datetime
 from decimal import Decimal
 
 from sla.errors import SlaError
-from sla.intervals import Interval, Labelled, clip, difference, intersection, make, seconds, total, union_labelled
+from sla.intervals import (
+    Interval,
+    Labelled,
+    clip,
+    difference,
+    intersection,
+    make,
+    seconds,
+    total,
+    union,
+    union_labelled,
+)
 from sla.terms import UnknownRule
 
 SIXTY = Decimal(60)
@@ -75,6 +88,7 @@ class AvailabilityResult:
     unknown_min: Decimal  # U
     unknown_in_exclusion_min: Decimal  # UX
     unknown_ruled_min: Decimal  # UR
+    maintenance_out_of_base_min: Decimal  # W
     downtime_min: Decimal  # D
     measurable_min: Decimal  # M
     availability_pct: Decimal | None
@@ -128,8 +142,10 @@ def compute_availability(
     unknown: Iterable[Interval],
     exclusions: Iterable[Labelled],
     unknown_rule: UnknownRule,
+    out_of_base: Iterable[Interval] = (),
 ) -> AvailabilityResult:
-    """Availability over ``span`` against ``basis_min`` (see the module docstring for every term)."""
+    """Availability over ``span`` against ``basis_min`` (see the module docstring for every term); ``out_of_base``
+    is the agreed maintenance W taken out of the base (``sla.terms.out_of_base``)."""
     if basis_min < 0:
         raise SlaError("basis_min must be >= 0")
     outage_items = tuple(outages)
@@ -143,10 +159,11 @@ def compute_availability(
     u_s = seconds(total(no_data))
     ux_s = seconds(total(intersection(no_data, windows)))
     ur_s = u_s - ux_s
+    w_s = seconds(total(union(clip(out_of_base, span))))
     basis_s = basis_min * SIXTY
 
     downtime_s = o_s - ox_s + (ur_s if unknown_rule == "unavailable" else 0)
-    measurable_s = basis_s - (ur_s if unknown_rule == "excluded" else 0)
+    measurable_s = basis_s - w_s - (ur_s if unknown_rule == "excluded" else 0)
 
     steps = [
         f"period {span.start.isoformat()} .. {span.end.isoformat()}: "
@@ -163,12 +180,16 @@ def compute_availability(
         )
     else:
         steps.append(f"downtime D = O - OX = {fmt(o_s / SIXTY)} - {fmt(ox_s / SIXTY)} = {fmt(downtime_s / SIXTY)} min")
+    base, terms_shown = "B", [fmt(basis_min)]
+    if w_s:
+        base += " - W"
+        terms_shown.append(fmt(w_s / SIXTY))
+        steps.append(f"agreed maintenance out of the base W = {fmt(w_s / SIXTY)} min")
     if unknown_rule == "excluded":
-        steps.append(
-            f"measurable M = B - UR = {fmt(basis_min)} - {fmt(ur_s / SIXTY)} = {fmt(measurable_s / SIXTY)} min"
-        )
-    else:
-        steps.append(f"measurable M = B = {fmt(measurable_s / SIXTY)} min")
+        base += " - UR"
+        terms_shown.append(fmt(ur_s / SIXTY))
+    shown = " - ".join(terms_shown)
+    steps.append(f"measurable M = {base} = {shown} = {fmt(measurable_s / SIXTY)} min")
 
     pct: Decimal | None
     clamped = False
@@ -198,6 +219,7 @@ def compute_availability(
         unknown_min=u_s / SIXTY,
         unknown_in_exclusion_min=ux_s / SIXTY,
         unknown_ruled_min=ur_s / SIXTY,
+        maintenance_out_of_base_min=w_s / SIXTY,
         downtime_min=downtime_s / SIXTY,
         measurable_min=measurable_s / SIXTY,
         availability_pct=pct,

@@ -46,7 +46,7 @@ from sla.errors import SlaError
 from sla.intervals import Interval, as_utc, difference, intersection, minutes, total, union
 from sla.period import MonthPeriod, month_containing
 from sla.states import Cause, DeltaInput, DeltaState, SlidingWindow, StateRun, classify, merge_worst, sanitise
-from sla.terms import SlaTerms, maintenance_intervals
+from sla.terms import SlaTerms, maintenance_intervals, out_of_base
 
 Objective = Literal["availability", "burn_rate", "latency", "loss", "jitter", "utilisation", "committed_rate"]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -313,7 +313,8 @@ class BreachDetector:
             return []
         elapsed = Interval(month.start, now)
         counted = difference(intersection(track.down, (elapsed,)), track.month_exclusions)
-        budget_min = (1 - float(terms.availability_target_pct) / 100) * float(month.basis_min)
+        base_min = float(month.basis_min - minutes(total(out_of_base(terms, month.span))))
+        budget_min = (1 - float(terms.availability_target_pct) / 100) * base_min
         elapsed_ratio = float(minutes(elapsed.duration) / month.calendar_min)
         down_min = float(minutes(total(counted)))
         burn = (down_min / budget_min) / elapsed_ratio if budget_min > 0 else 0.0

@@ -44,7 +44,7 @@ from sla.intervals import Interval, Labelled, as_utc, clip, difference, make, se
 from sla.period import MonthPeriod, month_period
 from sla.states import DeltaEvaluation, DeltaInput, DeltaState, StateRun, evaluate_deltas, outage_labels
 from sla.stats import MetricSummary, summarise
-from sla.terms import SlaTerms, maintenance_intervals
+from sla.terms import SlaTerms, maintenance_intervals, out_of_base
 
 EMPTY = MetricSummary()
 
@@ -315,6 +315,7 @@ def circuit_report(
         unknown=unknown,
         exclusions=circuit_exclusions,
         unknown_rule=terms.unknown_time,
+        out_of_base=out_of_base(terms, span),
     )
     return CircuitReport(
         item.circuit, result, stats, tuple(_objectives(terms, result.availability_pct, stats)), ignored

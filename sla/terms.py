@@ -18,10 +18,14 @@ from typing import Any, Literal, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sla.errors import TermsError
-from sla.intervals import Interval, Labelled, as_utc, make
+from sla.intervals import Interval, Labelled, as_utc, make, union
 
 UnknownRule = Literal["available", "unavailable", "excluded"]
 MonthLengthRule = Literal["calendar", "fixed_43200"]
+# Agreed maintenance in the availability base: "exclude" (the carriers' rule, the default) computes
+# 100 x (B - W - D) / (B - W); "include" keeps the windows in the base, 100 x (B - D) / B. Both forgive outage
+# time inside a window.
+MaintenanceBase = Literal["exclude", "include"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 FIXED_MONTH_MIN = 43_200
@@ -117,6 +121,7 @@ class SlaTerms:
     unknown_time: UnknownRule = "excluded"
     month_length: MonthLengthRule = "calendar"
     maintenance: tuple[MaintenanceWindow, ...] = ()
+    maintenance_in_base: MaintenanceBase = "exclude"
     credits: CreditSchedule = field(default_factory=CreditSchedule)
     delta_s: int = DEFAULT_DELTA_S
 
@@ -136,6 +141,10 @@ class SlaTerms:
             raise TermsError("sliding_window_n must be >= 1")
         if self.unknown_time not in get_args(UnknownRule):
             raise TermsError(f"unknown_time must be one of {get_args(UnknownRule)}, not {self.unknown_time!r}")
+        if self.maintenance_in_base not in get_args(MaintenanceBase):
+            raise TermsError(
+                f"maintenance_in_base must be one of {get_args(MaintenanceBase)}, not {self.maintenance_in_base!r}"
+            )
         if self.month_length not in get_args(MonthLengthRule):
             raise TermsError(f"month_length must be one of {get_args(MonthLengthRule)}, not {self.month_length!r}")
         if self.delta_s < 1 or 86_400 % self.delta_s:
@@ -185,6 +194,14 @@ def maintenance_intervals(windows: Iterable[MaintenanceWindow], timezone: str, s
 
 
 # --- from a stored contract row --------------------------------------------------------------------------------
+
+
+def out_of_base(terms: SlaTerms, span: Interval) -> tuple[Interval, ...]:
+    """The agreed maintenance W that leaves the availability base over ``span`` (none when the contract keeps it
+    in: ``maintenance_in_base: include``)."""
+    if terms.maintenance_in_base == "include":
+        return ()
+    return union(w.interval for w in maintenance_intervals(terms.maintenance, terms.timezone, span))
 
 
 def _get(row: object, name: str, default: Any = None) -> Any:
@@ -305,6 +322,7 @@ def terms_from_contract(row: object, *, delta_s: int = DEFAULT_DELTA_S) -> SlaTe
             unknown_time=cast(UnknownRule, _get(row, "unknown_time", "excluded") or "excluded"),
             month_length=cast(MonthLengthRule, _get(row, "month_length", "calendar") or "calendar"),
             maintenance=maintenance_from_json(_get(row, "maintenance_windows", None) or []),
+            maintenance_in_base=cast(MaintenanceBase, _get(row, "maintenance_in_base", "exclude") or "exclude"),
             credits=credits_from_json(
                 _get(row, "credit_bands", None) or [],
                 _get(row, "credit_cap_pct"),

@@ -196,6 +196,8 @@ class SlaIn(Entry):
     restore_time_min: int | None = Field(default=None, ge=1, le=31 * 24 * 60)
     sliding_window_n: int = Field(default=1, ge=1, le=1440)
     unknown_time: Literal["available", "unavailable", "excluded"] = "excluded"
+    # Agreed maintenance out of the availability base (the carriers' rule) or kept in it as service time.
+    maintenance_in_base: Literal["exclude", "include"] = "exclude"
 
 
 class RecurringWindow(Entry):

@@ -248,6 +248,7 @@ def _contract_doc(c: m.Contract, ctx: _Ctx) -> dict[str, Any]:
             "restore_time_min": c.restore_time_s // 60,
             "sliding_window_n": c.sliding_window_n,
             "unknown_time": c.unknown_time,
+            "maintenance_in_base": c.maintenance_in_base,
         },
         "maintenance_windows": c.maintenance_windows,
         "credits": {"bands": c.credit_bands, "cap_pct": c.credit_cap_pct},
@@ -266,6 +267,7 @@ def _contract_apply(c: m.Contract, e: s.ContractIn, ctx: _Ctx) -> None:
     assert e.sla.restore_time_min is not None, "filled from the tier before apply"
     c.restore_time_s = e.sla.restore_time_min * 60
     c.sliding_window_n, c.unknown_time = e.sla.sliding_window_n, e.sla.unknown_time
+    c.maintenance_in_base = e.sla.maintenance_in_base
     c.maintenance_windows = [w.model_dump(mode="json") for w in e.maintenance_windows]
     c.credit_bands = [b.model_dump(mode="json") for b in e.credits.bands]
     c.credit_cap_pct = e.credits.cap_pct

@@ -32,6 +32,7 @@ from noc.db import is_transient
 from noc.errors import InputError
 from noc.keys import SESSIONS
 from noc.web import units
+from sla.documents.text import maintenance_rule
 from tickets.errors import TicketError
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ def environment() -> jinja2.Environment:
     env.filters["number"] = units.number
     env.filters["duration"] = units.duration
     env.globals["objective_value"] = units.objective_value
+    env.globals["maintenance_rule"] = maintenance_rule
     # A name as one path segment: "/" too is escaped (names may hold it; urlencode keeps it, splitting the path).
     env.filters["segment"] = lambda text: quote(str(text), safe="")
     return env

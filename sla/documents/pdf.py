@@ -28,6 +28,7 @@ from sla.documents.text import (
     excluded_note,
     limit_text,
     local_and_utc,
+    maintenance_rule,
     measured_text,
     month_name,
     num_text,
@@ -346,6 +347,7 @@ def _title_block(
         ("Month-length rule", report.terms.month_length),
         ("Basis", basis),
         ("Unknown time", f"counted as {report.terms.unknown_time}"),
+        ("Agreed maintenance", maintenance_rule(report.terms)),
         ("Generated at", "-" if generated_at is None else f"{clock_text(generated_at)} UTC"),
     ]
     if not report.complete:

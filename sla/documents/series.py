@@ -10,7 +10,7 @@ from decimal import Decimal
 from sla.availability import aggregate_availability, compute_availability
 from sla.intervals import Interval, Labelled, make, minutes
 from sla.report import ContractReport
-from sla.terms import maintenance_intervals
+from sla.terms import maintenance_intervals, out_of_base
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,7 @@ def daily_availability(report: ContractReport) -> ReportSeries:
                     unknown=c.availability.unknown,
                     exclusions=[*maintenance, *(e for o in c.availability.outages for e in o.excluded)],
                     unknown_rule=report.terms.unknown_time,
+                    out_of_base=out_of_base(report.terms, span),
                 )
                 for c in report.circuits
             ]

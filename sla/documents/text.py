@@ -10,6 +10,7 @@ from decimal import ROUND_DOWN, Decimal
 from sla.availability import OutageRecord, fmt
 from sla.intervals import minutes
 from sla.report import CircuitReport, ContractReport, ObjectiveResult
+from sla.terms import SlaTerms
 
 NO_DATA = "no data"
 
@@ -130,3 +131,10 @@ def excluded_note(o: OutageRecord, report: ContractReport) -> str:
     if o.continues_after:
         notes.append("still down at the end of the period")
     return "; ".join(notes) or "-"
+
+
+def maintenance_rule(terms: SlaTerms) -> str:
+    """How the contract treats agreed maintenance in the availability base, in words."""
+    if terms.maintenance_in_base == "include":
+        return "kept in the base as service time: 100 x (B - D) / B"
+    return "out of the base: 100 x (B - W - D) / (B - W)"

@@ -19,9 +19,11 @@ from noc.inventory import service
 from noc.messages import DevicePolled, ProbeResult, ProbeRound
 from noc.store.reports import build_report
 from noc.store.sla import empty_hour, load_engine_inputs
+from noc.store.weekly import account_week
 from sla.breach import Breach, DetectorSettings, Recovery
 from sla.hours import HourBucket, stats_from_hours
 from sla.states import DeltaInput
+from sla.weekly import IsoWeek
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -182,6 +184,53 @@ async def test_report_from_rollups_counts_overlaps_once(sessions: Sessions, box:
     expected = Decimal(100) * (Decimal(44640) - 70) / Decimal(44640)
     assert abs(report.availability_pct - expected) < Decimal("0.000001")
     assert report.credit.amount == Decimal("100.00")  # below 99.9 % -> 10 % of 1,000.00
+
+
+@pytest.mark.parametrize(
+    ("in_base", "base_min", "credit"),
+    [("exclude", 44_640 - 120, Decimal("100.00")), ("include", 44_640, Decimal("0.00"))],
+)
+async def test_maintenance_in_the_base_is_a_contract_term_the_month_week_and_credit_agree_on(
+    sessions: Sessions, box: SecretBox, tmp_path: Path, in_base: str, base_min: int, credit: Decimal
+) -> None:
+    """A 2-hour maintenance window (11:00-13:00 on Sunday 10 May) and an outage from 12:00 to 13:44:36: 60 minutes
+    forgiven, D = 44.6 min. Out of the base (the default): 100 x (44,520 - 44.6) / 44,520 = 99.89982 %, below the
+    99.9 % band, 10 % of 1,000.00 owed; in it: 100 x (44,640 - 44.6) / 44,640 = 99.90009 %, nothing owed. The week
+    (10,080 min) follows the same rule."""
+    window = "[{kind: one_off, name: core upgrade, start_at: '2026-05-10T11:00:00Z', end_at: '2026-05-10T13:00:00Z'}]"
+    text = INVENTORY.replace("    credits:", f"    maintenance_windows: {window}\n    credits:").replace(
+        "loss_ceiling_pct: 5}", f"loss_ceiling_pct: 5, maintenance_in_base: {in_base}}}"
+    )
+    path = tmp_path / "inventory.yaml"
+    path.write_text(text)
+    await service.import_file(sessions, box, path, "test")
+    may, june = datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+    down = (datetime(2026, 5, 10, 12, tzinfo=UTC), datetime(2026, 5, 10, 13, 44, 36, tzinfo=UTC))
+    async with sessions() as session:
+        circuit = (await session.scalars(select(m.Circuit))).one()
+        session.add_all(
+            [
+                m.SlaStateRun(circuit_id=circuit.id, start_at=may, end_at=down[0], state="available", causes=[]),
+                m.SlaStateRun(
+                    circuit_id=circuit.id,
+                    start_at=down[0],
+                    end_at=down[1],
+                    state="unavailable",
+                    causes=["device_unreachable"],
+                ),
+                m.SlaStateRun(circuit_id=circuit.id, start_at=down[1], end_at=june, state="available", causes=[]),
+            ]
+        )
+        await session.commit()
+        report, _ = await build_report(session, "c1", 2026, 5)
+        account = (await session.scalars(select(m.KeyAccount))).one()
+        (week,) = await account_week(session, account.id, IsoWeek(2026, 19))
+    d = Decimal("44.6")
+    assert report.availability_pct == Decimal(100) * (base_min - d) / base_min
+    assert report.credit.amount == credit
+    week_base = 10_080 - (120 if in_base == "exclude" else 0)
+    assert week.report.availability_pct == Decimal(100) * (week_base - d) / week_base
+    assert week.report.availability.downtime_min == report.circuits[0].availability.downtime_min == d
 
 
 async def test_a_recorded_monitoring_gap_is_unknown_time_in_the_report_not_downtime(

@@ -13,7 +13,7 @@ from sla.breach import ActiveBreach, Breach, BreachDetector, DetectorSettings, R
 from sla.errors import SlaError
 from sla.report import CircuitMonthInput, monthly_report
 from sla.states import Cause, DeltaInput, DeltaState, StateRun, merge_runs
-from sla.terms import RecurringWindow, SlaTerms
+from sla.terms import WEEKDAYS, RecurringWindow, SlaTerms
 from tests.sla.factories import terms, utc
 
 T0 = utc(2026, 1, 10, 12)
@@ -196,6 +196,17 @@ def test_burn_rate_breach_and_recovery() -> None:
     assert isinstance(recovery, Recovery) and recovery.until == utc(2026, 1, 20)
     # February starts a new budget.
     assert burn_events(d, utc(2026, 2, 1, 0, 1)) == []
+
+
+@pytest.mark.parametrize(("in_base", "base_min"), [("exclude", 44_640 - 31 * 120), ("include", 44_640)])
+def test_burn_rate_budget_follows_the_contracts_maintenance_base(in_base: str, base_min: int) -> None:
+    """The budget is the target's share of the same base as the monthly report's: with daily two-hour windows out
+    of the base (31 x 120 min in January) it is (1 - 0.999) x 40,920 = 40.92 minutes, not 44.64."""
+    window = RecurringWindow("nightly", frozenset(WEEKDAYS), time(1, 0), 120)
+    d = avail(1, maintenance=(window,), maintenance_in_base=in_base)
+    down_for(d, utc(2026, 1, 1, 23, 40), 10)
+    (breach,) = [b for b in d.active() if b.objective == "burn_rate"]
+    assert breach.measured == pytest.approx((10 / (0.001 * base_min)) / (1440 / 44640), rel=0.01)
 
 
 def test_burn_rate_ignores_downtime_in_maintenance() -> None:

@@ -130,16 +130,27 @@ def test_window_decisions_at_the_month_boundary_use_the_previous_month(with_neig
     assert report.circuits[0].availability.downtime_min == downtime_min
 
 
-def test_contract_row_with_recurring_maintenance_in_shanghai() -> None:
+@pytest.mark.parametrize(
+    ("in_base", "expected"),
+    [
+        # the default, as carriers compute it: W = 5 Sundays x 120 min = 600 min leave the base
+        (None, pct(44_640 - 600 - 30, 44_640 - 600)),  # 100 x 44,010 / 44,040 = 99.93188 %
+        ("exclude", pct(44_640 - 600 - 30, 44_640 - 600)),
+        ("include", pct(44_640 - 30, 44_640)),  # 100 x 44,610 / 44,640 = 99.93280 %
+    ],
+)
+def test_contract_row_with_recurring_maintenance_in_shanghai(in_base: str | None, expected: Decimal) -> None:
     # ACME (Shanghai, n = 5): Sunday 02:00-04:00 local maintenance = Saturday 18:00-20:00Z. Outage 19:00-20:30Z on
     # Saturday 2026-03-07: 60 minutes inside the window, 30 counted. No samples: rollup shape, the rest is up.
-    acme = terms_from_contract(ROW)
+    # March 2026 in Shanghai has five Sunday windows (1, 8, 15, 22, 29 March local).
+    acme = terms_from_contract(ROW if in_base is None else {**ROW, "maintenance_in_base": in_base})
     outage = OutageSource(utc(2026, 3, 7, 19), utc(2026, 3, 7, 20, 30), "device:pe1")
     report = monthly_report(acme, 2026, 3, [CircuitMonthInput("acme-1", outages=[outage])])
     (record,) = report.circuits[0].availability.outages
     assert record.excluded == (Labelled(Interval(utc(2026, 3, 7, 19), utc(2026, 3, 7, 20)), "maintenance:weekly core"),)
     assert record.counted_min == 30
-    assert report.availability_pct == pct(44_640 - 30, 44_640)  # 99.9327... < 99.95: 5 % band, 2,400.00 CNY
+    assert report.availability_pct == expected  # < 99.95 either way: 5 % band, 2,400.00 CNY
+    assert report.circuits[0].availability.maintenance_out_of_base_min == (0 if in_base == "include" else 600)
     assert report.credit.amount == Decimal("2400.00")
     assert report.credit.currency == "CNY"
     assert report.objectives[0].met is False
@@ -259,9 +270,9 @@ def test_credit_cap_in_a_report() -> None:
     schedule = CreditSchedule((CreditBand(Decimal("99.9"), Decimal(50)),), Decimal(10), Decimal("2000.00"))
     window = RecurringWindow("unused", frozenset({"mon"}), time(3, 0), 60)
     t = terms(credits=schedule, maintenance=(window,))
-    outage = OutageSource(utc(2026, 1, 3), utc(2026, 1, 3, 2), "device")  # a Saturday: the window does not apply
+    outage = OutageSource(utc(2026, 1, 3), utc(2026, 1, 3, 2), "device")  # a Saturday: the window forgives none
     report = monthly_report(t, 2026, 1, [CircuitMonthInput("c", outages=[outage])])
-    assert report.availability_pct == pct(44_640 - 120, 44_640)
+    assert report.availability_pct == pct(44_640 - 240 - 120, 44_640 - 240)  # four Monday windows leave the base
     assert (report.credit.uncapped_amount, report.credit.amount, report.credit.capped) == (
         Decimal("1000.00"),
         Decimal("200.00"),
@@ -309,10 +320,18 @@ def test_report_as_plain_data_round_trips_through_json() -> None:
     assert plain["contract"] == "ACME-2026-01"
     assert plain["period"]["start"] == "2026-02-28T16:00:00+00:00"
     assert Decimal(plain["availability_pct"]) == report.availability_pct
-    # Unknown time is excluded except inside maintenance, which counts as service time (never leaves the basis):
-    # five Sunday windows of 120 min = 600, 60 of them under the outage. M = 10 measured + 90 outage + 540 window
-    # = 640; D = 90 - 60 = 30. 100 x 610 / 640 = 95.3125 %: the lowest band, 30 %.
-    assert report.availability_pct == pct(610, 640)
+    # Unknown time is excluded, and the five Sunday windows of 120 min (W = 600, 60 of them under the outage) leave
+    # the base: M = 10 measured + 30 outage outside the window = 40; D = 90 - 60 = 30. 100 x 10 / 40 = 25 %.
+    assert report.availability_pct == pct(10, 40)
+    assert report.circuits[0].availability.steps[4] == "agreed maintenance out of the base W = 600 min"
+    # With the windows kept in the base they count as service time: M = 10 + 90 + 540 = 640, 100 x 610 / 640.
+    kept = monthly_report(
+        terms_from_contract({**ROW, "maintenance_in_base": "include"}),
+        2026,
+        3,
+        [CircuitMonthInput("acme-1", samples=samples, outages=[outage])],
+    )
+    assert kept.availability_pct == pct(610, 640)
     assert plain["credit"]["amount"] == "14400.00"
     assert plain["circuits"][0]["stats"]["latency_ms"]["avg"] == 3.0
     assert plain["circuits"][0]["availability"]["outages"][0]["excluded"][0]["label"] == "maintenance:weekly core"
