@@ -78,6 +78,7 @@ class FleetPoller:
         self._membership: Membership | None = None
         self._beats = 0  # heartbeats in a row that reached Redis
         self._quiet_beats = 1  # how many of them pass before the view moves a device (pollers started together)
+        self._assigned_for: tuple[object, ...] = ()  # what the current share was computed from
 
     async def start(self) -> None:
         settings, poller = self._settings, self._settings.poller
@@ -139,6 +140,9 @@ class FleetPoller:
         if stage is None or plan is None or view is None:
             return
         group = self._settings.poller.group
+        basis = (tuple((m_.name, m_.capacity) for m_ in view.owners.get(group, ())), view.epoch(group), self._version)
+        if basis == self._assigned_for:
+            return  # the same owning members under the same epoch and inventory: the same share
         mine = {d.target.name for d in plan.devices if view.owner(d.target.name, group) == self.name}
         gained = mine - set(stage.scheduler.assigned())
         start_in: dict[str, float] = {}
@@ -162,6 +166,7 @@ class FleetPoller:
             log.info("fleet: %d devices gained, %d handed over; %d owned", len(started), len(stopped), len(mine))
             self._fleet_metrics.handed_over(len(started), len(stopped))
         self._fleet_metrics.owned(len(mine))
+        self._assigned_for = basis  # only once the share is in force (a failed read above tries again next beat)
 
     async def _probe(self) -> None:
         if self.stage is not None and self.stage.plan.devices:
