@@ -3,7 +3,8 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# The browser libraries the pages use (uPlot), from the npm registry by package-lock.json; served by the app.
+# The browser libraries the pages use (uPlot, Swagger UI), from the npm registry by package-lock.json; served by
+# the app. No install scripts run (swagger-ui-dist's analytics dependency would call the internet).
 ASSETS := node_modules/.installed
 
 .PHONY: demo test assets lint typecheck contracts unit system-deps clean
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 $(ASSETS): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $(ASSETS)
 
 assets: $(ASSETS)

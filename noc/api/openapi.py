@@ -115,6 +115,21 @@ def build_document(routes: Sequence[Route]) -> dict[str, Any]:
             "responses": {"200": {"description": "OK", "content": {JSON: {"schema": {"type": "object"}}}}},
         }
     }
+    paths["/api/docs"] = {
+        "get": {
+            "operationId": "docs",
+            "summary": "This document as a page (Swagger UI)",
+            "tags": ["meta"],
+            "security": [],
+            "responses": {
+                "200": {"description": "OK", "content": {"text/html": {"schema": {"type": "string"}}}},
+                "503": {
+                    "description": "Swagger UI is not installed (`npm ci`)",
+                    "content": {JSON: {"schema": _ref(Error)}},
+                },
+            },
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -31,7 +30,8 @@ from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.store import network, series
 from noc.store.reports import build_report
 from noc.timeutil import utcnow
-from noc.web.core import HERE, page, render, viewer_of
+from noc.vendor import node_modules, serve_vendor
+from noc.web.core import page, render, viewer_of
 from sla.documents.text import limit_text, measured_text, status_text
 from sla.period import month_containing
 from sla.report import CircuitReport
@@ -48,12 +48,6 @@ ALL_ROLES = ("noc", "admin", "technician", "account_manager")
 TICKETS_SCANNED = 500  # the open tickets a page looks through for its device or circuit
 BY_TICKETS = "tickets"
 UPLOT_FILES = ("uPlot.iife.min.js", "uPlot.min.css")
-
-
-def uplot_dir(configured: Path | None) -> Path:
-    """Where npm put uPlot's built files: ``web.assets_dir`` (a ``node_modules``), else the repository's."""
-    base = configured if configured is not None else HERE.parents[1] / "node_modules"
-    return base / "uplot" / "dist"
 
 
 async def _actor(request: web.Request, viewer: BrowserSession) -> Actor:
@@ -267,8 +261,5 @@ def setup_network(app: web.Application) -> None:
     app.router.add_routes(routes)
     app.router.add_get("/graphs/interface", graph_json(_interface_graph))
     app.router.add_get("/graphs/circuit", graph_json(_circuit_graph))
-    found = uplot_dir(app[SETTINGS].web.assets_dir)
-    if all((found / f).is_file() for f in UPLOT_FILES):
-        app.router.add_static("/vendor/uplot/", found)
-    else:
-        log.warning("web: uPlot is not installed at %s (run `make` or `npm ci`): pages show no graphs", found)
+    found = node_modules(app[SETTINGS].web.assets_dir) / "uplot" / "dist"
+    serve_vendor(app, "/vendor/uplot/", found, UPLOT_FILES, "uPlot (the pages' graphs)")
