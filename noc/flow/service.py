@@ -36,6 +36,7 @@ from noc.flow.sla import SlaEngine
 from noc.flow.stage import PollStage, ssh_settings
 from noc.flow.supervise import Supervisor
 from noc.messages import Message
+from noc.notify.notifier import Notifier
 from noc.settings import Settings
 from noc.store.measurements import MeasurementStore
 from noc.store.reports import build_reports
@@ -165,6 +166,7 @@ class NocService:
         self.sla: SlaEngine | None = None
         self.store = MeasurementStore(sessions)
         self.runners: list[ConsumerRunner] = []
+        self.notifier = Notifier(sessions, settings.notify, settings.web.public_url)
 
     async def start(self) -> None:
         poller = self._settings.poller
@@ -212,7 +214,11 @@ class NocService:
         self.supervisor.every("sla-tick", poller.sla_tick_s, self._sla_tick)
         self.supervisor.every("month", poller.sla_report_interval_s, self._month_to_date)
         self.supervisor.every("purge", 3600.0, self._purge)
-        self.supervisor.every("timers", 60.0, self._timers)
+        self.supervisor.every("timers", self._settings.tickets.timers_interval_s, self._timers)
+        if self.notifier.configured:
+            await self.notifier.start()
+            self._stack.push_async_callback(self.notifier.close)
+            self.supervisor.every("notify", self._settings.notify.interval_s, self.notifier.tick)
         down = sum(1 for state, _ in states.values() if state.up is False)
         log.info(
             "polling %d devices (%d down, continued), probing %d circuits, %d open breaches continued; bus %s",
