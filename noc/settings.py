@@ -371,7 +371,7 @@ class NotifySettings(_Slice):
         names = [r.name for r in self.recipients]
         for i, recipient in enumerate(self.recipients):
             where = f"recipients[{i}]"
-            if names.count(recipient.name) > 1:
+            if names.index(recipient.name) != i:
                 raise ValueError(f"{where}.name: {recipient.name!r} is named twice")
             channel = self.channels.get(recipient.channel)
             if channel is None:
@@ -418,6 +418,21 @@ class Settings(BaseSettings):
         return env_settings, init_settings
 
 
+def _without_tags(data: Any, loc: list[str | int]) -> list[str | int]:
+    """Pydantic names a tagged union's member in the error's path (``channels.bad.dingtalk.url``); the file and
+    the environment have no such level (``channels.bad.url``): the tag is dropped where the data says ``kind``."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(data, dict) and part not in data and data.get("kind") == part:
+            continue
+        out.append(part)
+        if isinstance(data, dict):
+            data = data.get(part)
+        else:
+            data = data[part] if isinstance(data, list) and isinstance(part, int) and part < len(data) else None
+    return out
+
+
 def load_settings(config_file: Path | None = None) -> Settings:
     """Settings from ``config_file`` (or ``$NOC_CONFIG``) and the environment; bad values raise ValidationFailed."""
     env_config = os.environ.get("NOC_CONFIG")
@@ -438,7 +453,7 @@ def load_settings(config_file: Path | None = None) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = [p for p in err["loc"] if isinstance(p, str | int)]
+            loc = _without_tags(values, [p for p in err["loc"] if isinstance(p, str | int)])
             if located is not None and tuple(loc) in located.lines:
                 problems.append(located.problem(loc, err["msg"]))
             else:

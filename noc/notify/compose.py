@@ -3,7 +3,8 @@ Pure.
 
 A message is made only of the ticket's facts (reference, priority, title, device, circuit, region, accounts, the
 instant) and the link: never a contact, a credential or a channel's secret, which are not in its input. The title
-can hold words a person typed (a complaint's summary): anything in it that looks like a phone number is masked.
+can hold words a person typed (a complaint's summary): anything in it that looks like a phone number or an e-mail
+address is masked.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from noc.notify.events import Notice, NoticeKind
 
 # 7 to 15 digits, optionally "+"-prefixed and split by single spaces or hyphens: what phone numbers look like.
 _PHONE = re.compile(r"(?<![\w.])\+?\d(?:[ -]?\d){6,14}(?![\w.])")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 MASK = "***"
 
 
@@ -68,8 +70,8 @@ _WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def mask_phones(text: str) -> str:
-    return _PHONE.sub(MASK, text)
+def mask_personal(text: str) -> str:
+    return _PHONE.sub(MASK, _EMAIL.sub(MASK, text))
 
 
 def ticket_link(public_url: str, ticket_id: int) -> str:
@@ -87,7 +89,7 @@ def compose(notice: Notice, language: str, public_url: str) -> Composed:
     headline = words[notice.kind].format(
         what=words["incident" if ticket.incident else "ticket"],
         ref=ticket.ref,
-        title=mask_phones(ticket.title),
+        title=mask_personal(ticket.title),
         timer=words.get(notice.timer or "", notice.timer or ""),
         level=notice.level if notice.level is not None else "",
     )
