@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc.notify.channels import secrets_of
@@ -51,25 +51,27 @@ class Deliverer:
         self.recipients = {r.name: r for r in settings.recipients}
 
     async def deliver(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
-        """Attempt what is due now; how many attempts were made."""
-        async with sessions() as session:
-            due = (
-                await session.scalars(
-                    select(Notification)
-                    .where(Notification.status == PENDING, Notification.next_attempt_at <= now)
-                    .order_by(Notification.next_attempt_at, Notification.id)
-                    .limit(self.settings.concurrency * 4)
-                )
-            ).all()
-        attempts: list[_Attempt] = []
+        """Attempt what is due now; how many attempts were made. Each channel is read on its own, so a channel
+        held back by its rate never holds up the others."""
+        n, clock = Notification, time.monotonic()
+        due = (n.status == PENDING) & (n.next_attempt_at <= now)
         chosen: list[Notification] = []
-        clock = time.monotonic()
-        for row in due:
-            if row.channel not in self.senders or row.recipient not in self.recipients:
-                why = f"recipient {row.recipient!r} or channel {row.channel!r} is no longer configured"
-                attempts.append(_Attempt(row.id, why, final=True))
-            elif self.buckets[row.channel].take(clock):
-                chosen.append(row)
+        async with sessions() as session:
+            for channel in self.senders:
+                query = select(n).where(due, n.channel == channel, n.recipient.in_(list(self.recipients)))
+                rows = await session.scalars(query.order_by(n.next_attempt_at, n.id).limit(self.settings.concurrency))
+                chosen += [row for row in rows if self.buckets[channel].take(clock)]
+            orphans = await session.scalars(
+                select(n).where(
+                    due, or_(n.channel.not_in(list(self.senders)), n.recipient.not_in(list(self.recipients)))
+                )
+            )
+            attempts = [
+                _Attempt(
+                    row.id, f"recipient {row.recipient!r} or channel {row.channel!r} is no longer configured", True
+                )
+                for row in orphans
+            ]
         limit = asyncio.Semaphore(self.settings.concurrency)
 
         async def attempt(row: Notification) -> _Attempt:
@@ -97,8 +99,9 @@ class Deliverer:
         except DeliveryFailed as exc:
             return scrub(str(exc), self.secrets[row.channel])
         except Exception as exc:  # a channel's bug must not stop the others: recorded on the notification
-            log.exception("channel %s failed unexpectedly", row.channel)
-            return scrub(f"{type(exc).__name__}: {exc}", self.secrets[row.channel])
+            error = scrub(f"{type(exc).__name__}: {exc}", self.secrets[row.channel])
+            log.error("channel %s failed unexpectedly: %s", row.channel, error)  # no traceback: it may hold a secret
+            return error
         return None
 
     async def _record(

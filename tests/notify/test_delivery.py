@@ -194,3 +194,19 @@ async def test_no_message_carries_a_secret_or_a_contacts_phone(
     for text in said:
         for value in personal + secrets:
             assert value not in text
+
+
+async def test_a_message_whose_recipient_left_the_settings_fails_once_and_says_why(
+    svc: TicketService, mail: SmtpServers, robots: Robots, notifier_for: MakeNotifier, sessions: Any
+) -> None:
+    settings = notify_settings(mail, robots)
+    queued = await notifier_for(settings)
+    await svc.handle_device_down(DeviceDown("pe-bj-01", svc.clock.now()))
+    async with sessions() as session:
+        await queued.outbox.collect(session, svc.clock.now())  # queued, not yet sent
+    kept = tuple(r for r in settings.recipients if r.name != "noc-group")
+    restarted = await notifier_for(settings.model_copy(update={"recipients": kept}))
+    await restarted.tick()
+    [gone] = [n for n in await rows(sessions) if n.recipient == "noc-group"]
+    assert (gone.status, gone.attempts) == (FAILED, 1) and "no longer configured" in (gone.error or "")
+    assert robots.of("dingtalk") == [] and len(mail.mailbox.to("duty@example.test")) == 1
