@@ -388,6 +388,7 @@ def _detail(detail: TicketDetail, notifications: Sequence[NotificationView]) -> 
     return s.TicketDetailOut(
         ticket=_ticket(detail.summary),
         symptoms=detail.symptoms,
+        causes=list(detail.causes),
         children=list(detail.children),
         transitions=[s.TransitionOut.model_validate(t) for t in detail.transitions],
         worklog=[s.WorklogOut.model_validate(w) for w in detail.worklog],

@@ -224,6 +224,7 @@ class CaseOut(_Out):
 class TicketDetailOut(_Out):
     ticket: TicketOut
     symptoms: str
+    causes: list[str] = Field(description="every cause of the fault (the ticket's first, then those that joined)")
     children: list[str]
     transitions: list[TransitionOut]
     worklog: list[WorklogOut]
