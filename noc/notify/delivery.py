@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc.notify.channels import secrets_of
@@ -36,6 +36,17 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text[:1000]
 
 
+async def _claim(session: AsyncSession, row: Notification, until: datetime) -> bool:
+    n = Notification
+    claimed = await session.execute(
+        update(n)
+        .where(n.id == row.id, n.status == PENDING, n.next_attempt_at == row.next_attempt_at)
+        .values(next_attempt_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(claimed, "rowcount", 0) == 1)
+
+
 @dataclass(frozen=True, slots=True)
 class _Attempt:
     id: int
@@ -52,7 +63,9 @@ class Deliverer:
 
     async def deliver(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
         """Attempt what is due now; how many attempts were made. Each channel is read on its own, so a channel
-        held back by its rate never holds up the others."""
+        held back by its rate never holds up the others. A message is claimed before it is sent (its next attempt
+        moved past the send's time-out, on the condition that nobody moved it first): two processes running this
+        loop never send one message twice, and one that dies mid-send leaves it due again after the claim."""
         n, clock = Notification, time.monotonic()
         due = (n.status == PENDING) & (n.next_attempt_at <= now)
         chosen: list[Notification] = []
@@ -60,7 +73,10 @@ class Deliverer:
             for channel in self.senders:
                 query = select(n).where(due, n.channel == channel, n.recipient.in_(list(self.recipients)))
                 rows = await session.scalars(query.order_by(n.next_attempt_at, n.id).limit(self.settings.concurrency))
-                chosen += [row for row in rows if self.buckets[channel].take(clock)]
+                claim_until = now + timedelta(seconds=2 * self.settings.channels[channel].timeout_s + 60)
+                for row in rows:
+                    if self.buckets[channel].take(clock) and await _claim(session, row, claim_until):
+                        chosen.append(row)
             orphans = await session.scalars(
                 select(n).where(
                     due, or_(n.channel.not_in(list(self.senders)), n.recipient.not_in(list(self.recipients)))
@@ -72,6 +88,7 @@ class Deliverer:
                 )
                 for row in orphans
             ]
+            await session.commit()
         limit = asyncio.Semaphore(self.settings.concurrency)
 
         async def attempt(row: Notification) -> _Attempt:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from noc import models as m
@@ -119,7 +120,11 @@ class Outbox:
         for e in events:
             queued += await self._queue(session, from_event(e.id, e.kind, e.detail, e.at, await of(e.ticket_id)), now)
         self._advance(cursor, [e.id for e in events])
-        await session.commit()
+        try:
+            await session.commit()
+        except IntegrityError:  # another process queued the same rows first: they are queued
+            await session.rollback()
+            return 0
         return queued
 
     async def _cursor(self, session: AsyncSession, name: str) -> NotifyCursor:

@@ -7,18 +7,25 @@ the timers run) and the notifier reads what it recorded.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import pytest
 import yaml
 from pydantic import SecretStr
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from noc.notify.channels import build_sender
+from noc.notify.delivery import Deliverer
 from noc.notify.models import DELIVERED, FAILED, PENDING, Notification, NotifyCursor
 from noc.notify.notifier import Notifier
+from noc.notify.outbox import Outbox
+from noc.notify.outgoing import Outgoing, Sender
 from noc.notify.records import notifications_of
 from noc.settings import NotifySettings
 from tests.conftest import EXAMPLE_INVENTORY
@@ -210,3 +217,51 @@ async def test_a_message_whose_recipient_left_the_settings_fails_once_and_says_w
     [gone] = [n for n in await rows(sessions) if n.recipient == "noc-group"]
     assert (gone.status, gone.attempts) == (FAILED, 1) and "no longer configured" in (gone.error or "")
     assert robots.of("dingtalk") == [] and len(mail.mailbox.to("duty@example.test")) == 1
+
+
+@dataclass
+class Gate:
+    """Sends held until ``opened``; ``all_started`` once ``expected`` sends have begun."""
+
+    expected: int
+    started: int = 0
+    all_started: asyncio.Event = field(default_factory=asyncio.Event)
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class Gated:
+    inner: Sender
+    gate: Gate
+
+    async def send(self, message: Outgoing) -> None:
+        self.gate.started += 1
+        if self.gate.started == self.gate.expected:
+            self.gate.all_started.set()
+        await self.gate.opened.wait()
+        await self.inner.send(message)
+
+
+async def test_two_processes_delivering_at_once_send_each_message_once(
+    svc: TicketService, mail: SmtpServers, robots: Robots, sessions: Any, clock: DrivenClock
+) -> None:
+    """Two ``noc serve`` replicas run the loop over one database: while one is sending, the other finds every
+    message claimed and sends none of them."""
+    settings = notify_settings(mail, robots)
+    await svc.handle_device_down(DeviceDown("pe-bj-01", clock.now()))
+    async with aiohttp.ClientSession() as http:
+        senders = {name: build_sender(channel, http) for name, channel in settings.channels.items()}
+        gate = Gate(expected=6)
+        gated = {name: Gated(sender, gate) for name, sender in senders.items()}
+        first, second = Deliverer(settings, gated, PUBLIC_URL), Deliverer(settings, senders, PUBLIC_URL)
+        async with sessions() as session:
+            assert await Outbox(settings, PUBLIC_URL).collect(session, clock.now()) == 6
+        sending = asyncio.create_task(first.deliver(sessions, clock.now()))
+        async with asyncio.timeout(10):
+            await gate.all_started.wait()  # every message claimed and on its way
+        assert await second.deliver(sessions, clock.now()) == 0
+        gate.opened.set()
+        assert await sending == 6
+    stored = await rows(sessions)
+    assert {(n.status, n.attempts) for n in stored} == {(DELIVERED, 1)}
+    assert len(mail.mailbox.all()) == 3 and len(robots.accepted) == 3
