@@ -3,6 +3,8 @@ ticket history says since last time (``outbox``), then send what is due (``deliv
 
 from __future__ import annotations
 
+import logging
+
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -11,6 +13,8 @@ from noc.notify.delivery import Deliverer
 from noc.notify.outbox import Outbox
 from noc.settings import NotifySettings
 from noc.timeutil import Clock, SystemClock
+
+log = logging.getLogger(__name__)
 
 
 class Notifier:
@@ -35,6 +39,14 @@ class Notifier:
         http = self._http = aiohttp.ClientSession()
         senders = {name: build_sender(channel, http) for name, channel in self.settings.channels.items()}
         self._deliverer = Deliverer(self.settings, senders, self.public_url)
+        kinds = ", ".join(f"{name} ({channel.kind})" for name, channel in self.settings.channels.items())
+        log.info(
+            "notifications: channels %s; %d recipients, %d routes; links to %s",
+            kinds,
+            len(self.settings.recipients),
+            len(self.settings.routes),
+            self.public_url,
+        )
 
     async def tick(self) -> None:
         assert self._deliverer is not None, "started first"
