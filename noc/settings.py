@@ -6,9 +6,11 @@ its slice (``settings.poller``, ``settings.web``), never the whole object or a g
 
 from __future__ import annotations
 
+import json
 import os
+import string
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -57,6 +59,8 @@ class WebSettings(_Slice):
     assets_dir: Path | None = None
     # How often the NOC board's live feed looks for changes, in seconds.
     board_refresh_s: float = Field(default=2.0, gt=0, le=300)
+    # The address people reach the pages at: notifications link to ``{public_url}/tickets/<id>``.
+    public_url: str = Field(default="http://127.0.0.1:8080", pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
 
 
 class PollerSettings(_Slice):
@@ -196,6 +200,8 @@ class TicketSettings(_Slice):
     cause_categories: tuple[str, ...] = DEFAULT_CAUSE_CATEGORIES
     contract_expiry_notice_days: int = Field(default=30, ge=0)
     case_suggestions: int = Field(default=5, ge=0, le=50)
+    # How often the service looks for warnings and escalations that fell due.
+    timers_interval_s: float = Field(default=60.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _complete(self) -> TicketSettings:
@@ -208,6 +214,176 @@ class TicketSettings(_Slice):
         for objective, impact in self.impact_by_objective.items():
             if impact not in IMPACTS:
                 raise ValueError(f"impact_by_objective.{objective}: {impact!r} is not one of {', '.join(IMPACTS)}")
+        return self
+
+
+# --- notifications: channels, who is told, and for what ----------------------------------------------------------
+
+HTTP_URL = r"^https?://[^\s/?#]+(/\S*)?$"
+
+
+class _Channel(_Slice):
+    # Messages sent through this channel per minute at most; more wait for the next minute.
+    rate_per_minute: int = Field(default=20, ge=1, le=10_000)
+    timeout_s: float = Field(default=10.0, gt=0, le=300)
+
+
+class EmailChannel(_Channel):
+    kind: Literal["email"]
+    host: str = Field(min_length=1)
+    port: int = Field(default=587, ge=1, le=65535)
+    # starttls: plain connection upgraded (587); ssl: TLS from the first byte (465); none: no TLS (a local relay).
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    # A CA bundle to verify the server's certificate with (a private CA); unset: the system's.
+    ca_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _auth_pair(self) -> EmailChannel:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together")
+        return self
+
+
+class DingTalkChannel(_Channel):
+    """A DingTalk group robot: ``url`` with its access_token; ``secret`` (SEC...) when the robot signs (加签)."""
+
+    kind: Literal["dingtalk"]
+    url: str = Field(pattern=HTTP_URL)
+    secret: SecretStr | None = None
+
+
+class WeComChannel(_Channel):
+    """A WeCom (企业微信) group robot: the robot's ``key`` goes into the URL's query."""
+
+    kind: Literal["wecom"]
+    url: str = Field(default="https://qyapi.weixin.qq.com/cgi-bin/webhook/send", pattern=HTTP_URL)
+    key: SecretStr
+
+
+class FeishuChannel(_Channel):
+    """A Feishu (飞书) group robot: ``url`` is its hook; ``secret`` when signature verification is on."""
+
+    kind: Literal["feishu"]
+    url: str = Field(pattern=HTTP_URL)
+    secret: SecretStr | None = None
+
+
+class WebhookChannel(_Channel):
+    """Any HTTP receiver: a JSON body signed with HMAC-SHA256 under ``secret`` in ``signature_header``."""
+
+    kind: Literal["webhook"]
+    url: str = Field(pattern=HTTP_URL)
+    secret: SecretStr = Field(min_length=16)
+    signature_header: str = Field(default="X-Noc-Signature", pattern=r"^[A-Za-z0-9-]+$")
+
+
+SMS_PLACEHOLDERS = frozenset({"to", "text"})
+
+
+class SmsChannel(_Channel):
+    """An SMS gateway's HTTP API: ``body_template`` with ``$to`` (the recipient's number) and ``$text``; in a
+    JSON body each is substituted as a JSON string (quotes included), in a form body URL-encoded."""
+
+    kind: Literal["sms"]
+    url: str = Field(pattern=HTTP_URL)
+    method: Literal["POST", "PUT"] = "POST"
+    content_type: Literal["application/json", "application/x-www-form-urlencoded"] = "application/json"
+    body_template: str = Field(min_length=1)
+    # Extra request headers (an API key): secrets, never logged or shown.
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _template(self) -> SmsChannel:
+        template = string.Template(self.body_template)
+        if not template.is_valid():
+            raise ValueError("body_template: a '$' that is not $to, $text or $$")
+        unknown = set(template.get_identifiers()) - SMS_PLACEHOLDERS
+        if unknown:
+            raise ValueError(f"body_template: unknown placeholder(s) {', '.join(sorted(unknown))} (known: $to, $text)")
+        if self.content_type == "application/json":
+            try:
+                json.loads(template.substitute(to=json.dumps("+1"), text=json.dumps("x")))
+            except ValueError as exc:
+                raise ValueError(f"body_template: not JSON once $to and $text are filled in: {exc}") from exc
+        return self
+
+
+Channel = Annotated[
+    EmailChannel | DingTalkChannel | WeComChannel | FeishuChannel | WebhookChannel | SmsChannel,
+    Field(discriminator="kind"),
+]
+
+
+class NotifyRecipient(_Slice):
+    """Someone (or a group's robot) told through one channel. ``name`` is the label the records show; ``address``
+    is the e-mail address or phone number (robots and webhooks need none)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    channel: str
+    address: str | None = Field(default=None, min_length=1, max_length=200)
+    role: Literal["noc", "noc_lead", "account_manager", "technician"] = "noc"
+    language: Literal["zh-CN", "en"] = "zh-CN"
+    # Only tickets of these regions / key accounts (empty: all).
+    regions: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+
+
+class NotifyRoute(_Slice):
+    """Who is told of which ticket events. Every filter that is given must match (empty: any)."""
+
+    events: tuple[Literal["opened", "reopened", "warning", "escalation", "cleared", "resolved"], ...] = Field(
+        min_length=1
+    )
+    priorities: tuple[str, ...] = ()
+    levels: tuple[int, ...] = ()  # escalation level (1 NOC lead, 2 account manager); 0 for a warning
+    tiers: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # what raised the fault: sla_breach, device_down, alertmanager, complaint, manual
+    # Told: every recipient of these roles, and these recipients by name.
+    roles: tuple[Literal["noc", "noc_lead", "account_manager", "technician"], ...] = ()
+    recipients: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _someone(self) -> NotifyRoute:
+        if not self.roles and not self.recipients:
+            raise ValueError("a route names roles or recipients")
+        return self
+
+
+class NotifySettings(_Slice):
+    # How often the delivery loop looks for new ticket events and for deliveries due.
+    interval_s: float = Field(default=2.0, gt=0, le=600)
+    # Attempts per message before it is recorded as failed; between them, backoff doubling up to the cap.
+    max_attempts: int = Field(default=5, ge=1, le=50)
+    retry_initial_s: float = Field(default=30.0, gt=0, le=86400)
+    retry_max_s: float = Field(default=3600.0, gt=0, le=86400)
+    # Messages being sent at once.
+    concurrency: int = Field(default=8, ge=1, le=256)
+    channels: dict[str, Channel] = Field(default_factory=dict)
+    recipients: tuple[NotifyRecipient, ...] = ()
+    routes: tuple[NotifyRoute, ...] = ()
+
+    @model_validator(mode="after")
+    def _references(self) -> NotifySettings:
+        names = [r.name for r in self.recipients]
+        for i, recipient in enumerate(self.recipients):
+            where = f"recipients[{i}]"
+            if names.index(recipient.name) != i:
+                raise ValueError(f"{where}.name: {recipient.name!r} is named twice")
+            channel = self.channels.get(recipient.channel)
+            if channel is None:
+                raise ValueError(f"{where}.channel: no channel named {recipient.channel!r}")
+            if isinstance(channel, EmailChannel | SmsChannel) and recipient.address is None:
+                raise ValueError(f"{where}.address: a {channel.kind} channel needs the recipient's address")
+            if isinstance(channel, EmailChannel) and "@" not in (recipient.address or ""):
+                raise ValueError(f"{where}.address: {recipient.address!r} is not an e-mail address")
+        for i, route in enumerate(self.routes):
+            for name in route.recipients:
+                if name not in names:
+                    raise ValueError(f"routes[{i}].recipients: no recipient named {name!r}")
         return self
 
 
@@ -227,6 +403,7 @@ class Settings(BaseSettings):
     service: ServiceSettings = ServiceSettings()
     fleet: FleetSettings = FleetSettings()
     tickets: TicketSettings = TicketSettings()
+    notify: NotifySettings = NotifySettings()
 
     @classmethod
     def settings_customise_sources(
@@ -239,6 +416,21 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment wins over the YAML file (passed as init values), which wins over defaults.
         return env_settings, init_settings
+
+
+def _without_tags(data: Any, loc: list[str | int]) -> list[str | int]:
+    """Pydantic names a tagged union's member in the error's path (``channels.bad.dingtalk.url``); the file and
+    the environment have no such level (``channels.bad.url``): the tag is dropped where the data says ``kind``."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(data, dict) and part not in data and data.get("kind") == part:
+            continue
+        out.append(part)
+        if isinstance(data, dict):
+            data = data.get(part)
+        else:
+            data = data[part] if isinstance(data, list) and isinstance(part, int) and part < len(data) else None
+    return out
 
 
 def load_settings(config_file: Path | None = None) -> Settings:
@@ -261,7 +453,7 @@ def load_settings(config_file: Path | None = None) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            loc = [p for p in err["loc"] if isinstance(p, str | int)]
+            loc = _without_tags(values, [p for p in err["loc"] if isinstance(p, str | int)])
             if located is not None and tuple(loc) in located.lines:
                 problems.append(located.problem(loc, err["msg"]))
             else:

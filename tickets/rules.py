@@ -3,10 +3,15 @@ a decision comes out. No database, no clock: every instant is in the event.
 
 * ``decide_fault`` - open a ticket, append a recurrence to the open one for the same circuit and cause (one ticket
   per circuit per fault; a changed impact updates it, never close-and-reopen), or reopen a ticket resolved within
-  the reopen window.
-* ``decide_device_down`` - one parent incident for the device, one child decision per affected circuit.
-* ``decide_clear`` - a recovery clears the fault condition; the account's auto-resolve setting says whether the
-  ticket is resolved by it.
+  the reopen window. One fault, one ticket: while a circuit has an open ticket for a fault the system detected (an
+  SLA breach, its device down), another such cause on that circuit joins it (its impact is the worst of them, the
+  causes are listed) instead of opening a second ticket.
+* ``decide_device_down`` - one parent incident for the device, one child decision per affected circuit; a circuit
+  whose fault was already ticketed (its breach arrived first) has that ticket made a child, whatever the order.
+* ``decide_clear`` - a recovery clears its cause; the fault condition clears with the last active cause, or with
+  the device coming back (what a dead device took down was its symptom); the account's auto-resolve setting says
+  whether the ticket is resolved by it.
+* ``active_causes`` / ``listed_causes`` - a ticket's causes from its first cause and its cause events.
 * ``priority`` - tier x impact through the settings' matrix; ``limits`` - response and restoration limits.
 """
 
@@ -34,6 +39,13 @@ class FaultKind(StrEnum):
     ALERTMANAGER = "alertmanager"
     COMPLAINT = "complaint"
     MANUAL = "manual"
+
+
+# Faults the system detects on a circuit: while a ticket for one is open, another on the circuit is the same fault.
+SAME_FAULT_KINDS = frozenset({FaultKind.SLA_BREACH, FaultKind.DEVICE_DOWN})
+SEVERITY = {Impact.AT_RISK: 0, Impact.DEGRADED: 1, Impact.SERVICE_DOWN: 2}
+# Ticket events that say which causes a ticket has (``detail["cause"]``); ``fault_cleared`` ends them all.
+CAUSE_ADDED, CAUSE_CLEARED, FAULT_CLEARED = "cause_added", "cause_cleared", "fault_cleared"
 
 
 def _require_aware(name: str, value: datetime) -> None:
@@ -133,6 +145,7 @@ class TicketState:
     impact: Impact
     resolved_at: datetime | None = None
     fault_cleared_at: datetime | None = None
+    causes: frozenset[str] = frozenset()  # its active causes; empty: only the one it was opened for
 
 
 # --- what the rules decide ---------------------------------------------------------------------------------------
@@ -196,6 +209,15 @@ class ClearFault:
     resolve: bool  # the account auto-resolves: the ticket becomes resolved, not only its condition
 
 
+@dataclass(frozen=True, slots=True)
+class ClearCause:
+    """One of the ticket's causes ended; others are still active, so its fault condition is not cleared."""
+
+    ticket_id: int
+    cause: str
+    cleared_at: datetime
+
+
 # --- the rules ---------------------------------------------------------------------------------------------------
 
 
@@ -215,12 +237,16 @@ def limits(settings: TicketSettings, circuit: CircuitFacts) -> tuple[int, int]:
     return response, restore
 
 
+def worst(a: Impact, b: Impact) -> Impact:
+    return a if SEVERITY[a] >= SEVERITY[b] else b
+
+
 def _impact_change(
-    settings: TicketSettings, circuit: CircuitFacts, latest: TicketState, event: FaultEvent
+    settings: TicketSettings, circuit: CircuitFacts, latest: TicketState, impact: Impact
 ) -> ImpactChange | None:
-    if event.impact == latest.impact:
+    if impact == latest.impact:
         return None
-    return ImpactChange(latest.impact, event.impact, priority(settings, circuit.tier, event.impact))
+    return ImpactChange(latest.impact, impact, priority(settings, circuit.tier, impact))
 
 
 def decide_fault(
@@ -229,11 +255,14 @@ def decide_fault(
     latest: TicketState | None,
     settings: TicketSettings,
     device_down: TicketState | None = None,
+    ongoing: TicketState | None = None,
 ) -> FaultDecision:
     """One ticket per circuit and cause: append while it is open, reopen within the window, else open anew.
 
     ``device_down`` is the circuit's open ticket for its device being down, if any: while the device is down, what
     the circuit's probes and alerts report is that same fault, so it is recorded there instead of as a new ticket.
+    ``ongoing`` is the circuit's latest open ticket for a fault the system detected, whatever its cause: a fault of
+    that kind joins it as another cause (impact: the worst of them).
     """
     if event.circuit != circuit.circuit:
         raise InvalidRequest(f"event for circuit {event.circuit!r} decided with facts of {circuit.circuit!r}")
@@ -243,8 +272,18 @@ def decide_fault(
         and event.kind in (FaultKind.SLA_BREACH, FaultKind.ALERTMANAGER, FaultKind.COMPLAINT)
     ):
         return AppendRecurrence(device_down.id, event, None)
+    if (
+        ongoing is not None
+        and ongoing.status in OPEN_STATUSES
+        and event.kind in SAME_FAULT_KINDS
+        and (latest is None or latest.id != ongoing.id)
+    ):
+        impact = worst(ongoing.impact, event.impact)
+        return AppendRecurrence(ongoing.id, event, _impact_change(settings, circuit, ongoing, impact))
     if latest is not None:
-        change = _impact_change(settings, circuit, latest, event)
+        # The impact follows its cause, but never below another cause still active on the ticket.
+        impact = worst(latest.impact, event.impact) if latest.causes - {event.cause} else event.impact
+        change = _impact_change(settings, circuit, latest, impact)
         if latest.status in OPEN_STATUSES:
             return AppendRecurrence(latest.id, event, change)
         resolved_at = latest.resolved_at
@@ -261,10 +300,15 @@ def decide_device_down(
     latest_by_circuit: Mapping[str, TicketState],
     open_incident_id: int | None,
     settings: TicketSettings,
+    ongoing_by_circuit: Mapping[str, TicketState] | None = None,
 ) -> IncidentDecision:
-    """One parent incident per device outage (reused while open), one child per circuit on its own account."""
+    """One parent incident per device outage (reused while open), one child per circuit on its own account: a new
+    ticket, or the circuit's ongoing one (``decide_fault``'s ``ongoing``) that the device's fault joins."""
+    ongoing = ongoing_by_circuit or {}
     children = tuple(
-        decide_fault(event.fault_for(c.circuit), c, latest_by_circuit.get(c.circuit), settings)
+        decide_fault(
+            event.fault_for(c.circuit), c, latest_by_circuit.get(c.circuit), settings, ongoing=ongoing.get(c.circuit)
+        )
         for c in sorted(circuits, key=lambda c: c.circuit)
     )
     if open_incident_id is not None:
@@ -296,8 +340,37 @@ def sla_recovery(circuit: str, objective: str, until: datetime) -> FaultCleared:
     return FaultCleared(circuit, sla_cause(objective), until)
 
 
-def decide_clear(event: FaultCleared, latest: TicketState | None, auto_resolve: bool) -> ClearFault | None:
-    """Nothing to do when there is no open ticket or its condition is already cleared."""
+def decide_clear(event: FaultCleared, latest: TicketState | None, auto_resolve: bool) -> ClearFault | ClearCause | None:
+    """Nothing to do when there is no open ticket or its condition is already cleared. A cause that ends while
+    others are active clears only itself, unless it is the device (what it took down was its symptom)."""
     if latest is None or latest.status not in OPEN_STATUSES or latest.fault_cleared_at is not None:
         return None
+    if latest.causes - {event.cause} and not event.cause.startswith(DEVICE_DOWN_CAUSE_PREFIX):
+        return ClearCause(latest.id, event.cause, event.cleared_at)
     return ClearFault(latest.id, event.cleared_at, auto_resolve)
+
+
+def _cause_history(first: str, history: Sequence[tuple[str, str | None]]) -> tuple[list[str], set[str]]:
+    listed, active = [first], {first}
+    for kind, cause in history:
+        if kind == FAULT_CLEARED:
+            active.clear()
+        elif cause is None:
+            continue
+        elif kind == CAUSE_ADDED:
+            active.add(cause)
+            if cause not in listed:
+                listed.append(cause)
+        elif kind == CAUSE_CLEARED:
+            active.discard(cause)
+    return listed, active
+
+
+def active_causes(first: str, history: Sequence[tuple[str, str | None]]) -> frozenset[str]:
+    """The causes still active on a ticket opened for ``first``, from its events (kind, cause) in order."""
+    return frozenset(_cause_history(first, history)[1])
+
+
+def listed_causes(first: str, history: Sequence[tuple[str, str | None]]) -> tuple[str, ...]:
+    """Every cause the ticket has had, in the order they came."""
+    return tuple(_cause_history(first, history)[0])

@@ -150,6 +150,7 @@ class TicketDetail:
     resolution: str | None
     rating: Rating | None
     suggestions: tuple[CaseMatch, ...]
+    causes: tuple[str, ...] = ()  # every cause of the fault, in the order they came (one fault, one ticket)
     contacts: tuple[ContactView, ...] | None = None
     # What the reader may do to it by the role rules (the lifecycle still decides which step fits the status),
     # and whether they may read the account's contacts: pages offer only these, the operations still check.
@@ -186,11 +187,16 @@ class _CircuitRow:
         )
 
 
-def _state(ticket: Ticket | None) -> rules.TicketState | None:
+def _state(ticket: Ticket | None, causes: frozenset[str] = frozenset()) -> rules.TicketState | None:
     if ticket is None:
         return None
     return rules.TicketState(
-        ticket.id, Status(ticket.status), rules.Impact(ticket.impact), ticket.resolved_at, ticket.fault_cleared_at
+        ticket.id,
+        Status(ticket.status),
+        rules.Impact(ticket.impact),
+        ticket.resolved_at,
+        ticket.fault_cleared_at,
+        causes,
     )
 
 
@@ -250,8 +256,16 @@ class TicketService:
         row = await self._circuit(session, event.circuit)
         latest = await self._latest(session, row.circuit.id, event.cause)
         down = await self._open_device_down(session, row.circuit.id)
-        decision = rules.decide_fault(event, row.facts, _state(latest), self.settings, _state(down))
-        ticket, outcome = await self._apply(session, decision, row, [latest, down], None, actor)
+        ongoing = await self._ongoing(session, row.circuit.id)
+        decision = rules.decide_fault(
+            event,
+            row.facts,
+            await self._state_of(session, latest),
+            self.settings,
+            _state(down),
+            await self._state_of(session, ongoing),
+        )
+        ticket, outcome = await self._apply(session, decision, row, [latest, down, ongoing], None, actor)
         await self._commit(session, ticket.ref)
         return outcome
 
@@ -263,6 +277,7 @@ class TicketService:
                 raise NotFound(f"no device named {event.device!r}")
             rows = await self._circuits_on(session, device.id)
             latest = {r.circuit.name: await self._latest(session, r.circuit.id, event.cause) for r in rows}
+            ongoing = {r.circuit.name: await self._ongoing(session, r.circuit.id) for r in rows}
             incident = await session.scalar(
                 select(Ticket)
                 .where(Ticket.kind == INCIDENT, Ticket.cause_key == event.cause, Ticket.status.in_(OPEN_STATUSES))
@@ -278,6 +293,7 @@ class TicketService:
                 {name: s for name, t in latest.items() if (s := _state(t)) is not None},
                 incident.id if incident is not None else None,
                 self.settings,
+                {name: s for name, t in ongoing.items() if (s := await self._state_of(session, t)) is not None},
             )
             now = self.clock.now()
             if isinstance(decision.parent, rules.OpenIncident):
@@ -297,7 +313,7 @@ class TicketService:
                     session,
                     child,
                     by_name[child.event.circuit],
-                    [latest[child.event.circuit]],
+                    [latest[child.event.circuit], ongoing[child.event.circuit]],
                     incident.id,
                     f"system:{child.event.kind}",
                 )
@@ -312,8 +328,7 @@ class TicketService:
         async with self.sessions() as session:
             row = await self._circuit(session, event.circuit)
             outcome = await self._clear(session, row, event)
-            if outcome is not None:
-                await self._commit(session, outcome.ref)
+            await self._commit(session, outcome.ref if outcome else f"circuit {row.circuit.name}")
             return outcome
 
     async def handle_device_up(self, event: rules.DeviceUp) -> list[ClearOutcome]:
@@ -913,6 +928,50 @@ class TicketService:
         )
         return ticket
 
+    async def _ongoing(self, session: AsyncSession, circuit_id: int) -> Ticket | None:
+        """The circuit's latest open ticket for a fault the system detected, whatever its cause."""
+        ticket: Ticket | None = await session.scalar(
+            select(Ticket)
+            .where(
+                Ticket.kind == TICKET,
+                Ticket.circuit_id == circuit_id,
+                Ticket.source.in_([k.value for k in rules.SAME_FAULT_KINDS]),
+                Ticket.status.in_(OPEN_STATUSES),
+            )
+            .order_by(Ticket.id.desc())
+            .limit(1)
+        )
+        return ticket
+
+    async def _carrying(self, session: AsyncSession, circuit_id: int, cause: str) -> Ticket | None:
+        """The circuit's open ticket with ``cause`` active, else its latest ticket opened for that cause."""
+        for ticket in await session.scalars(
+            select(Ticket)
+            .where(Ticket.kind == TICKET, Ticket.circuit_id == circuit_id, Ticket.status.in_(OPEN_STATUSES))
+            .order_by(Ticket.id.desc())
+        ):
+            if cause in await self._active_causes(session, ticket):
+                return ticket
+        return await self._latest(session, circuit_id, cause)
+
+    async def _cause_events(self, session: AsyncSession, ticket_id: int) -> list[tuple[str, str | None]]:
+        kinds = (rules.CAUSE_ADDED, rules.CAUSE_CLEARED, rules.FAULT_CLEARED)
+        events = await session.scalars(
+            select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind.in_(kinds))
+            .order_by(TicketEvent.id)
+        )
+        return [(e.kind, e.detail.get("cause")) for e in events]
+
+    async def _active_causes(self, session: AsyncSession, ticket: Ticket) -> frozenset[str]:
+        return rules.active_causes(ticket.cause_key, await self._cause_events(session, ticket.id))
+
+    async def _state_of(self, session: AsyncSession, ticket: Ticket | None) -> rules.TicketState | None:
+        """The rules' view of a ticket with its active causes."""
+        if ticket is None:
+            return None
+        return _state(ticket, await self._active_causes(session, ticket))
+
     async def _stops(self, session: AsyncSession, ticket_id: int) -> list[StopClock]:
         return list(
             await session.scalars(select(StopClock).where(StopClock.ticket_id == ticket_id).order_by(StopClock.id))
@@ -981,6 +1040,7 @@ class TicketService:
         device = names.devices.get(ticket.device_id) if ticket.device_id is not None else None
         query = " ".join([ticket.title, ticket.symptoms, device.platform if device else ""])
         suggestions = await similar_cases(session, query, self.settings.case_suggestions)
+        events = tuple(await session.scalars(rows_of(TicketEvent)))
         return TicketDetail(
             summary=self._summary(ticket, names),
             symptoms=ticket.symptoms,
@@ -988,13 +1048,14 @@ class TicketService:
             transitions=tuple(await session.scalars(rows_of(TicketTransition))),
             worklog=tuple(await session.scalars(rows_of(WorklogEntry))),
             recurrences=tuple(await session.scalars(rows_of(Recurrence))),
-            events=tuple(await session.scalars(rows_of(TicketEvent))),
+            events=events,
             stop_clock=tuple(await session.scalars(rows_of(StopClock))),
             cause_category=ticket.cause_category,
             resolution=ticket.resolution,
             rating=await session.scalar(select(Rating).where(Rating.ticket_id == ticket.id)),
             # The case filed from this very ticket is no suggestion for it.
             suggestions=tuple(s for s in suggestions if s.ticket_id != ticket.id),
+            causes=rules.listed_causes(ticket.cause_key, [(e.kind, e.detail.get("cause")) for e in events]),
         )
 
     async def _read_contacts(
@@ -1122,6 +1183,9 @@ class TicketService:
             if ticket.parent_id is None and parent_id is not None:
                 ticket.parent_id = parent_id
             action = "appended"
+        if event.cause not in await self._active_causes(session, ticket):
+            detail = {"cause": event.cause, "kind": event.kind.value}
+            self._event(session, ticket, rules.CAUSE_ADDED, actor, event.detected_at, detail)
         self._add_recurrence(session, ticket, event.detected_at, event.kind, event.impact, event.summary)
         change = decision.impact_change
         if change is not None:
@@ -1131,13 +1195,16 @@ class TicketService:
         return ticket, FaultOutcome(ticket.id, ticket.ref, action, ticket.priority, change is not None)
 
     async def _clear(self, session: AsyncSession, row: _CircuitRow, event: rules.FaultCleared) -> ClearOutcome | None:
-        latest = await self._latest(session, row.circuit.id, event.cause)
-        decision = rules.decide_clear(event, _state(latest), row.account.auto_resolve)
+        latest = await self._carrying(session, row.circuit.id, event.cause)
+        decision = rules.decide_clear(event, await self._state_of(session, latest), row.account.auto_resolve)
         if decision is None or latest is None:
             return None
         ticket, actor = latest, "system:recovery"
+        if isinstance(decision, rules.ClearCause):
+            self._event(session, ticket, rules.CAUSE_CLEARED, actor, decision.cleared_at, {"cause": event.cause})
+            return None
         ticket.fault_cleared_at = decision.cleared_at
-        self._event(session, ticket, "fault_cleared", actor, decision.cleared_at, {"cause": event.cause})
+        self._event(session, ticket, rules.FAULT_CLEARED, actor, decision.cleared_at, {"cause": event.cause})
         await self._stop_clock(session, ticket, decision.cleared_at, "fault_cleared")
         if decision.resolve:
             await self._to(session, ticket, Status.RESOLVED, actor, decision.cleared_at)

@@ -30,6 +30,7 @@ from noc.auth import Principal, principal_for_token, refuse
 from noc.crypto import secret_box_for
 from noc.inventory.service import accounts_with_managers, export_yaml, import_text
 from noc.keys import SESSIONS, SETTINGS, TICKETS
+from noc.notify.records import NotificationView, notifications_of
 from noc.store.reports import build_report, daily_series
 from noc.store.sla import open_breaches
 from noc.timeutil import utcnow
@@ -383,10 +384,11 @@ def _ticket(summary: TicketSummary) -> s.TicketOut:
     return s.TicketOut.model_validate(summary)
 
 
-def _detail(detail: TicketDetail) -> s.TicketDetailOut:
+def _detail(detail: TicketDetail, notifications: Sequence[NotificationView]) -> s.TicketDetailOut:
     return s.TicketDetailOut(
         ticket=_ticket(detail.summary),
         symptoms=detail.symptoms,
+        causes=list(detail.causes),
         children=list(detail.children),
         transitions=[s.TransitionOut.model_validate(t) for t in detail.transitions],
         worklog=[s.WorklogOut.model_validate(w) for w in detail.worklog],
@@ -394,6 +396,7 @@ def _detail(detail: TicketDetail) -> s.TicketDetailOut:
         resolution=detail.resolution,
         rating=s.RatingOut.model_validate(detail.rating) if detail.rating else None,
         suggestions=[s.CaseOut.model_validate(c) for c in detail.suggestions],
+        notifications=[s.NotificationOut.model_validate(n) for n in notifications],
     )
 
 
@@ -425,7 +428,10 @@ async def report_fault(call: Call) -> web.Response:
 
 
 async def show_ticket(call: Call) -> web.Response:
-    return _json(_detail(await call.tickets.show_ticket(call.user.username, _ticket_id(call))))
+    detail = await call.tickets.show_ticket(call.user.username, _ticket_id(call))
+    async with call.sessions() as session:
+        notifications = await notifications_of(session, detail.summary.id)
+    return _json(_detail(detail, notifications))
 
 
 async def acknowledge(call: Call) -> web.Response:

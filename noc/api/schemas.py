@@ -187,6 +187,23 @@ class WorklogOut(_Out):
     text: str
 
 
+class NotificationOut(_Out):
+    """One message about the ticket to one recipient (by label) through one channel, and how it went."""
+
+    event: str = Field(description="opened, reopened, warning:0, escalation:1, escalation:2, cleared, resolved")
+    recipient: str
+    channel: str
+    channel_kind: str
+    subject: str
+    status: Literal["pending", "delivered", "failed"] = Field(description="pending with attempts > 0: retrying")
+    attempts: int
+    created_at: datetime
+    last_attempt_at: datetime | None
+    delivered_at: datetime | None
+    next_attempt_at: datetime | None
+    error: str | None
+
+
 class RatingOut(_Out):
     score: int
     comment: str
@@ -207,6 +224,7 @@ class CaseOut(_Out):
 class TicketDetailOut(_Out):
     ticket: TicketOut
     symptoms: str
+    causes: list[str] = Field(description="every cause of the fault (the ticket's first, then those that joined)")
     children: list[str]
     transitions: list[TransitionOut]
     worklog: list[WorklogOut]
@@ -214,6 +232,7 @@ class TicketDetailOut(_Out):
     resolution: str | None
     rating: RatingOut | None
     suggestions: list[CaseOut]
+    notifications: list[NotificationOut]
 
 
 class ReportIn(_In):

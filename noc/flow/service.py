@@ -37,6 +37,7 @@ from noc.flow.sla import SlaEngine
 from noc.flow.stage import PollStage, ssh_settings
 from noc.flow.supervise import Supervisor
 from noc.messages import Message
+from noc.notify.notifier import Notifier
 from noc.settings import Settings
 from noc.store.measurements import MeasurementStore
 from noc.store.reports import build_reports
@@ -169,6 +170,7 @@ class NocService:
         self.gaps = GapRecorder(sessions)
         self._intervals: dict[str, float] = {}
         self._version = -1
+        self.notifier = Notifier(sessions, settings.notify, settings.web.public_url)
 
     async def _inventory(self, session: AsyncSession) -> PollPlan:
         """The plan and the snapshot's inventory (devices with their poll intervals), and the gaps watched."""
@@ -229,7 +231,11 @@ class NocService:
         self.supervisor.every("sla-tick", poller.sla_tick_s, self._sla_tick)
         self.supervisor.every("month", poller.sla_report_interval_s, self._month_to_date)
         self.supervisor.every("purge", 3600.0, self._purge)
-        self.supervisor.every("timers", 60.0, self._timers)
+        self.supervisor.every("timers", self._settings.tickets.timers_interval_s, self._timers)
+        if self.notifier.configured:
+            await self.notifier.start()
+            self._stack.push_async_callback(self.notifier.close)
+            self.supervisor.every("notify", self._settings.notify.interval_s, self.notifier.tick)
         down = sum(1 for state, _ in states.values() if state.up is False)
         log.info(
             "polling %d devices (%d down, continued), probing %d circuits, %d open breaches continued; bus %s",

@@ -25,6 +25,7 @@ from noc.api import schemas
 from noc.api.routes import ticket_id_in
 from noc.auth import BrowserSession
 from noc.keys import SESSIONS, SETTINGS, TICKETS
+from noc.notify.records import notifications_of
 from noc.web.core import back, error_status, form_of, page, render
 from tickets.access import Action
 from tickets.errors import InvalidRequest, TicketError
@@ -130,6 +131,8 @@ async def ticket_page(
 ) -> web.Response:
     detail = await request.app[TICKETS].show_ticket(viewer.user.username, ticket_id, with_contacts=with_contacts)
     offer = offer_for(detail)
+    async with request.app[SESSIONS]() as session:
+        notifications = await notifications_of(session, detail.summary.id)
     return render(
         request,
         "ticket.html",
@@ -138,6 +141,7 @@ async def ticket_page(
         d=detail,
         offer=offer,
         history=history_of(detail),
+        notifications=notifications,
         technicians=await technician_names(request) if offer.assign else [],
         causes=request.app[SETTINGS].tickets.cause_categories,
         error=error,

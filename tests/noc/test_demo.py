@@ -99,12 +99,15 @@ def _token(workdir: Path, role: str) -> str | None:
 
 
 def _loss_breach(db: Path, circuit: str) -> bool:
-    """An SLA loss breach recorded on ``circuit`` and an SLA ticket opened for it."""
+    """An SLA loss breach recorded on ``circuit`` and the ticket that has it as a cause (opened for it, or the
+    circuit's ticket for the same fault that it joined)."""
     try:
         with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=2)) as conn:
             row = conn.execute(
                 "SELECT (SELECT count(*) FROM sla_breaches b WHERE b.circuit_id = c.id AND b.objective = 'loss'),"
-                " (SELECT count(*) FROM tickets t WHERE t.circuit_id = c.id AND t.cause_key LIKE '%loss%')"
+                " (SELECT count(*) FROM tickets t WHERE t.circuit_id = c.id AND (t.cause_key LIKE '%loss%' OR EXISTS"
+                "  (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id AND e.kind = 'cause_added'"
+                "   AND e.detail LIKE '%sla:loss%')))"
                 " FROM circuits c WHERE c.name = ?",
                 (circuit,),
             ).fetchone()

@@ -1,0 +1,60 @@
+"""The notification loop's one step, run by ``noc serve``'s supervisor every ``notify.interval_s``: queue what the
+ticket history says since last time (``outbox``), then send what is due (``delivery``)."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from noc.notify.channels import build_sender
+from noc.notify.delivery import Deliverer
+from noc.notify.outbox import Outbox
+from noc.settings import NotifySettings
+from noc.timeutil import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+
+class Notifier:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: NotifySettings,
+        public_url: str,
+        clock: Clock | None = None,
+    ) -> None:
+        self.sessions, self.settings, self.public_url = sessions, settings, public_url
+        self.clock: Clock = clock or SystemClock()
+        self.outbox = Outbox(settings, public_url)
+        self._http: aiohttp.ClientSession | None = None
+        self._deliverer: Deliverer | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.settings.routes)
+
+    async def start(self) -> None:
+        http = self._http = aiohttp.ClientSession()
+        senders = {name: build_sender(channel, http) for name, channel in self.settings.channels.items()}
+        self._deliverer = Deliverer(self.settings, senders, self.public_url)
+        kinds = ", ".join(f"{name} ({channel.kind})" for name, channel in self.settings.channels.items())
+        log.info(
+            "notifications: channels %s; %d recipients, %d routes; links to %s",
+            kinds,
+            len(self.settings.recipients),
+            len(self.settings.routes),
+            self.public_url,
+        )
+
+    async def tick(self) -> None:
+        assert self._deliverer is not None, "started first"
+        async with self.sessions() as session:
+            await self.outbox.collect(session, self.clock.now())
+        await self._deliverer.deliver(self.sessions, self.clock.now())
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
