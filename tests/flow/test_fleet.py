@@ -3,6 +3,7 @@ entries on real snmpd agents through a private Redis; what the database holds sa
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import signal
 import subprocess
@@ -123,34 +124,59 @@ def polls(samples: list[tuple[str, datetime]], since: datetime) -> tuple[dict[st
     return by_device, int(span.total_seconds() // INTERVAL_S) + 1
 
 
-def test_three_pollers_share_the_devices_take_over_a_killed_one_and_give_back_on_its_return(
-    agents: list[SnmpdAgent], tmp_path: Path
-) -> None:
+@dataclass
+class Fleet:
+    redis: PrivateRedis
+    db: str
+    serve: Serve
+    pollers: list[Poller]
+    settled_at: datetime  # every device polled by its owner since
+
+
+@contextlib.contextmanager
+def running_fleet(agents: list[SnmpdAgent], tmp_path: Path, size: int) -> Iterator[Fleet]:
+    """A private Redis, ``noc serve --no-poller`` and ``size`` pollers sharing the 60 devices, once every member
+    sees the others, all devices are owned and each has been polled by its owner (the start's hand-overs done)."""
     redis = PrivateRedis()
     db = f"sqlite+aiosqlite:///{tmp_path}/noc.db"
     serve = Serve(db, tmp_path, INTERVAL_S, fleet_settings(redis, NOC_FLEET__GRACE_S="3"))
-    pollers = [Poller(f"p{i}", serve) for i in range(3)]
+    pollers = [Poller(f"p{i}", serve) for i in range(size)]
     try:
         redis.start()
         serve.setup(fleet_inventory(agents))
         serve.start()
         for p in pollers:
             p.start()
-
-        def settled() -> bool:
-            return all(p.metric("noc_fleet_members") == 3 for p in pollers) and (
-                sum(p.metric("noc_fleet_owned_devices") for p in pollers) == DEVICES
-            )
-
-        wait_for("three members sharing all devices", settled, timeout_s=120)
-        shares = {p.name: p.metric("noc_fleet_owned_devices") for p in pollers}
-        assert all(n >= 8 for n in shares.values()), shares  # rendezvous hashing: roughly a third each
-        settled_at = stored_now()
-        wait_for(  # the start's hand-overs behind us: every device polled by its owner since
-            "every device polled once since",
-            lambda: len({r[0] for r in rows(db, SAMPLES, since=settled_at)}) == DEVICES,
+        wait_for(
+            f"{size} members sharing all devices",
+            lambda: (
+                all(p.metric("noc_fleet_members") == size for p in pollers)
+                and sum(p.metric("noc_fleet_owned_devices") for p in pollers) == DEVICES
+            ),
             timeout_s=120,
         )
+        owners_since = stored_now()
+        wait_for(
+            "every device polled by its owner",
+            lambda: len({r[0] for r in rows(db, SAMPLES, since=owners_since)}) == DEVICES,
+            timeout_s=120,
+        )
+        yield Fleet(redis, db, serve, pollers, owners_since)
+        assert serve.signal(signal.SIGTERM) == 0
+    finally:
+        for p in pollers:
+            p.cleanup()
+        serve.cleanup()
+        redis.cleanup()
+
+
+def test_three_pollers_share_the_devices_take_over_a_killed_one_and_give_back_on_its_return(
+    agents: list[SnmpdAgent], tmp_path: Path
+) -> None:
+    with running_fleet(agents, tmp_path, 3) as fleet:
+        db, pollers = fleet.db, fleet.pollers
+        shares = {p.name: p.metric("noc_fleet_owned_devices") for p in pollers}
+        assert all(n >= 8 for n in shares.values()), shares  # rendezvous hashing: roughly a third each
         since = stored_now()
         wait_for(
             "three polls of every device",
@@ -224,12 +250,6 @@ def test_three_pollers_share_the_devices_take_over_a_killed_one_and_give_back_on
         # each hand-over re-baselines its counters, one interval after the previous owner's last poll: no double
         assert all(g >= 0.5 * INTERVAL_S for g in handed_back.values()), handed_back
         assert rows(db, "select count(*) from device_outages") == [(0,)]
-        assert serve.signal(signal.SIGTERM) == 0
-    finally:
-        for p in pollers:
-            p.cleanup()
-        serve.cleanup()
-        redis.cleanup()
 
 
 def test_a_device_is_polled_only_by_its_group_and_is_a_monitoring_gap_without_one(
@@ -294,37 +314,14 @@ def test_a_device_is_polled_only_by_its_group_and_is_a_monitoring_gap_without_on
 def test_pollers_keep_their_devices_and_every_poll_while_redis_is_away(
     agents: list[SnmpdAgent], tmp_path: Path
 ) -> None:
-    redis = PrivateRedis()
-    db = f"sqlite+aiosqlite:///{tmp_path}/noc.db"
-    serve = Serve(db, tmp_path, INTERVAL_S, fleet_settings(redis, NOC_FLEET__GRACE_S="3"))
-    pollers = [Poller(f"p{i}", serve) for i in range(2)]
-
     def polled(p: Poller) -> float:
         return p.metric("noc_poll_duration_seconds_count")
 
     def handovers(p: Poller) -> float:
         return p.metric("noc_fleet_handovers_total")
 
-    try:
-        redis.start()
-        serve.setup(fleet_inventory(agents))
-        serve.start()
-        for p in pollers:
-            p.start()
-        wait_for(
-            "two members sharing all devices",
-            lambda: (
-                sum(p.metric("noc_fleet_owned_devices") for p in pollers) == DEVICES
-                and all(p.metric("noc_fleet_members") == 2 for p in pollers)
-            ),
-            timeout_s=120,
-        )
-        settled_at = stored_now()
-        wait_for(
-            "every device polled by its owner",
-            lambda: len({r[0] for r in rows(db, SAMPLES, since=settled_at)}) == DEVICES,
-            timeout_s=120,
-        )
+    with running_fleet(agents, tmp_path, 2) as fleet:
+        db, redis, pollers, settled_at = fleet.db, fleet.redis, fleet.pollers, fleet.settled_at
         owners = dict(rows(db, OWNERS))
         moved = {p.name: handovers(p) for p in pollers}
         owned = {p.name: p.metric("noc_fleet_owned_devices") for p in pollers}
@@ -368,9 +365,3 @@ def test_pollers_keep_their_devices_and_every_poll_while_redis_is_away(
         assert max(spacing) <= 2 * INTERVAL_S, max(spacing)  # no poll missed while Redis was away
         assert rows(db, "select count(*) from device_outages") == [(0,)]
         assert rows(db, GAPS) == []  # polled all along: no monitoring gap
-        assert serve.signal(signal.SIGTERM) == 0
-    finally:
-        for p in pollers:
-            p.cleanup()
-        serve.cleanup()
-        redis.cleanup()
