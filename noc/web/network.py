@@ -28,6 +28,7 @@ from noc.auth import BrowserSession
 from noc.errors import InputError
 from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.store import network, series
+from noc.store.capacity import interface_outlook
 from noc.store.reports import build_report
 from noc.timeutil import utcnow
 from noc.vendor import node_modules, serve_vendor
@@ -144,10 +145,16 @@ async def interface_page(request: web.Request, viewer: BrowserSession) -> web.St
     async with request.app[SESSIONS]() as session:
         actor = await request.app[TICKETS].actor(session, viewer.user.username)
         detail = await network.interface_detail(session, name, if_name, utcnow())
-    if detail is None:
-        return render(request, "error.html", status=404, message=f"no interface {if_name!r} on device {name!r}")
-    carried = frozenset(c.account_id for c in detail.circuits)
-    circuits = [c for c in detail.circuits if access.may_see_account(actor, c.account_id)]
+        if detail is None:
+            return render(request, "error.html", status=404, message=f"no interface {if_name!r} on device {name!r}")
+        carried = frozenset(c.account_id for c in detail.circuits)
+        circuits = [c for c in detail.circuits if access.may_see_account(actor, c.account_id)]
+        limits = [
+            (f"committed rate of {c.name}", float(c.committed_rate_bps)) for c in circuits if c.committed_rate_bps
+        ]
+        if detail.now.interface.speed_bps:
+            limits.append(("interface speed", float(detail.now.interface.speed_bps)))
+        trend = await interface_outlook(session, detail.device.id, if_name, limits, utcnow())
     graphs = [
         (metric.value, graph_src("/graphs/interface", device=name, interface=if_name, metric=metric.value))
         for metric in series.InterfaceMetric
@@ -160,6 +167,7 @@ async def interface_page(request: web.Request, viewer: BrowserSession) -> web.St
         circuits=circuits,
         hidden_circuits=len(detail.circuits) - len(circuits),
         graphs=graphs,
+        trend=trend,
     )
 
 

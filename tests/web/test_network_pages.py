@@ -111,6 +111,35 @@ async def test_a_circuit_page_only_for_who_may_see_its_account(site: Site) -> No
     assert response.status == 401
 
 
+async def test_the_interface_page_states_when_the_trend_reaches_the_committed_rate(site: Site) -> None:
+    """Six weeks of rollups whose weekly 95th percentile grows 10 Mbit/s a week from 100 Mbit/s: the 200 Mbit/s
+    committed rate of ACME-BJ-001 is reached at this trend about four weeks from now; the 1 Gbit/s port is not
+    within a year."""
+    now = datetime.now(UTC)
+    await seed_interface(site.sessions, "pe-bj-01", IFACE, instants(now - timedelta(hours=1), now, 60))
+    async with site.sessions() as session:
+        device_id = await session.scalar(select(m.Device.id).where(m.Device.name == "pe-bj-01"))
+        assert device_id is not None
+        for week in range(6):
+            rate = (100 + 10 * week) * 1e6
+            for slot in range(28):  # every six hours of the week
+                session.add(
+                    m.InterfaceRollup(
+                        device_id=device_id, if_name=IFACE, samples=5, oper_up_n=5, rated_n=1, in_sum_bps=rate,
+                        out_sum_bps=rate / 2, errors_sum_per_s=0.0, discards_sum_per_s=0.0,
+                        bucket_start=now - timedelta(weeks=6 - week) + timedelta(hours=6 * slot + 1),
+                    )
+                )  # fmt: skip
+        await session.commit()
+    nina = await site.visitor("nina")
+    _, html = await nina.get(f"/devices/pe-bj-01/interface?name={IFACE}")
+    committed = re.search(r'data-limit="committed rate of ACME-BJ-001">([^<]*)<b class="warn">([^<]*)</b>', html)
+    assert committed is not None and "200 Mbit/s" in committed.group(1), html
+    assert committed.group(2).startswith("reached around")
+    assert re.search(r'data-limit="interface speed">[^<]*not within 52 weeks at this trend', html)
+    assert "fit R² 1.00" in html
+
+
 async def test_graph_json_for_the_page_is_the_apis(site: Site) -> None:
     await lab(site)
     nina = await site.visitor("nina")
