@@ -29,3 +29,19 @@ async def interface_outlook(
     )
     samples = [(ts, max(in_sum, out_sum) / rated) for ts, in_sum, out_sum, rated in rows.tuples()]
     return outlook(weekly_p95(samples, now, OUTLOOK_WEEKS), limits)
+
+
+async def circuit_outlook(session: AsyncSession, circuit: m.Circuit, contract: m.Contract, now: datetime) -> Outlook:
+    """The circuit's port against its committed rate and the contract's utilisation ceiling of the port's speed."""
+    limits: list[tuple[str, float]] = []
+    if circuit.committed_rate_bps:
+        limits.append(("committed rate", float(circuit.committed_rate_bps)))
+    speed = await session.scalar(
+        select(m.Interface.speed_bps).where(
+            m.Interface.device_id == circuit.device_id, m.Interface.name == circuit.interface_name
+        )
+    )
+    if contract.utilisation_ceiling_pct and speed:
+        ceiling = contract.utilisation_ceiling_pct
+        limits.append((f"utilisation ceiling {ceiling:g} % of the port", speed * ceiling / 100))
+    return await interface_outlook(session, circuit.device_id, circuit.interface_name, limits, now)

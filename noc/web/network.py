@@ -28,7 +28,7 @@ from noc.auth import BrowserSession
 from noc.errors import InputError
 from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.store import network, series
-from noc.store.capacity import interface_outlook
+from noc.store.capacity import circuit_outlook, interface_outlook
 from noc.store.reports import build_report
 from noc.timeutil import utcnow
 from noc.vendor import node_modules, serve_vendor
@@ -199,9 +199,10 @@ async def circuit_page(request: web.Request, viewer: BrowserSession) -> web.Stre
     async with request.app[SESSIONS]() as session:
         actor = await request.app[TICKETS].actor(session, viewer.user.username)
         detail = await network.circuit_detail(session, name)
-    if detail is None:
-        return render(request, "error.html", status=404, message=f"no circuit named {name!r}")
-    access.require_account(actor, detail.account.id, detail.account.name)
+        if detail is None:
+            return render(request, "error.html", status=404, message=f"no circuit named {name!r}")
+        access.require_account(actor, detail.account.id, detail.account.name)
+        trend = await circuit_outlook(session, detail.circuit, detail.contract, utcnow())
     month = await _month_so_far(request, detail.contract.name, detail.contract.timezone, name)
     tickets = [t for t in await _open_tickets(request, viewer) if t.circuit == name]
     graphs = [
@@ -215,6 +216,7 @@ async def circuit_page(request: web.Request, viewer: BrowserSession) -> web.Stre
         month=month,
         tickets=tickets,
         graphs=graphs,
+        trend=trend,
         may_open_device=viewer.user.role in NETWORK_ROLES,
         status_text=status_text,
         measured_text=measured_text,
