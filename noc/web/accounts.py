@@ -27,11 +27,13 @@ from noc.auth import BrowserSession
 from noc.errors import InputError
 from noc.inventory.service import accounts_with_managers
 from noc.keys import SESSIONS, TICKETS
+from noc.store.capacity import circuit_outlook
 from noc.store.reports import build_report, build_reports, daily_series
 from noc.store.weekly import account_week, parse_week
 from noc.timeutil import utcnow
 from noc.web.core import page, render
 from sla.availability import fmt
+from sla.capacity import Outlook
 from sla.documents.series import ReportSeries
 from sla.documents.tables import render_csv
 from sla.documents.text import (
@@ -340,6 +342,7 @@ class WeekRow:
     week: CircuitWeek
     objectives: list[ObjectiveRow]
     faults: list[Ticket]  # detected on the circuit during the week
+    outlook: Outlook  # the capacity trend of the weeks up to this one's end
 
 
 @routes.get("/accounts/{name}/weekly")
@@ -382,11 +385,21 @@ async def weekly_page(request: web.Request, viewer: BrowserSession) -> web.Strea
                 .order_by(Ticket.id)
             )
             faults = [(t, circuit) for t, circuit in found.all()]
+        found_circuits = await session.execute(
+            select(m.Circuit, m.Contract)
+            .join(m.Contract, m.Contract.id == m.Circuit.contract_id)
+            .where(m.Circuit.account_id == account.id)
+        )
+        outlooks = {
+            circuit.name: await circuit_outlook(session, circuit, contract, week.span(contract.timezone).end)
+            for circuit, contract in found_circuits.tuples().all()
+        }
     rows = [
         WeekRow(
             c,
             _objective_rows(c.report.objectives),
             [t for t, circuit in faults if circuit == c.circuit and c.span.start <= t.detected_at < c.span.end],
+            outlooks[c.circuit],
         )
         for c in circuits
     ]

@@ -113,8 +113,8 @@ async def test_a_circuit_page_only_for_who_may_see_its_account(site: Site) -> No
 
 async def test_the_interface_page_states_when_the_trend_reaches_the_committed_rate(site: Site) -> None:
     """Six weeks of rollups whose weekly 95th percentile grows 10 Mbit/s a week from 100 Mbit/s: the 200 Mbit/s
-    committed rate of ACME-BJ-001 is reached at this trend about four weeks from now, on the interface's page and
-    on the circuit's; the 1 Gbit/s port is not within a year."""
+    committed rate of ACME-BJ-001 is reached at this trend about four weeks from now, on the interface's page, the
+    circuit's and in the account's weekly report; the 1 Gbit/s port is not within a year."""
     now = datetime.now(UTC)
     await seed_interface(site.sessions, "pe-bj-01", IFACE, instants(now - timedelta(hours=1), now, 60))
     async with site.sessions() as session:
@@ -140,6 +140,8 @@ async def test_the_interface_page_states_when_the_trend_reaches_the_committed_ra
     assert "fit R² 1.00" in html
     _, html = await nina.get("/circuits/ACME-BJ-001")  # the circuit's page: the same port against its contract
     assert re.search(r'data-limit="committed rate">[^<]*<b class="warn">reached around', html), html
+    _, html = await nina.get("/accounts/acme-bank/weekly")  # last week's report: the trend up to its end
+    assert re.search(r'data-limit="committed rate">committed rate: <b class="warn">reached around', html), html
 
 
 async def test_graph_json_for_the_page_is_the_apis(site: Site) -> None:
