@@ -44,6 +44,7 @@ CGROUP = Path("/sys/fs/cgroup/cpu")  # cgroup v1 CPU controller (this machine); 
 PERIOD_US = 100_000
 WARMUP_MAX_S = 900.0
 POLLS = "noc_poll_duration_seconds_count"
+ERRORS, OVERRUNS = "noc_poll_errors_total", "noc_poll_overruns_total"
 
 
 def scrape(port: int, name: str) -> float:
@@ -71,8 +72,15 @@ class Quota:
         self.path.rmdir()
 
 
-def run_fleet(size: int, agents: list[SnmpdAgent], args: argparse.Namespace) -> tuple[float, float, list[float]]:
-    """Polls per minute, CPU ms per poll, each poller's share of its quota used; for a fleet of ``size``."""
+def totals(ports: list[int]) -> dict[str, float]:
+    return {name: sum(scrape(p, name) for p in ports) for name in (POLLS, ERRORS, OVERRUNS)}
+
+
+def run_fleet(
+    size: int, agents: list[SnmpdAgent], args: argparse.Namespace
+) -> tuple[float, float, list[float], dict[str, float]]:
+    """Polls per minute, CPU ms per poll, each poller's share of its quota used, and the window's failed and overrun
+    polls; for a fleet of ``size``."""
     workdir = Path(tempfile.mkdtemp(prefix="noc-bench-fleet-"))
     redis_port = free_tcp_port()
     processes: list[subprocess.Popen[bytes]] = []
@@ -114,20 +122,21 @@ def run_fleet(size: int, agents: list[SnmpdAgent], args: argparse.Namespace) -> 
             quotas.append(Quota(f"nocbench-fleet-p{i}", args.quota))
             quotas[-1].hold(proc.pid)
         time.sleep(2 * args.interval)  # the held pollers settle into their budget before the window
-        polls0 = sum(scrape(p, POLLS) for p in ports)
+        before = totals(ports)
         cpu0 = [process_cpu_s(proc.pid) for proc in pollers]
         start = time.monotonic()
         time.sleep(args.window)
         cpu1 = [process_cpu_s(proc.pid) for proc in pollers]
         elapsed = time.monotonic() - start
-        polls = sum(scrape(p, POLLS) for p in ports) - polls0
+        after = totals(ports)
+        polls = after[POLLS] - before[POLLS]
         for i, proc in enumerate(pollers):
             if proc.poll() is not None:
                 tail = (workdir / f"p{i}.log").read_text(errors="replace").splitlines()[-20:]
                 print(f"  poller p{i} ended with {proc.returncode}; its log ends:", *tail, sep="\n    ")
         cpu = sum(cpu1) - sum(cpu0)
         used = [(b - a) / elapsed / args.quota for a, b in zip(cpu0, cpu1, strict=True)]
-        return polls * 60 / elapsed, cpu * 1000 / max(polls, 1), used
+        return polls * 60 / elapsed, cpu * 1000 / max(polls, 1), used, {k: after[k] - before[k] for k in after}
     finally:
         for proc in reversed(processes):
             if proc.poll() is None:
@@ -157,11 +166,12 @@ def main() -> int:
         agents = [stack.enter_context(device_48_ports(i)) for i in range(args.agents)]
         base = None
         for size in args.pollers:
-            rate, ms, used = run_fleet(size, agents, args)
+            rate, ms, used, counts = run_fleet(size, agents, args)
             base = base or rate / size
             print(
                 f"pollers {size}: {rate:7.0f} polls/min ({rate / base:4.2f}x one poller)  CPU {ms:5.2f} ms/poll  "
-                f"quota used {' '.join(f'{u:4.0%}' for u in used)}",
+                f"quota used {' '.join(f'{u:4.0%}' for u in used)}  failed {counts[ERRORS]:.0f}, "
+                f"overran {counts[OVERRUNS]:.0f} of them",
                 flush=True,
             )
     return 0
