@@ -34,7 +34,7 @@ from noc.flow.collect import snmp_client, snmp_collector  # noqa: E402
 from noc.flow.consumers import snapshot_consumer  # noqa: E402
 from noc.flow.plan import DevicePlan, PollPlan  # noqa: E402
 from noc.flow.stage import PollStage, ssh_settings  # noqa: E402
-from noc.messages import DevicePolled, Message  # noqa: E402
+from noc.messages import DevicePolled, Message, held_bytes  # noqa: E402
 from noc.settings import BusSettings, PollerSettings  # noqa: E402
 
 INTERVAL_S = 10.0  # each device's loop polls twice, as the service's loops do (discovery, then rates)
@@ -124,7 +124,9 @@ async def measure(address: str, port: int, n: int) -> None:
         print(f"  {owner:45} {size / n:9.0f}")
     print(f"  {'all owners (objects)':45} {sum(owners.values()) / n:9.0f}")
     print(f"  {'RSS growth of the process':45} {grown * 1024 / n:9.0f}")
-    print(f"one bus message (a 48-port device poll), objects: {message_bytes} bytes")
+    print(
+        f"one bus message (a 48-port device poll), objects: {message_bytes} bytes; the bus counts {held_bytes(message)}"
+    )
 
 
 def main() -> int:
