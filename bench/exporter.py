@@ -39,8 +39,9 @@ def build(devices: int) -> Snapshot:
     snapshot.set_inventory(infos, circuits)
     for i, info in enumerate(infos):
         snapshot.device_polled(info.name, i % 50 != 0, 123456.0, TS)
-        for port in range(1):
-            snapshot.interface_measured(
+        snapshot.interfaces_measured(
+            info.name,
+            [
                 InterfaceRate(
                     info.name,
                     port + 1,
@@ -56,7 +57,9 @@ def build(devices: int) -> Snapshot:
                     in_verdict=Verdict.OK,
                     out_verdict=Verdict.OK,
                 )
-            )
+                for port in range(1)
+            ],
+        )
         if i % 10 == 0:
             snapshot.probe_measured(ProbeSample(f"ckt-{i:05d}", info.name, "10.0.0.1", TS, 5, 5, 1.0, 2.0, 4.0, 0.5))
             snapshot.sla_updated(

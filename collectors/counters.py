@@ -21,17 +21,19 @@ Public API::
     delta_ticks(prev_ticks, cur_ticks, wall_elapsed_ticks) -> int | None   # None: reboot
     counter_delta(prev, cur, bits, interval_ticks, max_per_second) -> CounterDelta
     rate_per_second(delta, interval_ticks, scale=1) -> float
-    compute_rates(prev: InterfaceSample, cur: InterfaceSample, interval_ticks) -> InterfaceRate
+    compute_rates(prev: Counters, cur: InterfaceSample, interval_ticks) -> InterfaceRate
     RateTracker().update(device_sample, interface_samples) -> DeviceRates   # keeps the previous poll per device
 """
 
 from __future__ import annotations
 
+import contextlib
 import enum
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple, Protocol, cast
 
 from collectors.model import DeviceSample, InterfaceSample
 
@@ -59,6 +61,28 @@ class Verdict(enum.StrEnum):
     ABOVE_SPEED = "above_speed"  # rate higher than the interface can carry
     NO_INTERVAL = "no_interval"  # zero or negative interval
     MISSING = "missing"  # the counter was not reported in one of the samples
+
+
+class Counters(Protocol):
+    """What an interface's rates are computed from: its counters at one poll (an InterfaceSample, or the previous
+    poll's as the tracker keeps them)."""
+
+    @property
+    def counter_bits(self) -> Literal[32, 64]: ...
+    @property
+    def in_octets(self) -> int | None: ...
+    @property
+    def out_octets(self) -> int | None: ...
+    @property
+    def in_errors(self) -> int | None: ...
+    @property
+    def out_errors(self) -> int | None: ...
+    @property
+    def in_discards(self) -> int | None: ...
+    @property
+    def out_discards(self) -> int | None: ...
+    @property
+    def discontinuity_ticks(self) -> int | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +192,7 @@ def _packets_limit(speed_bps: int | None) -> int | None:
     return None if not speed_bps else max(1, speed_bps // MIN_FRAME_BITS)
 
 
-def compute_rates(prev: InterfaceSample, cur: InterfaceSample, interval_ticks: int) -> InterfaceRate:
+def compute_rates(prev: Counters, cur: InterfaceSample, interval_ticks: int) -> InterfaceRate:
     """Rates of one interface between two samples taken ``interval_ticks`` apart (device-level checks done)."""
     speed = cur.speed_bps or None
     if interval_ticks <= 0:
@@ -239,11 +263,62 @@ def _first(sample: InterfaceSample, verdict: Verdict, interval_s: float | None =
     )
 
 
-@dataclass(slots=True)
+class PreviousCounters(NamedTuple):
+    counter_bits: Literal[32, 64]
+    in_octets: int | None
+    out_octets: int | None
+    in_errors: int | None
+    out_errors: int | None
+    in_discards: int | None
+    out_discards: int | None
+    discontinuity_ticks: int | None
+
+
+_KEPT = 7  # counters kept per interface: PreviousCounters after counter_bits
+_HC = 0x80  # flags: 64-bit counters; bits 0..6: that counter was absent
+_FITS = 2**64  # a value that does not fit 64 bits (no real counter does) is kept as absent
+
+
+@dataclass(frozen=True, slots=True)
 class _DevicePrevious:
+    """A device's previous successful poll, compact: about 3 KB for 48 ports instead of about 11 KB of samples.
+    Per interface, in the poll's order: its ifIndex, seven counters in one array, and a flags byte."""
+
     ts: datetime
     uptime_ticks: int | None
-    interfaces: dict[int, InterfaceSample] = field(default_factory=dict)  # ifIndex -> sample
+    if_indexes: array[int]
+    counters: array[int]
+    flags: bytes
+
+    @classmethod
+    def of(cls, device: DeviceSample, samples: Sequence[InterfaceSample]) -> _DevicePrevious:
+        kept = [s for s in samples if -(2**63) <= s.if_index < 2**63]  # else no baseline, as for a missing one
+        flags = bytes(_HC if s.counter_bits == 64 else 0 for s in kept)
+        rows = [(s.in_octets, s.out_octets, s.in_errors, s.out_errors, s.in_discards, s.out_discards,
+                 s.discontinuity_ticks) for s in kept]  # fmt: skip
+        values = [v for row in rows for v in row]
+        counters: array[int] | None = None
+        if None not in values:  # the usual poll: every counter present, all of them in one go
+            with contextlib.suppress(OverflowError):
+                counters = array("Q", cast("list[int]", values))
+        if counters is None:
+            counters, absent = array("Q"), bytearray()
+            for row in rows:
+                missing = [v is None or not 0 <= v < _FITS for v in row]
+                counters.extend(0 if m or v is None else v for m, v in zip(missing, row, strict=True))
+                absent.append(sum(1 << k for k, m in enumerate(missing) if m))
+            flags = bytes(f | a for f, a in zip(flags, absent, strict=True))
+        return cls(device.ts, device.uptime_ticks, array("q", [s.if_index for s in kept]), counters, flags)
+
+    def positions(self) -> dict[int, int]:
+        return {index: at for at, index in enumerate(self.if_indexes)}
+
+    def counters_at(self, at: int) -> PreviousCounters:
+        flags, row = self.flags[at], self.counters[_KEPT * at : _KEPT * (at + 1)]
+        bits = 64 if flags & _HC else 32
+        if not flags & ~_HC:
+            return PreviousCounters._make((bits, *row))
+        return PreviousCounters._make((bits, *(None if flags >> k & 1 else v for k, v in enumerate(row))))
 
 
 class RateTracker:
@@ -272,18 +347,18 @@ class RateTracker:
             else:
                 interval = wall
         out: list[InterfaceRate] = []
+        positions = {} if prev is None else prev.positions()
         for sample in samples:
-            before = None if prev is None else prev.interfaces.get(sample.if_index)
+            at = positions.get(sample.if_index)
             if prev is None:
                 out.append(_first(sample, Verdict.FIRST))
-            elif before is None:
+            elif at is None:
                 # New, or back after missing a poll: re-baseline instead of spanning an unknown counter history.
                 out.append(_first(sample, Verdict.GAP))
             elif rebooted or interval is None:
                 out.append(_first(sample, Verdict.REBOOT))
             else:
-                out.append(compute_rates(before, sample, interval))
+                out.append(compute_rates(prev.counters_at(at), sample, interval))
         # Only this poll's interfaces are kept, so one missing from it has no baseline when it returns.
-        kept = {sample.if_index: sample for sample in samples}
-        self._previous[device.device] = _DevicePrevious(device.ts, device.uptime_ticks, kept)
+        self._previous[device.device] = _DevicePrevious.of(device, samples)
         return DeviceRates(device.device, device.ts, rebooted, tuple(out))

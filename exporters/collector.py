@@ -87,21 +87,22 @@ def _interfaces(s: Snapshot, now: datetime) -> Iterator[Metric]:
     tx = _gauge("noc_interface_transmit_bits_per_second", "Outbound traffic over the last poll interval.", labels)
     util = _gauge("noc_interface_utilisation_ratio", "Traffic against the interface speed.", [*labels, "direction"])
     speed = _gauge("noc_interface_speed_bits_per_second", "The interface speed.", labels)
-    for (device, interface), st in sorted(s.interfaces.items()):
-        if not live(s, device, st.ts, now):
+    for device, rows in sorted(s.interfaces.items()):
+        if not live(s, device, rows.ts, now):
             continue
-        key = [device, interface]
-        oper.add_metric(key, 1.0 if st.oper_up else 0.0)
-        if st.receive_bps is not None:
-            rx.add_metric(key, st.receive_bps)
-        if st.transmit_bps is not None:
-            tx.add_metric(key, st.transmit_bps)
-        if st.receive_utilisation_ratio is not None:
-            util.add_metric([*key, "receive"], st.receive_utilisation_ratio)
-        if st.transmit_utilisation_ratio is not None:
-            util.add_metric([*key, "transmit"], st.transmit_utilisation_ratio)
-        if st.speed_bps is not None:
-            speed.add_metric(key, float(st.speed_bps))
+        for interface, st in sorted(dict(rows.states()).items()):
+            key = [device, interface]
+            oper.add_metric(key, 1.0 if st.oper_up else 0.0)
+            if st.receive_bps is not None:
+                rx.add_metric(key, st.receive_bps)
+            if st.transmit_bps is not None:
+                tx.add_metric(key, st.transmit_bps)
+            if st.receive_utilisation_ratio is not None:
+                util.add_metric([*key, "receive"], st.receive_utilisation_ratio)
+            if st.transmit_utilisation_ratio is not None:
+                util.add_metric([*key, "transmit"], st.transmit_utilisation_ratio)
+            if st.speed_bps is not None:
+                speed.add_metric(key, float(st.speed_bps))
     yield from (oper, rx, tx, util, speed)
 
 

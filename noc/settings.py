@@ -109,8 +109,10 @@ class BusSettings(_Slice):
     url: str = Field(default="memory", pattern=r"^(memory|rediss?://.+)$")
     # Redis keys start with this (one prefix per installation sharing a Redis).
     prefix: str = Field(default="noc", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    # In-process bus: messages held in memory per consumer before they spill to files in ``spill_dir``.
+    # In-process bus: messages held in memory per consumer before they spill to files in ``spill_dir``: at most
+    # this many, and at most this many bytes of them (as noc.messages.held_bytes estimates them).
     memory_messages: int = Field(default=10_000, ge=10)
+    memory_max_bytes: int = Field(default=32 * 1024**2, ge=1024)
     spill_dir: Path = Path("./noc-spill")
     # The bound: beyond this many bytes of spilled messages per consumer the oldest are dropped (counted, logged).
     spill_max_bytes: int = Field(default=1024**3, ge=1024)

@@ -7,9 +7,12 @@ omit ifIndex, ifSpeed or whole ifXTable columns. A row is kept when it has at le
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple, Protocol
 
 from collectors.errors import BadAnswer
 from collectors.model import OperStatus
@@ -89,6 +92,61 @@ class DeviceDiscovery:
 
     def by_name(self) -> dict[str, DiscoveredInterface]:
         return {i.if_name: i for i in self.interfaces}
+
+
+class PolledInterface(Protocol):
+    """What a poll needs of a discovered interface (a :class:`DiscoveredInterface`, or an :class:`InterfaceIndex`'s
+    row)."""
+
+    @property
+    def if_name(self) -> str: ...
+
+    @property
+    def speed_bps(self) -> int | None: ...
+
+    @property
+    def has_hc_counters(self) -> bool: ...
+
+
+class InterfaceTable(Protocol):
+    def by_index(self) -> Mapping[int, PolledInterface]: ...
+
+
+class IndexedInterface(NamedTuple):
+    if_name: str
+    speed_bps: int | None
+    has_hc_counters: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InterfaceIndex:
+    """What polling keeps of a device's discovery between polls, in columns: about 1.5 KB for 48 ports instead of
+    about 22 KB of :class:`DiscoveredInterface` objects. Names are interned (devices of one kind share them)."""
+
+    ts: datetime  # when the discovery was made
+    if_indexes: array[int]  # sorted
+    if_names: tuple[str, ...]
+    speeds_bps: array[int]  # 0: unknown
+    hc_counters: bytes  # 1: the row has 64-bit counters
+
+    @classmethod
+    def of(cls, discovery: DeviceDiscovery) -> InterfaceIndex:
+        rows = discovery.interfaces
+        return cls(
+            discovery.ts,
+            array("I", (i.if_index for i in rows)),
+            tuple(sys.intern(i.if_name) for i in rows),
+            array("Q", (i.speed_bps or 0 for i in rows)),
+            bytes(i.has_hc_counters for i in rows),
+        )
+
+    def by_index(self) -> dict[int, IndexedInterface]:
+        return {
+            index: IndexedInterface(name, speed or None, bool(hc))
+            for index, name, speed, hc in zip(
+                self.if_indexes, self.if_names, self.speeds_bps, self.hc_counters, strict=True
+            )
+        }
 
 
 def _system(device: str, answer: list[VarBind]) -> SystemInfo:

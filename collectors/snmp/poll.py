@@ -11,7 +11,7 @@ Named interfaces only: GETs of exactly those rows (one PDU per 60 varbinds).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -19,7 +19,7 @@ from collectors.errors import BadAnswer
 from collectors.model import DeviceSample, DeviceTarget, InterfaceSample
 from collectors.snmp import ifmib
 from collectors.snmp.client import EXCEPTION_TYPES, Oid, SnmpClient, SnmpEndpoint, SnmpType, VarBind
-from collectors.snmp.discovery import DeviceDiscovery, DiscoveredInterface, discover
+from collectors.snmp.discovery import DeviceDiscovery, InterfaceIndex, InterfaceTable, PolledInterface, discover
 from collectors.snmp.walk import DEFAULT_MAX_ROWS, DEFAULT_MAX_VARBINDS_PER_PDU, get_many, walk_columns
 
 COMMON_COLUMNS: tuple[Oid, ...] = (
@@ -42,6 +42,8 @@ class PollResult:
     interfaces: tuple[InterfaceSample, ...]
     missing: tuple[str, ...] = ()  # discovered interfaces the agent no longer shows
     needs_rediscovery: bool = False  # the agent shows rows that discovery did not know
+    # A discovery made for this poll, handed out once (the collector keeps only its InterfaceIndex).
+    discovery: DeviceDiscovery | None = None
 
 
 def _value(device: str, row: Mapping[Oid, VarBind], column: Oid, kind: SnmpType) -> int | None:
@@ -60,7 +62,7 @@ def build_samples(
     device: str,
     ts: datetime,
     uptime_ticks: int,
-    discovered: Mapping[int, DiscoveredInterface],
+    discovered: Mapping[int, PolledInterface],
     rows: Mapping[int, Mapping[Oid, VarBind]],
 ) -> list[InterfaceSample]:
     """Pure: per-row varbinds → InterfaceSamples (rows without an oper status are treated as gone)."""
@@ -109,7 +111,7 @@ def _uptime(device: str, vb: VarBind | None) -> int:
 async def poll(
     client: SnmpClient,
     endpoint: SnmpEndpoint,
-    discovery: DeviceDiscovery,
+    discovery: InterfaceTable,
     *,
     only: frozenset[str] | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
@@ -174,7 +176,9 @@ class SnmpCollector:
     """Discovery cache + polling for many devices over one client (one engine). Not thread-safe; one event loop.
 
     ``poll(target)`` discovers first when needed, so a caller only ever calls ``poll``; ``discover(target)``
-    forces a fresh discovery (on demand, or on the slower discovery schedule).
+    forces a fresh discovery (on demand, or on the slower discovery schedule). Between polls it keeps each device's
+    compact :class:`InterfaceIndex`; a new discovery is handed out once, with the next poll that succeeds
+    (``PollResult.discovery``).
     """
 
     def __init__(
@@ -195,14 +199,12 @@ class SnmpCollector:
         self._max_rows = max_rows
         self._max_varbinds = max_varbinds_per_pdu
         self._now = now
-        self._discoveries: dict[str, DeviceDiscovery] = {}
+        self._indexes: dict[str, InterfaceIndex] = {}
+        self._fresh: dict[str, DeviceDiscovery] = {}  # discoveries not yet handed out with a poll
         self._last_uptime: dict[str, int] = {}
 
     def endpoint(self, target: DeviceTarget) -> SnmpEndpoint:
         return SnmpEndpoint.from_target(target, timeout_s=self._timeout_s, retries=self._retries)
-
-    def discovery_of(self, device: str) -> DeviceDiscovery | None:
-        return self._discoveries.get(device)
 
     async def discover(self, target: DeviceTarget) -> DeviceDiscovery:
         result = await discover(
@@ -212,16 +214,18 @@ class SnmpCollector:
             max_varbinds_per_pdu=self._max_varbinds,
             now=self._now(),
         )
-        self._discoveries[target.name] = result
+        self._indexes[target.name] = InterfaceIndex.of(result)
+        self._fresh[target.name] = result
         return result
 
-    def _stale(self, discovery: DeviceDiscovery) -> bool:
+    def _stale(self, discovery: InterfaceIndex) -> bool:
         return (self._now() - discovery.ts).total_seconds() >= self._rediscover_after_s
 
     async def poll(self, target: DeviceTarget) -> PollResult:
-        discovery = self._discoveries.get(target.name)
+        discovery = self._indexes.get(target.name)
         if discovery is None or self._stale(discovery):
-            discovery = await self.discover(target)
+            await self.discover(target)
+            discovery = self._indexes[target.name]
         result = await poll(
             self._client,
             self.endpoint(target),
@@ -242,7 +246,8 @@ class SnmpCollector:
             # Indexes may have moved: rediscover now so that the NEXT poll maps rows to the right names. This poll's
             # samples stay as they are; the rate tracker re-baselines on reboot and on unknown/returning indexes.
             await self.discover(target)
-        return result
+        fresh = self._fresh.pop(target.name, None)
+        return result if fresh is None else replace(result, discovery=fresh)
 
     async def alive(self, target: DeviceTarget) -> int:
         """One GET of sysUpTime, no retry: the cheap check of a device that is down (its TimeTicks)."""

@@ -1,7 +1,8 @@
 """The bus between the poll stage and its consumers, behind one small protocol with two implementations.
 
 - :class:`MemoryBus` (``bus.url: memory``, the embedded default): one process; each consumer group has its own
-  bounded queue (:class:`~noc.flow.spool.Spool`: memory, then files in ``bus.spill_dir/<group>``), so a slow or
+  bounded queue (:class:`~noc.flow.spool.Spool`: memory up to ``bus.memory_messages`` and
+  ``bus.memory_max_bytes``, then files in ``bus.spill_dir/<group>``), so a slow or
   failing consumer never blocks polling or the other consumers. What a durable group had not consumed at a stop is
   written to its files and replayed at the next start.
 - :class:`~noc.flow.redisbus.RedisBus` (``bus.url: redis://...``): Redis Streams with consumer groups, shared by
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from noc.flow.spool import Spool
-from noc.messages import Message, decode, encode, message_key
+from noc.messages import Message, decode, encode, held_bytes, message_key
 from noc.settings import BusSettings
 from noc.timeutil import utcnow
 
@@ -203,6 +204,8 @@ class MemoryBus:
             decode=decode,
             memory=self._settings.memory_messages,
             max_bytes=self._settings.spill_max_bytes,
+            memory_bytes=self._settings.memory_max_bytes,
+            size=held_bytes,
             on_drop=self._drops.for_group(group),
         )
         if len(spool):

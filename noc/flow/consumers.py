@@ -165,8 +165,7 @@ def snapshot_consumer(snapshot: Snapshot) -> Apply:
         for message in messages:
             if isinstance(message, DevicePolled):
                 snapshot.device_polled(message.device, message.available, message.uptime_s, message.ts)
-                for rate in message.interfaces:
-                    snapshot.interface_measured(rate)
+                snapshot.interfaces_measured(message.device, message.interfaces)
             elif isinstance(message, ProbeRound):
                 for result in message.results:
                     if result.sample.error is None:

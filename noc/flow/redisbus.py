@@ -34,7 +34,7 @@ from noc.flow.bus import (
 )
 from noc.flow.spool import Spool
 from noc.flow.supervise import cancelled
-from noc.messages import Message, MessageError, decode, encode
+from noc.messages import Message, MessageError, decode, encode, held_bytes
 from noc.settings import BusSettings
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,8 @@ class RedisBus:
             decode=decode,
             memory=settings.memory_messages,
             max_bytes=settings.spill_max_bytes,
+            memory_bytes=settings.memory_max_bytes,
+            size=held_bytes,
             on_drop=self.drops.for_group("publish"),
         )
         self._flusher: asyncio.Task[None] | None = None

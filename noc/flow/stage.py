@@ -42,7 +42,7 @@ class DevicePoll:
 
     device: DeviceSample
     interfaces: tuple[InterfaceSample, ...]
-    discovery: DeviceDiscovery | None = None
+    discovery: DeviceDiscovery | None = None  # a new one (the first poll's, or after a change), published once
 
 
 @dataclass
@@ -58,7 +58,6 @@ class PollStage:
     metrics: PollerMetrics | None = None
     epoch: float = 0.0  # the fleet's ownership epoch, carried by every message (0: one process polls everything)
     _failure_reason: dict[str, str] = field(default_factory=dict)
-    _published_discovery: dict[str, object] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.set_plan(self.plan)
@@ -106,7 +105,7 @@ class PollStage:
     async def _poll_with_collector(self, target: DeviceTarget) -> DevicePoll:
         if target.snmp is not None:
             result = await self.snmp.poll(target)
-            return DevicePoll(result.device, result.interfaces, self.snmp.discovery_of(target.name))
+            return DevicePoll(result.device, result.interfaces, result.discovery)
         if target.ssh is not None:
             counters = await self.ssh.collect_counters(target)
             if counters.state in SSH_DEVICE_FAILURES:
@@ -126,10 +125,7 @@ class PollStage:
             rates = self.tracker.update(record.result.device, record.result.interfaces).interfaces
             ticks = record.result.device.uptime_ticks
             uptime = None if ticks is None else ticks / TIMETICKS_PER_SECOND
-            found = record.result.discovery
-            if found is not None and self._published_discovery.get(record.device) is not found:
-                discovery = found
-                self._published_discovery[record.device] = found
+            discovery = record.result.discovery
         transition = record.transition
         return DevicePolled(
             device=record.device,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -182,11 +183,21 @@ def test_tracker_without_uptime_uses_wall_clock() -> None:
     assert rates.interfaces[0].in_bits_per_second == 1000
 
 
+def test_tracker_keeps_a_value_beyond_64_bits_as_absent() -> None:
+    tracker = RateTracker()
+    tracker.update(_dev(T0, 0), [iface(10**25, 0)])  # no real counter: a CLI's garbled output
+    t1 = T0 + timedelta(seconds=60)
+    rates = tracker.update(_dev(t1, 6000), [iface(750_000, 750_000, ts=t1)])
+    assert rates.interfaces[0].in_verdict is Verdict.MISSING
+    assert rates.interfaces[0].out_bits_per_second == 100_000
+
+
 def test_wall_ticks_is_integral() -> None:
     assert wall_ticks_between(T0, T0 + timedelta(seconds=1, microseconds=999_999)) == 199
 
 
 counter64 = st.integers(min_value=0, max_value=2**64 - 1)
+maybe_counter = st.one_of(st.none(), counter64)
 counter32 = st.integers(min_value=0, max_value=COUNTER32_MODULUS - 1)
 speeds = st.one_of(st.none(), st.integers(min_value=1, max_value=400 * GBIT))
 intervals = st.integers(min_value=-10, max_value=10**6)
@@ -246,3 +257,25 @@ def test_property_counter32_wrap_only_when_plausible(prev: int, cur: int, interv
         assert speed is not None
         assert got.delta is not None
         assert got.delta * 100 * 8 <= speed * interval + 8 * interval
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.tuples(*[maybe_counter] * 7),
+    after=st.tuples(*[maybe_counter] * 7),
+    bits=st.sampled_from([32, 64]),
+    speed=speeds,
+)
+def test_property_the_tracker_rates_as_compute_rates_on_the_two_samples(
+    before: tuple[int | None, ...], after: tuple[int | None, ...], bits: Literal[32, 64], speed: int | None
+) -> None:
+    """The tracker keeps the previous poll compactly (absent counters and the counter size included): its rates
+    are those of compute_rates on the two samples themselves."""
+    names = ("in_octets", "out_octets", "in_errors", "out_errors", "in_discards", "out_discards", "discontinuity_ticks")
+    t1 = T0 + timedelta(seconds=60)
+    prev = replace(iface(0, bits=bits, speed=speed), **dict(zip(names, before, strict=True)))
+    cur = replace(iface(0, bits=bits, speed=speed, ts=t1), **dict(zip(names, after, strict=True)))
+    tracker = RateTracker()
+    tracker.update(_dev(T0, 0), [prev])
+    (rate,) = tracker.update(_dev(t1, 6000), [cur]).interfaces
+    assert rate == compute_rates(prev, cur, 6000)

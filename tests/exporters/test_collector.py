@@ -36,22 +36,25 @@ def lab() -> Snapshot:
     )
     s.device_polled("pe-1", True, 1234.5, TS)
     s.device_polled("pe-2", False, None, TS)
-    s.interface_measured(
-        InterfaceRate(
-            "pe-1",
-            3,
-            "Gi0/1",
-            TS,
-            "up",
-            60.0,
-            1_000_000_000,
-            2.5e8,
-            1.0e8,
-            0.25,
-            0.1,
-            in_verdict=Verdict.OK,
-            out_verdict=Verdict.OK,
-        )
+    s.interfaces_measured(
+        "pe-1",
+        [
+            InterfaceRate(
+                "pe-1",
+                3,
+                "Gi0/1",
+                TS,
+                "up",
+                60.0,
+                1_000_000_000,
+                2.5e8,
+                1.0e8,
+                0.25,
+                0.1,
+                in_verdict=Verdict.OK,
+                out_verdict=Verdict.OK,
+            )
+        ],
     )
     s.probe_measured(ProbeSample("ACME-1", "pe-1", "10.0.0.1", TS, 5, 4, 1.0, 2.0, 4.0, 1.2))
     s.circuit_classified("ACME-1", True)
