@@ -94,6 +94,10 @@ def _print_detail(d: TicketDetail) -> None:
     print(f"  technician {t.technician or '-'}  escalation level {t.escalation_level}  recurrences {t.recurrences}")
     print(f"  detected {_at(t.detected_at)}  answered {_at(t.acknowledged_at)}")
     print(f"  response due {_at(t.response_due_at)}  restoration due {_at(t.restore_due_at)}")
+    v = t.restore_verdict
+    if v is not None:
+        verdict = "met" if v.met else f"BREACHED by {v.breached_by_s:g} s"
+        print(f"  restoration {verdict}: {v.net_s:g} s net of stop-clock, limit {v.limit_s} s")
     if t.parent_id:
         print(f"  part of incident I-{t.parent_id}")
     if d.children:

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from tickets.timers import RestoreVerdict
+
 
 @dataclass(frozen=True, slots=True)
 class ContractTerm:
@@ -117,6 +119,7 @@ class FaultRecord:
     detected_at: datetime
     closed_at: datetime | None
     recurrences: int
+    restore_verdict: RestoreVerdict | None = None  # taken at resolution
 
 
 @dataclass(frozen=True, slots=True)
