@@ -23,6 +23,7 @@ from noc.crypto import secret_box_for
 from noc.db import create_engine
 from noc.errors import InputError
 from noc.settings import Settings, TicketSettings
+from noc.store.compliance import StoredSlaCompliance
 from tickets.errors import TicketError
 from tickets.lifecycle import Status
 from tickets.records import HealthArchive
@@ -53,7 +54,9 @@ def _run(settings: Settings, args: argparse.Namespace, body: Body, *, needs_box:
         engine = create_engine(settings.database_url)
         try:
             await dbadmin.require_current(engine)
-            service = TicketService(audit.cli_sessions(engine), _ticket_settings(settings), box=box)
+            sessions = audit.cli_sessions(engine)
+            history = StoredSlaCompliance(sessions, settings.tickets.sla_history_months)
+            service = TicketService(sessions, _ticket_settings(settings), box=box, sla_source=history)
             return await body(service, user)
         finally:
             await engine.dispose()
@@ -168,7 +171,13 @@ def _print_health(h: HealthArchive) -> None:
     if not h.sla_compliance_available:
         print("  (not connected to SLA storage)")
     for s in h.sla_compliance:
-        print(f"  {s.month} {s.contract}: {s.availability_pct} % of {s.target_pct} %  {'met' if s.met else 'MISSED'}")
+        result = "met" if s.met else "MISSED"
+        missed = [o.objective for o in s.objectives if o.met is False]
+        print(
+            f"  {s.month} {s.contract}: availability {s.availability_pct} % of {s.target_pct} %  {result}"
+            + (f" ({', '.join(missed)} missed)" if missed else "")
+            + (f"  credit {s.credit}" if s.credit else "")
+        )
     print("fault history:")
     for f in h.fault_history:
         print(f"  {f.ticket:7} {f.status:16} {f.priority} {f.circuit or '-':14} {f.cause}  {_at(f.detected_at)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -16,8 +17,10 @@ from noc import auth
 from noc import models as m
 from noc.crypto import SecretBox
 from noc.store import partitions
+from noc.store.compliance import months_before
 from tests.api.conftest import Api
 from tests.conftest import EXAMPLE_INVENTORY
+from tests.noc.test_compliance import available_throughout
 from tests.tickets.conftest import restored_late
 from tickets.rules import FaultEvent, FaultKind, Impact
 
@@ -407,3 +410,19 @@ async def test_a_ticket_s_restore_verdict_is_in_its_json(api: Api) -> None:
     assert [t["restore_verdict"] for t in listed["items"] if t["id"] == ticket] == [verdict]
     _, health = await api.call("GET", "/api/accounts/acme-bank/health", "account_manager")
     assert [f["restore_verdict"] for f in health["fault_history"]] == [verdict]
+
+
+async def test_the_health_archive_shows_last_month_s_sla_compliance(api: Api) -> None:
+    now = datetime.now(UTC)
+    await available_throughout(api.sessions, "ACME-2026-01", now - timedelta(days=75), now)
+    ((year, month),) = months_before(now.astimezone(ZoneInfo("Asia/Shanghai")).date(), 1)  # the contract's zone
+    _, health = await api.call("GET", "/api/accounts/acme-bank/health", "account_manager")
+    assert health["sla_compliance_available"] is True
+    last = health["sla_compliance"][0]
+    assert (last["contract"], last["month"], last["availability_pct"], last["met"]) == (
+        "ACME-2026-01",
+        f"{year:04d}-{month:02d}",
+        100.0,
+        True,
+    )
+    assert {o["objective"]: o["met"] for o in last["objectives"]}["availability"] is True
