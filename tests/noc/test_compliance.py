@@ -10,7 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
 from noc.crypto import SecretBox
+from noc.demo import seed_last_month
+from noc.inventory import service as inventory
 from noc.store.compliance import StoredSlaCompliance, months_before
+from tests.conftest import EXAMPLE_INVENTORY
 from tests.noc.test_sla_engine import seeded
 from tests.tickets.conftest import DrivenClock
 from tickets.records import ObjectiveCompliance
@@ -64,3 +67,17 @@ async def available_throughout(sessions: Sessions, contract: str, start: datetim
         for circuit in await session.scalars(select(m.Circuit).where(m.Circuit.contract_id.in_(ids))):
             session.add(m.SlaStateRun(circuit_id=circuit.id, start_at=start, end_at=end, state="available", causes=[]))
         await session.commit()
+
+
+async def test_the_demo_seeds_last_month_for_every_account_s_archive(sessions: Sessions, box: SecretBox) -> None:
+    await inventory.import_file(sessions, box, EXAMPLE_INVENTORY, "test")  # the demo's accounts and contracts
+    now = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)  # 1 December in Shanghai, still 30 November in Berlin
+    assert await seed_last_month(sessions, now) == 6  # every circuit
+    assert await seed_last_month(sessions, now) == 0  # a second start adds nothing
+    source = StoredSlaCompliance(sessions, 12, DrivenClock(now))
+    found = {a: await source.compliance_history(a) for a in ("acme-bank", "city-gov", "rhein-logistik")}
+    assert {a: [(e.contract, e.month, e.availability_pct, e.met) for e in h] for a, h in found.items()} == {
+        "acme-bank": [("ACME-2026-01", "2026-11", 100.0, True)],
+        "city-gov": [("CITYGOV-2025-07", "2026-11", 100.0, True)],
+        "rhein-logistik": [("RHEIN-2026-03", "2026-10", 100.0, True)],
+    }
