@@ -168,8 +168,8 @@ def _print_health(h: HealthArchive) -> None:
     for ci in h.circuits:
         print(f"  {ci.name}  {ci.device} {ci.interface} -> {ci.far_end_address or '-'}  {ci.service}  ({ci.region})")
     print("SLA compliance:")
-    if not h.sla_compliance_available:
-        print("  (not connected to SLA storage)")
+    if not h.sla_compliance:
+        print("  (no month measured)")
     for s in h.sla_compliance:
         result = "met" if s.met else "MISSED"
         missed = [o.objective for o in s.objectives if o.met is False]
