@@ -32,6 +32,7 @@ from noc.errors import InputError
 from noc.flow.service import NocService
 from noc.keys import ENGINE, METRICS_FROM, REGISTRY, SERVICE, SESSIONS, SETTINGS, SNAPSHOT, TICKETS
 from noc.settings import Settings
+from noc.store.compliance import StoredSlaCompliance
 from noc.web import setup_web
 from tickets.service import TicketService
 
@@ -60,7 +61,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[ENGINE] = engine
     app[SESSIONS] = session_factory(engine)
     settings = app[SETTINGS]
-    app[TICKETS] = TicketService(app[SESSIONS], settings.tickets, box=secret_box_for(settings))
+    history = StoredSlaCompliance(app[SESSIONS], settings.tickets.sla_history_months)
+    app[TICKETS] = TicketService(app[SESSIONS], settings.tickets, box=secret_box_for(settings), sla_source=history)
     yield
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(10):

@@ -23,6 +23,7 @@ from noc.crypto import secret_box_for
 from noc.db import create_engine
 from noc.errors import InputError
 from noc.settings import Settings, TicketSettings
+from noc.store.compliance import StoredSlaCompliance
 from tickets.errors import TicketError
 from tickets.lifecycle import Status
 from tickets.records import HealthArchive
@@ -53,7 +54,9 @@ def _run(settings: Settings, args: argparse.Namespace, body: Body, *, needs_box:
         engine = create_engine(settings.database_url)
         try:
             await dbadmin.require_current(engine)
-            service = TicketService(audit.cli_sessions(engine), _ticket_settings(settings), box=box)
+            sessions = audit.cli_sessions(engine)
+            history = StoredSlaCompliance(sessions, settings.tickets.sla_history_months)
+            service = TicketService(sessions, _ticket_settings(settings), box=box, sla_source=history)
             return await body(service, user)
         finally:
             await engine.dispose()
@@ -94,6 +97,10 @@ def _print_detail(d: TicketDetail) -> None:
     print(f"  technician {t.technician or '-'}  escalation level {t.escalation_level}  recurrences {t.recurrences}")
     print(f"  detected {_at(t.detected_at)}  answered {_at(t.acknowledged_at)}")
     print(f"  response due {_at(t.response_due_at)}  restoration due {_at(t.restore_due_at)}")
+    v = t.restore_verdict
+    if v is not None:
+        verdict = "met" if v.met else f"BREACHED by {v.breached_by_s:g} s"
+        print(f"  restoration {verdict}: {v.net_s:g} s net of stop-clock, limit {v.limit_s} s")
     if t.parent_id:
         print(f"  part of incident I-{t.parent_id}")
     if d.children:
@@ -161,10 +168,16 @@ def _print_health(h: HealthArchive) -> None:
     for ci in h.circuits:
         print(f"  {ci.name}  {ci.device} {ci.interface} -> {ci.far_end_address or '-'}  {ci.service}  ({ci.region})")
     print("SLA compliance:")
-    if not h.sla_compliance_available:
-        print("  (not connected to SLA storage)")
+    if not h.sla_compliance:
+        print("  (no month measured)")
     for s in h.sla_compliance:
-        print(f"  {s.month} {s.contract}: {s.availability_pct} % of {s.target_pct} %  {'met' if s.met else 'MISSED'}")
+        result = "met" if s.met else "MISSED"
+        missed = [o.objective for o in s.objectives if o.met is False]
+        print(
+            f"  {s.month} {s.contract}: availability {s.availability_pct} % of {s.target_pct} %  {result}"
+            + (f" ({', '.join(missed)} missed)" if missed else "")
+            + (f"  credit {s.credit}" if s.credit else "")
+        )
     print("fault history:")
     for f in h.fault_history:
         print(f"  {f.ticket:7} {f.status:16} {f.priority} {f.circuit or '-':14} {f.cause}  {_at(f.detected_at)}")

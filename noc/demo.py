@@ -10,6 +10,10 @@ What it starts (everything on 127.0.0.1, everything stopped on Ctrl-C, SIGTERM o
 - the web app and the service (poller, SLA engine, tickets, ``/metrics``) in this process, on the demo's own
   SQLite database and secret key in the working directory.
 
+Before the service starts, every circuit without stored SLA history for last month (its contract's month, in the
+contract's zone) is recorded as measured available throughout it, so the accounts' health archives have a month
+of SLA compliance to show. That history is simulated and said to be; nothing is faked once the service runs.
+
 The faults, after ``--fault-after`` seconds (60 by default):
 
 - the SNMP agent of one PE is stopped. Nothing is faked past that point: the running poller sees its polls time
@@ -38,12 +42,15 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import yaml
 from aiohttp import web
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from collectors.errors import CollectorError
 from collectors.model import ProbeTarget, SnmpCredentials
@@ -51,6 +58,7 @@ from collectors.snmp.client import SnmpEndpoint, oid
 from collectors.snmp.fast_backend import FastV2cClient
 from collectors.ssh.platforms import PingOptions, platform_for, render_ping
 from noc import auth, dbadmin
+from noc import models as m
 from noc.app import create_app
 from noc.crypto import generate_key, secret_box_for
 from noc.db import create_engine, session_factory
@@ -58,6 +66,10 @@ from noc.errors import InputError, OperationalError
 from noc.flow.stage import ssh_settings
 from noc.inventory import service as inventory
 from noc.settings import Settings
+from noc.store.compliance import months_before
+from noc.timeutil import utcnow
+from sla.period import month_period
+from sla.terms import terms_from_contract
 
 DATA = Path(__file__).with_name("demo_data")
 HOST = "127.0.0.1"  # the demo never listens on, or sends to, anything but loopback
@@ -512,6 +524,27 @@ class Login:
     token: str
 
 
+async def seed_last_month(sessions: auth.Sessions, now: datetime) -> int:
+    """Last month (each contract's, in its zone) measured available throughout on every circuit with no stored run
+    in it; the number of circuits seeded (none on a second start)."""
+    r = m.SlaStateRun
+    async with sessions() as session:
+        contracts = {c.id: terms_from_contract(c) for c in await session.scalars(select(m.Contract))}
+        seeded = 0
+        for circuit in await session.scalars(select(m.Circuit).order_by(m.Circuit.name)):
+            terms = contracts[circuit.contract_id]
+            ((year, month),) = months_before(now.astimezone(ZoneInfo(terms.timezone)).date(), 1)
+            period = month_period(year, month, terms.timezone, terms.month_length)
+            stored = await session.scalar(
+                select(r.id).where(r.circuit_id == circuit.id, r.start_at < period.end, r.end_at > period.start)
+            )
+            if stored is None:
+                session.add(r(circuit_id=circuit.id, start_at=period.start, end_at=period.end, state="available"))
+                seeded += 1
+        await session.commit()
+    return seeded
+
+
 def demo_password(username: str) -> str:
     """Printed on the terminal, so it protects nothing: the demo listens on loopback only."""
     return f"demo-{username}-pw"
@@ -600,6 +633,8 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> int:
             # (3) the operator
             report = await inventory.import_file(session_factory(engine), box, inventory_path, "demo")
             print(f"imported the demo operator: {report.count('created')} created, {report.count('updated')} updated")
+            seeded = await seed_last_month(session_factory(engine), utcnow())
+            print(f"simulated last month's SLA history (available throughout) on {seeded} circuits", flush=True)
             logins = await demo_logins(session_factory(engine), doc["users"])
             write_private(
                 workdir / "logins.txt", "".join(f"{x.username} {x.role} {x.password} {x.token}\n" for x in logins)

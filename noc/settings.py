@@ -202,6 +202,8 @@ class TicketSettings(_Slice):
     cause_categories: tuple[str, ...] = DEFAULT_CAUSE_CATEGORIES
     contract_expiry_notice_days: int = Field(default=30, ge=0)
     case_suggestions: int = Field(default=5, ge=0, le=50)
+    # How many months back (before the current one) the account's health archive shows SLA compliance for.
+    sla_history_months: int = Field(default=12, ge=1, le=120)
     # How often the service looks for warnings and escalations that fell due.
     timers_interval_s: float = Field(default=60.0, gt=0, le=3600)
 

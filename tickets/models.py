@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from noc.db import Base, UtcDateTime
@@ -50,6 +50,8 @@ class Ticket(Base):
     restore_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     timer_marks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # restoration time net of stop-clock, taken when the ticket was resolved (None while it is not)
+    restore_net_s: Mapped[float | None] = mapped_column(Float, default=None)
     technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id"), default=None, index=True)
     recurrence_count: Mapped[int] = mapped_column(Integer, default=0)
     cause_category: Mapped[str | None] = mapped_column(String(64), default=None)

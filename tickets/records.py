@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from tickets.timers import RestoreVerdict
+
 
 @dataclass(frozen=True, slots=True)
 class ContractTerm:
@@ -45,6 +47,14 @@ def contract_expiry_reminders(
 
 
 @dataclass(frozen=True, slots=True)
+class ObjectiveCompliance:
+    """One objective of one month: met, missed, or None when nothing measured it."""
+
+    objective: str  # availability | latency | loss | jitter | utilisation | committed_rate
+    met: bool | None
+
+
+@dataclass(frozen=True, slots=True)
 class SlaComplianceEntry:
     """One month of one contract's compliance, as the SLA storage reports it."""
 
@@ -52,8 +62,9 @@ class SlaComplianceEntry:
     month: str  # "2026-10"
     availability_pct: float | None
     target_pct: float
-    met: bool
-    credit: str | None = None  # money as text, in the contract's currency
+    met: bool  # every objective measured was met
+    credit: str | None = None  # money as text, in the contract's currency; None when nothing is owed
+    objectives: tuple[ObjectiveCompliance, ...] = ()
 
 
 class SlaComplianceSource(Protocol):
@@ -117,6 +128,7 @@ class FaultRecord:
     detected_at: datetime
     closed_at: datetime | None
     recurrences: int
+    restore_verdict: RestoreVerdict | None = None  # taken at resolution
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,12 +54,21 @@ from tickets.records import (
     SlaComplianceSource,
     contract_expiry_reminders,
 )
-from tickets.timers import StopInterval, TimerEvent, TimerView, evaluate_timers, restoration_due_at
+from tickets.timers import (
+    RestoreVerdict,
+    StopInterval,
+    TimerEvent,
+    TimerView,
+    evaluate_timers,
+    restoration_due_at,
+    restore_verdict,
+)
 
 log = logging.getLogger(__name__)
 
 Sessions = async_sessionmaker[AsyncSession]
 ANSWERS = frozenset({Status.ACKNOWLEDGED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED})
+RESTORE_VERDICT = "restore_verdict"  # the ticket event recording the restoration verdict at resolution
 ACKNOWLEDGED_ALREADY = frozenset({Status.ACKNOWLEDGED, Status.DISPATCHED, Status.IN_PROGRESS, Status.PENDING_CUSTOMER})
 
 
@@ -131,6 +140,7 @@ class TicketSummary:
     escalation_level: int
     recurrences: int
     version: int
+    restore_verdict: RestoreVerdict | None = None  # taken at resolution; None while unresolved
 
     def to_json(self) -> dict[str, Any]:
         return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(self).items()}
@@ -198,6 +208,13 @@ def _state(ticket: Ticket | None, causes: frozenset[str] = frozenset()) -> rules
         ticket.fault_cleared_at,
         causes,
     )
+
+
+def _verdict(ticket: Ticket) -> RestoreVerdict | None:
+    """The restoration verdict stored at resolution; None while unresolved (and on parent incidents)."""
+    if ticket.restore_net_s is None or ticket.restore_time_s is None:
+        return None
+    return RestoreVerdict.of(ticket.restore_net_s, ticket.restore_time_s)
 
 
 def timer_view(ticket: Ticket, stops: Sequence[StopClock]) -> TimerView | None:
@@ -374,13 +391,15 @@ class TicketService:
             return [t.ref for t in found]
 
     async def run_timers(self) -> list[TimerNotice]:
-        """Raise the warnings and escalations due now, once each; record them on the tickets."""
+        """Raise the warnings and escalations due now, once each; record them on the tickets. Resolved and closed
+        tickets are left alone: their restoration verdict was taken when they were resolved, nothing escalates
+        after it (a reopened ticket's clocks run on)."""
         now = self.clock.now()
         notices: list[TimerNotice] = []
         async with self.sessions() as session:
             ids = list(
                 await session.scalars(
-                    select(Ticket.id).where(Ticket.kind == TICKET, Ticket.status != Status.CLOSED).order_by(Ticket.id)
+                    select(Ticket.id).where(Ticket.kind == TICKET, Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.id)
                 )
             )
         for ticket_id in ids:
@@ -394,6 +413,8 @@ class TicketService:
     async def _run_timers_for(self, ticket_id: int, now: datetime) -> list[TimerNotice]:
         async with self.sessions() as session:
             ticket = await self._ticket(session, ticket_id)
+            if ticket.status not in OPEN_STATUSES:
+                return []  # resolved since it was listed
             view = timer_view(ticket, await self._stops(session, ticket.id))
             if view is None:
                 return []
@@ -758,6 +779,7 @@ class TicketService:
                         t.detected_at,
                         t.closed_at,
                         t.recurrence_count,
+                        _verdict(t),
                     )
                     for t in tickets
                 ),
@@ -1030,6 +1052,7 @@ class TicketService:
             escalation_level=t.escalation_level,
             recurrences=t.recurrence_count,
             version=t.version,
+            restore_verdict=_verdict(t),
         )
 
     async def _detail(self, session: AsyncSession, ticket: Ticket, names: _Names) -> TicketDetail:
@@ -1275,11 +1298,23 @@ class TicketService:
         elif target is Status.RESOLVED:
             ticket.resolved_at = at
             await self._stop_clock(session, ticket, at, "resolved")
+            self._record_verdict(session, ticket, actor, at, await self._stops(session, ticket.id))
         elif target is Status.CLOSED:
             ticket.closed_at = at
         elif target is Status.REOPENED:
             ticket.resolved_at = ticket.closed_at = ticket.fault_cleared_at = None
+            ticket.restore_net_s = None  # the clock runs on; the verdict is taken again at the next resolution
             await self._restart_clock(session, ticket, at)
+
+    def _record_verdict(
+        self, session: AsyncSession, ticket: Ticket, actor: str, at: datetime, stops: Sequence[StopClock]
+    ) -> None:
+        """The restoration verdict at the moment of resolution: on the ticket and as a ``restore_verdict`` event."""
+        view = timer_view(ticket, stops)
+        verdict = restore_verdict(view) if view is not None else None
+        if verdict is not None:
+            ticket.restore_net_s = verdict.net_s
+            self._event(session, ticket, RESTORE_VERDICT, actor, at, asdict(verdict))
 
     def _transition(self, session: AsyncSession, ticket: Ticket, target: Status, actor: str, at: datetime) -> None:
         current = Status(ticket.status)

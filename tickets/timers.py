@@ -4,7 +4,8 @@ The response timer runs from the fault until a person first answers the ticket. 
 the fault until it is resolved, except inside stop-clock intervals (waiting on the customer; resolved until
 reopened). At ``warn_at_ratio`` of a limit a warning is due; at the limit, escalation level 1 (NOC lead); still
 unmet at ``second_escalation_at_ratio``, level 2 (the account manager). Each event is reported once: the ticket
-keeps the marks of the events already raised.
+keeps the marks of the events already raised. The restoration verdict (met, or breached by how much, net of
+stop-clock) is taken at the moment of resolution (``restore_verdict``), not at the next timer pass.
 """
 
 from __future__ import annotations
@@ -101,12 +102,33 @@ def instant_after_running(start: datetime, running: float, stops: Sequence[StopI
     return at + timedelta(seconds=left)
 
 
+@dataclass(frozen=True, slots=True)
+class RestoreVerdict:
+    """Restoration against its limit, net of stop-clock, as it stood when the ticket was resolved."""
+
+    net_s: float  # restoration time that counted
+    limit_s: int
+    met: bool
+    breached_by_s: float  # 0 when met
+
+    @classmethod
+    def of(cls, net_s: float, limit_s: int) -> RestoreVerdict:
+        return cls(net_s, limit_s, net_s <= limit_s, max(net_s - limit_s, 0.0))
+
+
 def response_elapsed_s(view: TimerView, now: datetime) -> float:
     return running_s(view.detected_at, view.acknowledged_at or now)
 
 
 def restoration_elapsed_s(view: TimerView, now: datetime) -> float:
     return running_s(view.detected_at, view.resolved_at or now, view.stop_clock)
+
+
+def restore_verdict(view: TimerView) -> RestoreVerdict | None:
+    """The restoration verdict of a resolved ticket; None while it is not resolved."""
+    if view.resolved_at is None:
+        return None
+    return RestoreVerdict.of(restoration_elapsed_s(view, view.resolved_at), view.restore_time_s)
 
 
 def restoration_due_at(view: TimerView) -> datetime | None:

@@ -144,6 +144,15 @@ class HealthOut(RootModel[HealthArchive]):
 # --- tickets -------------------------------------------------------------------------------------------------
 
 
+class RestoreVerdictOut(_Out):
+    """Restoration against the contract's limit, net of stop-clock, taken when the ticket was resolved."""
+
+    net_s: float = Field(description="restoration time that counted, in seconds (stop-clock intervals left out)")
+    limit_s: int
+    met: bool
+    breached_by_s: float = Field(description="seconds past the limit; 0 when met")
+
+
 class TicketOut(_Out):
     id: int
     ref: str
@@ -165,6 +174,9 @@ class TicketOut(_Out):
     escalation_level: int
     recurrences: int
     version: int = Field(description="send it back as expected_version to acknowledge only what you saw")
+    restore_verdict: RestoreVerdictOut | None = Field(
+        description="taken at resolution (null while unresolved); a reopened ticket's clock runs on"
+    )
 
 
 class TicketPage(_Out):

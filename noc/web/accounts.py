@@ -187,6 +187,7 @@ async def account_page(request: web.Request, viewer: BrowserSession) -> web.Stre
         faults=archive.fault_history[:RECENT],
         changes=archive.change_history[:RECENT],
         recent=RECENT,
+        months=request.app[TICKETS].settings.sla_history_months,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -14,9 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from noc import auth
 from noc import models as m
+from noc.crypto import SecretBox
 from noc.store import partitions
+from noc.store.compliance import months_before
 from tests.api.conftest import Api
 from tests.conftest import EXAMPLE_INVENTORY
+from tests.noc.test_compliance import available_throughout
+from tests.tickets.conftest import restored_late
 from tickets.rules import FaultEvent, FaultKind, Impact
 
 
@@ -394,3 +399,30 @@ async def test_a_failed_last_used_write_does_not_fail_authentication(api: Api, m
 
     monkeypatch.setattr(AsyncSession, "commit", busy)
     assert await auth.principal_for_token(api.sessions, api.tokens["noc"]) == auth.Principal("nina", "noc")
+
+
+async def test_a_ticket_s_restore_verdict_is_in_its_json(api: Api) -> None:
+    ticket = await restored_late(api.sessions, SecretBox.from_text(api.secret_key))
+    verdict = {"net_s": 4 * 3600 + 14, "limit_s": 4 * 3600, "met": False, "breached_by_s": 14}
+    _, shown = await api.call("GET", f"/api/tickets/{ticket}", "noc")
+    assert shown["ticket"]["restore_verdict"] == verdict
+    _, listed = await api.call("GET", "/api/tickets", "noc")
+    assert [t["restore_verdict"] for t in listed["items"] if t["id"] == ticket] == [verdict]
+    _, health = await api.call("GET", "/api/accounts/acme-bank/health", "account_manager")
+    assert [f["restore_verdict"] for f in health["fault_history"]] == [verdict]
+
+
+async def test_the_health_archive_shows_last_month_s_sla_compliance(api: Api) -> None:
+    now = datetime.now(UTC)
+    await available_throughout(api.sessions, "ACME-2026-01", now - timedelta(days=75), now)
+    ((year, month),) = months_before(now.astimezone(ZoneInfo("Asia/Shanghai")).date(), 1)  # the contract's zone
+    _, health = await api.call("GET", "/api/accounts/acme-bank/health", "account_manager")
+    assert health["sla_compliance_available"] is True
+    last = health["sla_compliance"][0]
+    assert (last["contract"], last["month"], last["availability_pct"], last["met"]) == (
+        "ACME-2026-01",
+        f"{year:04d}-{month:02d}",
+        100.0,
+        True,
+    )
+    assert {o["objective"]: o["met"] for o in last["objectives"]}["availability"] is True

@@ -18,7 +18,9 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -26,6 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from noc.demo import DATA, DEMO_POLLER, FAULT_DEVICE, LOSSY_CIRCUIT, demo_password, demo_settings, free_port, snmprec
 from noc.settings import Settings
+from noc.store.compliance import months_before
 from tickets.rules import device_cause
 
 BOUND_S = 120.0  # the whole wait, start to ticket; typically about 20 s
@@ -186,6 +189,12 @@ def test_demo_lab_polls_probes_opens_an_incident_for_the_fault_and_stops_everyth
         board = _board(url, "nina", demo_password("nina"))  # the demo's printed login
         assert f'data-ref="I-{incident[0]}"' in board and FAULT_DEVICE in board
         assert f'data-circuit="{LOSSY_CIRCUIT}"' in board  # the loss breach, open now
+        # The seeded history: each account's archive shows last month's SLA compliance (its contract's month).
+        ((year, month),) = months_before(datetime.now(ZoneInfo("Asia/Shanghai")).date(), 1)
+        health = json.loads(_get(f"{url}/api/accounts/acme-bank/health", _token(demo_dir, "noc")) or "{}")
+        assert [(e["contract"], e["month"], e["met"]) for e in health["sla_compliance"]][:1] == [
+            ("ACME-2026-01", f"{year:04d}-{month:02d}", True)
+        ]
 
         children = set(_processes_mentioning(str(demo_dir))) - {proc.pid}
         assert len(children) == len(devices) - 1 + 1  # an snmpsim per live PE, one FakeNOS

@@ -11,6 +11,7 @@ from noc.crypto import SecretBox
 from noc.inventory import service as inventory
 from noc.settings import TicketSettings
 from tests.conftest import EXAMPLE_INVENTORY
+from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketService
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -47,3 +48,15 @@ async def stocked(sessions: async_sessionmaker[AsyncSession], box: SecretBox) ->
 @pytest.fixture
 def svc(stocked: async_sessionmaker[AsyncSession], box: SecretBox, clock: DrivenClock) -> TicketService:
     return TicketService(stocked, TicketSettings(), box=box, clock=clock)
+
+
+async def restored_late(sessions: async_sessionmaker[AsyncSession], box: SecretBox, by_s: float = 14) -> int:
+    """A ticket on ACME-BJ-001 (acme-bank: restoration 4 h) detected at T0 and resolved by nina at the limit plus
+    ``by_s``: its restoration verdict is "breached by ``by_s``"."""
+    clock = DrivenClock()
+    svc = TicketService(sessions, TicketSettings(), box=box, clock=clock)
+    event = FaultEvent(FaultKind.MANUAL, "ACME-BJ-001", "manual:restored late", Impact.DEGRADED, T0, "restored late")
+    ticket_id = (await svc.handle_fault(event)).ticket_id
+    clock.set(T0 + timedelta(hours=4, seconds=by_s))
+    await svc.resolve("nina", ticket_id)
+    return ticket_id

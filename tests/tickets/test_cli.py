@@ -116,6 +116,7 @@ def test_accounts_show_and_the_personal_data_audit(seeded: tuple[Cli, list[int]]
     assert record.returncode == 0, record.stderr
     assert "REMINDER: CITYGOV-2025-07 expires 2026-12-15" in record.stdout
     assert "+86 21 5555 0202" not in record.stdout and "contacts: 1 on record" in record.stdout
+    assert "SLA compliance:\n  (no month measured)\n" in record.stdout  # read from the (empty) SLA storage
 
     other = cli("accounts", "show", "city-gov", "--as", "karl")
     assert (other.returncode, other.stderr.strip()) == (1, "error: karl (account_manager) may not see account city-gov")

@@ -256,6 +256,86 @@ async def test_stop_clock_time_is_excluded_from_restoration(
     assert (escalation.event.timer, escalation.event.level) == ("restoration", 1)
 
 
+async def timer_events(sessions: Sessions, ticket_id: int) -> list[tuple[str, int]]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(TicketEvent.kind, TicketEvent.detail)
+            .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind.in_(["timer_warning", "escalation"]))
+            .order_by(TicketEvent.id)
+        )
+        return [(kind, detail["level"]) for kind, detail in rows if detail["timer"] == "restoration"]
+
+
+async def test_restore_at_limit_plus_14_s_net_of_stop_clock_is_breached_by_14_s_at_resolution(
+    svc: TicketService, clock: DrivenClock, stocked: Sessions
+) -> None:
+    opened = await svc.handle_fault(breach("ACME-BJ-001", 0))  # acme-bank: restoration 4 h
+    clock.set(T0 + timedelta(minutes=1))
+    await svc.assign("nina", opened.ticket_id, "tom-north")
+    clock.set(T0 + timedelta(hours=1))
+    await svc.wait_on_customer("tom", opened.ticket_id)
+    clock.set(T0 + timedelta(hours=3))  # two hours on the customer: off the clock
+    await svc.resume("tom", opened.ticket_id)
+    clock.set(T0 + timedelta(hours=6, seconds=14))
+    resolved = await svc.resolve("tom", opened.ticket_id)
+    verdict = resolved.restore_verdict
+    assert verdict is not None
+    assert (verdict.net_s, verdict.limit_s, verdict.met, verdict.breached_by_s) == (4 * 3600 + 14, 4 * 3600, False, 14)
+    # Closed before any timer pass: the breach is on the ticket all the same, and in its history.
+    clock.set(T0 + timedelta(hours=6, minutes=5))
+    closed = await svc.close("tom", opened.ticket_id, "fibre_cut", "spliced")
+    assert closed.restore_verdict == verdict
+    async with stocked() as session:
+        (event,) = await session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == opened.ticket_id, TicketEvent.kind == "restore_verdict")
+        )
+    assert event.at == T0 + timedelta(hours=6, seconds=14) and event.detail["breached_by_s"] == 14
+    # The timer pass comes later: no warning, no escalation for a restored ticket.
+    clock.set(T0 + timedelta(hours=7))
+    assert await svc.run_timers() == []
+    assert await timer_events(stocked, opened.ticket_id) == []
+    assert (await svc.show_ticket("nina", opened.ticket_id)).summary.escalation_level == 0
+
+
+async def test_restored_in_time_is_met_and_nothing_escalates_after_resolution(
+    svc: TicketService, clock: DrivenClock, stocked: Sessions
+) -> None:
+    opened = await svc.handle_fault(breach("ACME-BJ-001", 0))
+    await svc.acknowledge("nina", opened.ticket_id)
+    clock.set(T0 + timedelta(hours=3, minutes=59, seconds=59))
+    verdict = (await svc.resolve("nina", opened.ticket_id)).restore_verdict
+    assert verdict is not None and (verdict.met, verdict.breached_by_s) == (True, 0)
+    clock.set(T0 + timedelta(hours=8))  # past 150 %: a resolved ticket is not escalated
+    assert await svc.run_timers() == []
+    assert await timer_events(stocked, opened.ticket_id) == []
+
+
+async def test_a_reopened_ticket_s_clock_runs_on_and_its_verdict_is_taken_again(
+    svc: TicketService, clock: DrivenClock, stocked: Sessions
+) -> None:
+    opened = await svc.handle_fault(breach("ACME-BJ-001", 0))  # restoration 4 h; level 2 at 6 h
+    await svc.acknowledge("nina", opened.ticket_id)
+    clock.set(T0 + timedelta(hours=4))
+    assert [(n.event.timer, n.event.level) for n in await svc.run_timers()] == [("restoration", 0), ("restoration", 1)]
+    clock.set(T0 + timedelta(hours=5))
+    first = (await svc.resolve("nina", opened.ticket_id)).restore_verdict
+    assert first is not None and first.breached_by_s == 3600
+    clock.set(T0 + timedelta(hours=7))
+    assert await svc.run_timers() == []  # 7 h after the fault, but resolved at 5 h: no level 2
+    clock.set(T0 + timedelta(hours=8))
+    reopened = await svc.reopen("nina", opened.ticket_id)
+    assert reopened.restore_verdict is None  # open again: no verdict until it is resolved again
+    clock.set(T0 + timedelta(hours=8, minutes=59))
+    assert await svc.run_timers() == []  # 5 h 59 min on the clock
+    clock.set(T0 + timedelta(hours=9))
+    assert [(n.event.timer, n.event.level) for n in await svc.run_timers()] == [("restoration", 2)]
+    clock.set(T0 + timedelta(hours=9, minutes=30))
+    second = (await svc.resolve("nina", opened.ticket_id)).restore_verdict
+    assert second is not None and (second.net_s, second.breached_by_s) == (6.5 * 3600, 2.5 * 3600)
+    raised = [("timer_warning", 0), ("escalation", 1), ("escalation", 2)]
+    assert await timer_events(stocked, opened.ticket_id) == raised
+
+
 # --- 4. closing, the case library, suggestions ---------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from tickets.timers import (
     instant_after_running,
     restoration_due_at,
     restoration_elapsed_s,
+    restore_verdict,
     running_s,
 )
 
@@ -121,3 +122,22 @@ def test_running_plus_stopped_is_wall_time(stops: tuple[StopInterval, ...], now_
     now = minutes(now_min)
     stopped = sum(max(0.0, (min(s.end or now, now) - max(s.start, T0)).total_seconds()) for s in stops if s.start < now)
     assert running_s(T0, now, stops) + stopped == pytest.approx(now_min * 60.0)
+
+
+@pytest.mark.parametrize(
+    ("resolved_min", "stops", "met", "breached_by_s"),
+    [
+        (240, (), True, 0.0),  # at the limit exactly: met
+        (240 + 14 / 60, (), False, 14.0),
+        (300 + 14 / 60, (StopInterval(minutes(60), minutes(120)),), False, 14.0),  # an hour off the clock
+        (300, (StopInterval(minutes(60), minutes(120)),), True, 0.0),
+    ],
+)
+def test_restore_verdict_is_net_of_stop_clock(
+    resolved_min: float, stops: tuple[StopInterval, ...], met: bool, breached_by_s: float
+) -> None:
+    verdict = restore_verdict(view(resolved_at=minutes(resolved_min), stop_clock=stops))
+    assert verdict is not None
+    assert (verdict.met, verdict.limit_s) == (met, 4 * 3600)
+    assert verdict.breached_by_s == pytest.approx(breached_by_s)
+    assert restore_verdict(view(stop_clock=stops)) is None  # unresolved: no verdict yet

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, expect
@@ -12,12 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
+from noc.store.compliance import months_before
 from noc.store.reports import build_report
 from noc.store.sla import empty_hour
 from sla.documents.tables import render_csv
 from sla.hours import HourBucket
 from sla.states import DeltaInput
 from sla.weekly import last_full_week
+from tests.noc.test_compliance import available_throughout
 from tests.web.conftest import PHONE, Site, screenshot, signed_in
 
 # ACME-2026-01 (Asia/Shanghai): October 2026 is 2026-09-30T16:00Z .. 2026-10-31T16:00Z, 44,640 minutes.
@@ -320,3 +323,14 @@ async def test_the_account_page_fits_a_phone(site: Site, browser: Browser) -> No
         if "weekly" in path:
             await screenshot(page, "weekly-phone")
     await page.context.close()
+
+
+async def test_the_health_archive_page_shows_last_month_s_sla_compliance(site: Site) -> None:
+    now = datetime.now(UTC)
+    await available_throughout(site.sessions, "ACME-2026-01", now - timedelta(days=75), now)
+    ((year, month),) = months_before(now.astimezone(ZoneInfo("Asia/Shanghai")).date(), 1)
+    karl = await site.visitor("karl")
+    _, page = await karl.get("/accounts/acme-bank")
+    row = re.search(rf'<a href="/reports/ACME-2026-01\?month={year:04d}-{month:02d}">.*?</tr>', page, re.S)
+    assert row is not None, "last month's row"
+    assert "100.0 %" in row[0] and '<td class="met">met</td>' in row[0] and "availability met" in row[0]

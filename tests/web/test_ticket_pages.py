@@ -11,6 +11,7 @@ from sqlalchemy import select
 from yarl import URL
 
 from noc.models import AuditEvent
+from tests.tickets.conftest import restored_late
 from tests.web.conftest import PHONE, Site, Visitor, screenshot, signed_in
 from tickets.models import FaultCase, Ticket, WorklogEntry
 from tickets.rules import DeviceDown
@@ -342,3 +343,15 @@ async def test_the_board_links_to_the_ticket_page(site: Site, browser: Browser) 
     await expect(page.locator("#status")).to_have_text("acknowledged")
     await expect(page.locator("time").first).to_contain_text("left")  # the restoration clock counts here too
     await screenshot(page, "ticket")
+
+
+async def test_the_restore_verdict_taken_at_resolution_is_on_the_ticket_list_and_the_archive(site: Site) -> None:
+    ticket_id = await restored_late(site.sessions, site.tickets.box)
+    nina = await site.visitor("nina")
+    _, page = await nina.get(f"/tickets/{ticket_id}")
+    assert re.search(r'id="restore-verdict"[^>]*>breached by 14 s: 4 h 14 s net of stop-clock, limit 4 h<', page)
+    _, listed = await nina.get("/tickets?status=resolved")
+    assert "restore breached by 14 s" in listed
+    karl = await site.visitor("karl")
+    _, archive = await karl.get("/accounts/acme-bank")
+    assert "restore breached by 14 s" in archive
