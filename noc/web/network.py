@@ -43,7 +43,7 @@ from tickets.service import TicketSummary
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
-NETWORK_ROLES = ("noc", "admin", "technician")
+NETWORK_ROLES = tuple(sorted(access.NETWORK_ROLES))
 ALL_ROLES = ("noc", "admin", "technician", "account_manager")
 TICKETS_SCANNED = 500  # the open tickets a page looks through for its device or circuit
 BY_TICKETS = "tickets"

@@ -96,6 +96,7 @@ READS: list[tuple[str, str, dict[str | None, int]]] = [
     ("GET", "/api/devices/pe-bj-01/series?interface=GigabitEthernet0/0/1", expect(200, 200, 200, 403, 401)),
     ("GET", "/api/circuits/ACME-BJ-001/series?metric=loss", expect(200, 200, 403, 200, 401, other_manager=403)),
     ("GET", "/api/audit", expect(200, 403, 403, 403, 401)),
+    ("GET", "/api/search?q=acme", expect(200, 200, 200, 200, 401)),  # each sees what they may (the read model)
     (
         "GET",
         "/api/sla/reports/ACME-2026-01?month=2026-11&format=csv",
@@ -257,6 +258,26 @@ async def test_list_filters_and_paging(api: Api) -> None:
     assert response.status == 403
 
 
+async def test_search_groups_by_kind_under_the_role_rules(api: Api) -> None:
+    ticket = await api.open_ticket("ACME-BJ-001")
+    _, body = await api.call("GET", f"/api/search?q=T-{ticket}", "noc")
+    assert body["groups"] == [
+        {
+            "kind": "ticket",
+            "items": [
+                {"name": f"T-{ticket}", "detail": body["groups"][0]["items"][0]["detail"], "path": f"/tickets/{ticket}"}
+            ],
+            "more": False,
+        }
+    ]
+    _, body = await api.call("GET", "/api/search?q=acme-bj", "noc")
+    assert [(g["kind"], [i["name"] for i in g["items"]]) for g in body["groups"]] == [
+        ("circuit", ["ACME-BJ-001", "ACME-BJ-002"])
+    ]
+    _, body = await api.call("GET", "/api/search?q=city", "account_manager")  # karl: not his account
+    assert body == {"q": "city", "groups": []}
+
+
 async def test_live_state_and_latest_measurements(api: Api) -> None:
     now = datetime.now(UTC)
     async with api.sessions() as session:
@@ -347,6 +368,9 @@ async def test_bad_input_is_named_never_a_500(api: Api) -> None:
         ("POST", f"{t}/assign", {"json": {}}, 422, None),
         ("POST", f"{t}/assign", {"json": {"technician": "nobody"}}, 404, None),
         ("GET", "/api/devices/nope", {}, 404, "name"),
+        ("GET", "/api/search", {}, 400, "q"),
+        ("GET", "/api/search?q=%20", {}, 400, "q"),
+        ("GET", f"/api/search?q={'x' * 101}", {}, 400, "q"),
         ("GET", "/api/circuits/nope", {}, 404, "name"),
         ("GET", "/api/accounts/nope/health", {}, 404, None),
         ("GET", "/api/sla/reports/ACME-2026-01", {}, 400, "month"),
