@@ -89,7 +89,8 @@ READS: list[tuple[str, str, dict[str | None, int]]] = [
     ("GET", "/api/accounts/acme-bank/health", expect(200, 200, 403, 200, 401, other_manager=403)),
     ("GET", "/api/inventory", expect(200, 403, 403, 403, 401)),
     ("GET", "/api/tickets", expect(200, 200, 200, 200, 401)),
-    ("GET", "/api/tickets?account=acme-bank", expect(200, 200, 403, 200, 401, other_manager=403)),
+    # a filter narrows what the user may see: another's account matches nothing (an empty page, not a refusal)
+    ("GET", "/api/tickets?account=acme-bank", expect(200, 200, 200, 200, 401)),
     ("GET", "/api/tickets/{t}", expect(200, 200, 200, 200, 401, other_technician=403, other_manager=403)),
     ("GET", "/api/sla/breaches", expect(200, 200, 200, 200, 401)),
     # Graphs: an interface's for the network's people; a circuit's for whoever may see its account.
@@ -254,8 +255,8 @@ async def test_list_filters_and_paging(api: Api) -> None:
     assert {i["account"] for i in acme["items"]} == {"acme-bank"}
     _, karl = await api.call("GET", "/api/tickets", "account_manager")
     assert {i["account"] for i in karl["items"]} == {"acme-bank"}  # city-gov is mei's
-    response, _ = await api.call("GET", "/api/tickets?account=city-gov", "account_manager")
-    assert response.status == 403
+    _, karl = await api.call("GET", "/api/tickets?account=city", "account_manager")
+    assert karl["items"] == []  # mei's account: a filter narrows what karl may see
 
 
 async def test_search_groups_by_kind_under_the_role_rules(api: Api) -> None:
@@ -349,8 +350,15 @@ async def test_bad_input_is_named_never_a_500(api: Api) -> None:
         ("GET", "/api/tickets?limit=abc", {}, 400, "limit"),
         ("GET", "/api/tickets?limit=0", {}, 400, "limit"),
         ("GET", "/api/tickets?offset=-1", {}, 400, "offset"),
-        ("GET", "/api/tickets?status=bogus", {}, 422, None),
-        ("GET", "/api/tickets?account=nobody", {}, 404, None),
+        ("GET", "/api/tickets?status=bogus", {}, 400, "status"),
+        ("GET", "/api/tickets?status=open,bogus", {}, 400, "status"),
+        ("GET", "/api/tickets?priority=P-1", {}, 400, "priority"),
+        ("GET", "/api/tickets?since=2026-13-01", {}, 400, "since"),
+        ("GET", "/api/tickets?since=2026-11-01T10:00", {}, 400, "since"),  # no zone
+        ("GET", "/api/tickets?until=9999-12-31", {}, 400, "until"),
+        ("GET", "/api/tickets?since=2026-11-02&until=2026-11-01", {}, 400, "until"),
+        ("GET", "/api/tickets?sort=sideways", {}, 400, "sort"),
+        ("GET", f"/api/tickets?text={'x' * 201}", {}, 400, "text"),
         ("GET", "/api/tickets/abc", {}, 404, "ticket_id"),
         ("GET", "/api/tickets/99999999999999999999", {}, 404, "ticket_id"),
         ("GET", "/api/tickets/%C2%B2", {}, 404, "ticket_id"),  # "²" is a digit to str.isdigit(), not to int()

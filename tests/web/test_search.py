@@ -1,8 +1,11 @@
 """The header's search box: on every page, results grouped by kind with links, the role rules, an empty query said
 on the page; in headless Chromium, a NOC engineer finds a device by address, a circuit by part of its name and a
-ticket by number, on a desk and on a phone."""
+ticket by number, on a desk and on a phone; and the ticket list's filters in the page."""
 
 from __future__ import annotations
+
+import re
+from datetime import timedelta
 
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import update
@@ -66,3 +69,26 @@ async def test_finding_a_device_a_circuit_and_a_ticket_from_the_header(site: Sit
     await expect(phone.locator("section[data-kind=ticket]").get_by_role("link")).to_have_text([f"T-{ticket}"])
     assert await phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await screenshot(phone, "search-ticket-by-number-phone")
+
+
+async def test_the_ticket_list_filters_by_the_shared_vocabulary(site: Site) -> None:
+    acme = await site.open_ticket("ACME-BJ-001", summary="loss on the HQ link")
+    city = await site.open_ticket("CITY-SH-001", summary="data office down")
+    nina = await site.visitor("nina")
+
+    async def refs(query: str) -> list[str]:
+        response, html = await nina.get(f"/tickets?{query}")
+        assert response.status == 200, (query, html)
+        return re.findall(r'data-ref="(T-\d+)"', html)
+
+    assert await refs("") == [f"T-{city}", f"T-{acme}"]  # the open ones, newest first
+    assert await refs("status=open&sort=oldest") == [f"T-{acme}", f"T-{city}"]
+    assert await refs("account=ACM") == [f"T-{acme}"]
+    assert await refs("circuit=sh-00") == [f"T-{city}"]
+    assert await refs("device=pe-bj") == [f"T-{acme}"]
+    assert await refs("text=hq") == [f"T-{acme}"]
+    first, last = [(await site.tickets.show_ticket("nina", t)).summary.detected_at.date() for t in (acme, city)]
+    assert await refs(f"since={first}&until={last}&status=all") == [f"T-{city}", f"T-{acme}"]  # whole days
+    assert await refs(f"since={last + timedelta(days=1)}") == []
+    _, html = await nina.get("/tickets?account=ACM&sort=oldest")
+    assert 'name="account" value="ACM"' in html and '<option value="oldest" selected>' in html
