@@ -104,13 +104,13 @@ def parse_instant(name: str, raw: str) -> datetime:
             start = datetime.combine(day, time(), UTC)
             return start + timedelta(days=1) if name == "until" else start
         instant = datetime.fromisoformat(text)
+        if instant.tzinfo is None:
+            raise FilterError(name, f"{raw!r} has no time zone (add Z or +08:00)")
+        return instant.astimezone(UTC)
     except ValueError:
         raise FilterError(name, f"{raw!r} is not a date (YYYY-MM-DD) nor an instant (ISO 8601 with zone)") from None
-    except OverflowError:
+    except OverflowError:  # a day after 9999-12-31, or an instant whose UTC is outside the calendar
         raise FilterError(name, f"{raw!r} is out of range") from None
-    if instant.tzinfo is None:
-        raise FilterError(name, f"{raw!r} has no time zone (add Z or +08:00)")
-    return instant.astimezone(UTC)
 
 
 def _part(name: str, raw: str) -> str:

@@ -51,6 +51,7 @@ def test_the_vocabulary(values: dict[str, str], expected: TicketFilter) -> None:
         ({"since": "last week"}, "since"),
         ({"since": "2026-11-01T08:00:00"}, "since"),  # no zone
         ({"until": "9999-12-31"}, "until"),
+        ({"since": "0001-01-01T00:00:00+14:00"}, "since"),
         ({"since": "2026-11-02", "until": "2026-11-01"}, "until"),
         ({"sort": "random"}, "sort"),
         ({"text": "x" * (filters.MAX_TEXT + 1)}, "text"),
