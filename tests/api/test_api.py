@@ -257,6 +257,15 @@ async def test_list_filters_and_paging(api: Api) -> None:
     assert {i["account"] for i in karl["items"]} == {"acme-bank"}  # city-gov is mei's
     _, karl = await api.call("GET", "/api/tickets?account=city", "account_manager")
     assert karl["items"] == []  # mei's account: a filter narrows what karl may see
+    # the page's vocabulary: the open group, repeated or comma-separated statuses, parts of names, sorting
+    await api.call("POST", f"/api/tickets/{ids[0]}/resolve", "noc")
+    for query in ("status=open", "status=new,acknowledged&status=reopened"):
+        _, open_ = await api.call("GET", f"/api/tickets?{query}", "noc")
+        assert [i["id"] for i in open_["items"]] == ids[:0:-1], query
+    _, oldest = await api.call("GET", "/api/tickets?status=all&sort=oldest&circuit=acme-bj", "noc")
+    assert [i["id"] for i in oldest["items"]] == ids[:2]
+    _, by_device = await api.call("GET", "/api/tickets?device=PE-SH&text=latency", "noc")
+    assert [i["id"] for i in by_device["items"]] == [ids[2]]
 
 
 async def test_search_groups_by_kind_under_the_role_rules(api: Api) -> None:
