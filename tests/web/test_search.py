@@ -92,3 +92,22 @@ async def test_the_ticket_list_filters_by_the_shared_vocabulary(site: Site) -> N
     assert await refs(f"since={last + timedelta(days=1)}") == []
     _, html = await nina.get("/tickets?account=ACM&sort=oldest")
     assert 'name="account" value="ACM"' in html and '<option value="oldest" selected>' in html
+
+
+async def test_the_ticket_filters_in_the_browser_on_a_phone(site: Site, browser: Browser) -> None:
+    acme = await site.open_ticket("ACME-BJ-001", summary="loss on the HQ link")
+    await site.open_ticket("CITY-SH-001", summary="data office down")
+    detected = (await site.tickets.show_ticket("nina", acme)).summary.detected_at.date()
+    page = await signed_in(browser, site, "nina", PHONE)
+    await page.goto(site.base + "/tickets")
+    form = page.locator("form.filters")
+    await form.locator("input[name=account]").fill("acm")
+    await form.locator("input[name=since]").fill(detected.isoformat())
+    await form.locator("select[name=sort]").select_option("oldest")
+    await form.get_by_role("button", name="Show").click()
+    await page.wait_for_url(lambda url: "account=acm" in url)
+    await expect(page.locator("#ticket-list li.ticket")).to_have_count(1)
+    await expect(page.locator("#ticket-list")).to_contain_text("loss on the HQ link")
+    await expect(form.locator("input[name=account]")).to_have_value("acm")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await screenshot(page, "ticket-filters-phone")
