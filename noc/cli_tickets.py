@@ -24,8 +24,8 @@ from noc.db import create_engine
 from noc.errors import InputError
 from noc.settings import Settings, TicketSettings
 from noc.store.compliance import StoredSlaCompliance
+from tickets import filters
 from tickets.errors import TicketError
-from tickets.lifecycle import Status
 from tickets.records import HealthArchive
 from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketDetail, TicketService, TicketSummary
@@ -200,7 +200,9 @@ def cmd_list(settings: Settings, args: argparse.Namespace) -> int:
         if args.queue:
             tickets = await svc.queue(user, args.technician)
         else:
-            tickets = await svc.list_tickets(user, args.status or (), args.account, args.technician)
+            given = vars(args)  # the options are named as the filters' fields (a list: a repeated option)
+            values = {n: ",".join(v) if isinstance(v, list) else v for n in filters.FIELDS if (v := given.get(n))}
+            tickets = await svc.list_tickets(user, filters.filter_from(values), args.technician)
         if args.json:
             print(json.dumps([t.to_json() for t in tickets]))
         else:
@@ -291,9 +293,17 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     who.add_argument("--as", dest="as_user", metavar="USERNAME", help="act as this user (default: $NOC_USER)")
 
     tickets = sub.add_parser("tickets", help="fault tickets").add_subparsers(dest="tickets_command", required=True)
-    p = tickets.add_parser("list", parents=[who], help="tickets you may see, newest first")
-    p.add_argument("--status", action="append", choices=[s.value for s in Status], help="repeatable")
-    p.add_argument("--account", help="one key account's tickets")
+    p = tickets.add_parser("list", parents=[who], help="tickets you may see, filtered and sorted (newest first)")
+    p.add_argument(
+        "--status", action="append", help=f"repeatable or comma-separated: {', '.join(filters.STATUS_WORDS)}"
+    )
+    p.add_argument("--priority", action="append", help="repeatable or comma-separated: P1, P2 ...")
+    for name, what in (("account", "key account"), ("circuit", "circuit"), ("device", "device")):
+        p.add_argument(f"--{name}", help=f"part of the {what}'s name, any case")
+    p.add_argument("--since", help="detected at or after: YYYY-MM-DD (UTC) or an ISO instant with zone")
+    p.add_argument("--until", help="detected before: YYYY-MM-DD (through that day, UTC) or an ISO instant with zone")
+    p.add_argument("--text", help="part of the title or the reported symptoms")
+    p.add_argument("--sort", choices=list(filters.TicketSort), help="default newest")
     p.add_argument("--technician", help="one technician's tickets")
     p.add_argument("--queue", action="store_true", help="a technician's open tickets, most urgent first")
     p.add_argument("--json", action="store_true", help="one JSON list")

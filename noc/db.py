@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import MetaData, String, event
+from sqlalchemy import ColumnElement, MetaData, SQLColumnExpression, String, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -64,6 +64,13 @@ class DecimalText(TypeDecorator[Decimal]):
             return Decimal(value)
         except InvalidOperation as exc:
             raise ValueError(f"stored decimal {value!r} is not a number") from exc
+
+
+def contains(column: SQLColumnExpression[str], text: str) -> ColumnElement[bool]:
+    """Case-insensitive partial match in SQL, the same on SQLite and PostgreSQL: the text's own ``%``, ``_`` and
+    ``\\`` are matched as themselves, never as wildcards."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return column.ilike(pattern, escape="\\")
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:

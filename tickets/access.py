@@ -33,6 +33,10 @@ _ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     "account_manager": frozenset({Action.NOTE, Action.RATE, Action.REPORT}),
 }
 SEE_ALL = frozenset({"admin", "noc"})
+# Devices and interfaces are the network's state: the engineers see it, an account manager their accounts only.
+NETWORK_ROLES = frozenset({"admin", "noc", "technician"})
+# The account pages (health archive, reports): a technician reads an account through their tickets instead.
+ACCOUNT_PAGE_ROLES = frozenset({"admin", "noc", "account_manager"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +83,24 @@ def may_act(actor: Actor, action: Action, scope: TicketScope) -> bool:
     return True
 
 
-def may_see_account(actor: Actor, account_id: int) -> bool:
+def visible_account_ids(actor: Actor) -> frozenset[int] | None:
+    """The accounts this actor may see: None for every one (the NOC's), else the ids (a query narrows by them)."""
     if actor.role in SEE_ALL:
-        return True
+        return None
     if actor.role == "account_manager":
-        return account_id in actor.managed_account_ids
+        return actor.managed_account_ids
     if actor.role == "technician":
-        return account_id in actor.assigned_account_ids
-    return False
+        return actor.assigned_account_ids
+    return frozenset()
+
+
+def may_see_account(actor: Actor, account_id: int) -> bool:
+    visible = visible_account_ids(actor)
+    return visible is None or account_id in visible
+
+
+def may_see_network(actor: Actor) -> bool:
+    return actor.role in NETWORK_ROLES
 
 
 def may_see_interface_alias(actor: Actor, carried_account_ids: frozenset[int]) -> bool:

@@ -23,7 +23,7 @@ from noc import models as m
 from noc.crypto import SecretBox
 from noc.settings import TicketSettings
 from noc.timeutil import Clock, SystemClock
-from tickets import access, rules
+from tickets import access, filters, rules
 from tickets.access import Action, Actor, TicketScope
 from tickets.audit import ALLOWED, REFUSED, read_row
 from tickets.cases import CaseMatch, search_text, similar_cases
@@ -589,15 +589,11 @@ class TicketService:
     async def list_tickets(
         self,
         username: str,
-        statuses: Sequence[str] = (),
-        account: str | None = None,
+        where: filters.TicketFilter = filters.EVERY,
         technician: str | None = None,
         limit: int = 500,
     ) -> list[TicketSummary]:
-        """The tickets this user may see, newest first; asking for an account they may not see is refused."""
-        for status in statuses:
-            if status not in set(Status):
-                raise InvalidRequest(f"unknown status {status!r} (known: {', '.join(Status)})")
+        """The tickets this user may see that the filter keeps (``tickets.filters``), in the filter's order."""
         async with self.sessions() as session:
             actor = await self.actor(session, username)
             # The names a summary shows come with the page's rows (one query), never as whole tables.
@@ -607,21 +603,16 @@ class TicketService:
                 .outerjoin(m.Circuit, m.Circuit.id == Ticket.circuit_id)
                 .outerjoin(m.Device, m.Device.id == Ticket.device_id)
                 .outerjoin(m.Technician, m.Technician.id == Ticket.technician_id)
-                .order_by(Ticket.id.desc())
+                .where(*filters.where_clauses(where))
+                .order_by(*filters.order_of(where.sort))
                 .limit(limit)
             )
-            if statuses:
-                query = query.where(Ticket.status.in_(statuses))
             # Narrowed in SQL so the limit counts what this user may see; the access rule still decides each row.
             if actor.role == "account_manager":
                 query = query.where(Ticket.account_id.in_(actor.managed_account_ids))
             elif actor.role == "technician":
                 in_regions = select(m.Device.id).where(m.Device.region.in_(actor.regions))
                 query = query.where(or_(Ticket.technician_id == actor.technician_id, Ticket.device_id.in_(in_regions)))
-            if account is not None:
-                row = await self._account(session, account)
-                access.require_account(actor, row.id, row.name)
-                query = query.where(Ticket.account_id == row.id)
             if technician is not None:
                 tech = await session.scalar(select(m.Technician).where(m.Technician.name == technician))
                 if tech is None:
@@ -651,8 +642,7 @@ class TicketService:
                 tech = await session.get(m.Technician, actor.technician_id)
                 assert tech is not None
                 technician = tech.name
-        open_statuses = sorted(OPEN_STATUSES)
-        tickets = await self.list_tickets(username, open_statuses, technician=technician)
+        tickets = await self.list_tickets(username, filters.OPEN, technician=technician)
         far = datetime.max.replace(tzinfo=tickets[0].detected_at.tzinfo) if tickets else None
         return sorted(tickets, key=lambda t: (t.priority, t.restore_due_at or far, t.id))
 

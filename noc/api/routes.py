@@ -37,7 +37,7 @@ from noc.timeutil import utcnow
 from sla.documents.tables import render_csv, render_json
 from sla.errors import SlaError
 from sla.period import parse_month
-from tickets import access
+from tickets import access, filters
 from tickets.access import Actor
 from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketDetail, TicketService, TicketSummary
@@ -404,11 +404,12 @@ async def list_tickets(call: Call) -> web.Response:
     query = call.request.query
     limit = _query_int(call.request, "limit", 50, 1, MAX_PAGE)
     offset = _query_int(call.request, "offset", 0, 0, 100_000)
-    statuses = [p for v in query.getall("status", []) for p in v.split(",") if p]
-    # The service pages from the newest ticket; one more than asked tells whether a next page exists.
-    found = await call.tickets.list_tickets(
-        call.user.username, statuses, account=query.get("account"), limit=offset + limit + 1
-    )
+    try:  # a list field may also be repeated (status=new&status=acknowledged)
+        where = filters.filter_from({name: ",".join(query.getall(name)) for name in filters.FIELDS if name in query})
+    except filters.FilterError as exc:
+        raise ApiError(400, str(exc), exc.field) from exc
+    # The service pages in the filter's order; one more than asked tells whether a next page exists.
+    found = await call.tickets.list_tickets(call.user.username, where, limit=offset + limit + 1)
     page = found[offset : offset + limit]
     more = len(found) > offset + limit
     return _json(
@@ -710,12 +711,29 @@ ROUTES: Sequence[Route] = (
         "GET",
         "/api/tickets",
         list_tickets,
-        "Tickets the user may see, newest first",
+        "Tickets the user may see, filtered and sorted (newest first by default); a bad filter is a 400 naming it",
         "tickets",
         s.TicketPage,
         (
-            Param("status", "query", {"type": "string"}, "status, or several separated by commas"),
-            Param("account", "query", {"type": "string"}, "only this key account's tickets"),
+            Param(
+                "status",
+                "query",
+                {"type": "string"},
+                f"statuses separated by commas; open: every open status, all: any ({', '.join(filters.STATUS_WORDS)})",
+            ),
+            Param("priority", "query", {"type": "string"}, "priorities separated by commas (P1,P2)"),
+            *(
+                Param(name, "query", {"type": "string", "maxLength": filters.MAX_TEXT}, f"part of the {what}, any case")
+                for name, what in (
+                    ("account", "key account's name"),
+                    ("circuit", "circuit's name"),
+                    ("device", "device's name"),
+                    ("text", "title or the reported symptoms"),
+                )
+            ),
+            Param("since", "query", {"type": "string"}, "detected at or after: YYYY-MM-DD (UTC) or an ISO instant"),
+            Param("until", "query", {"type": "string"}, "detected before: YYYY-MM-DD (through that day) or an instant"),
+            Param("sort", "query", {"type": "string", "enum": list(filters.TicketSort)}, "default newest"),
             Param("limit", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 50}),
             Param("offset", "query", {"type": "integer", "minimum": 0, "maximum": 100_000, "default": 0}),
         ),

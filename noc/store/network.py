@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from noc import models as m
+from noc.db import contains
 
 LIVE_WITHIN = timedelta(days=1)  # "live" rates: the newest sample of the last day (older is not live)
 OUTAGES_SHOWN = 20
@@ -85,8 +86,7 @@ async def device_rows(
     d, st = m.Device, m.DeviceStatus
     query = select(d, st).outerjoin(st, st.device_id == d.id)
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(d.name.ilike(pattern, escape="\\"), d.address.ilike(pattern, escape="\\")))
+        query = query.where(or_(contains(d.name, text), contains(d.address, text)))
     if region:
         query = query.where(d.region == region)
     if state is DeviceState.DISABLED:

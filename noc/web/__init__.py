@@ -4,8 +4,9 @@ One module per audience, each with its own route table: ``login`` (sign in/out),
 its live feed), ``technician`` (the technician's queue), ``ticket_pages`` (every role's ticket list and ticket page:
 detail, worklog, similar cases, the steps and the close form), ``accounts`` (the account manager's
 accounts, health archive, SLA and weekly reports), ``admin`` (inventory view and import), ``admin_users`` (users,
-sign-in delays, the audit reader), ``network`` (devices, interfaces and circuits with their graphs). ``core``
-holds what they share: the viewer, role checks, CSRF and error pages.
+sign-in delays, the audit reader), ``network`` (devices, interfaces and circuits with their graphs), ``search``
+(what the header's search box finds). ``core`` holds what they share: the viewer, role checks, CSRF and error
+pages.
 """
 
 from __future__ import annotations
@@ -15,7 +16,19 @@ from aiohttp import web
 
 def setup_web(app: web.Application) -> None:
     # Imported here: the page modules use noc.app's keys, and noc.app calls this.
-    from noc.web import accounts, admin, admin_users, board, core, live, login, network, technician, ticket_pages
+    from noc.web import (
+        accounts,
+        admin,
+        admin_users,
+        board,
+        core,
+        live,
+        login,
+        network,
+        search,
+        technician,
+        ticket_pages,
+    )
 
     app[core.JINJA] = core.environment()
     app.middlewares.insert(0, core.unavailable)
@@ -24,5 +37,5 @@ def setup_web(app: web.Application) -> None:
     live.setup_live(app)
     login.setup_login(app)
     network.setup_network(app)
-    for module in (board, technician, ticket_pages, accounts, admin, admin_users):
+    for module in (board, technician, ticket_pages, accounts, admin, admin_users, search):
         app.router.add_routes(module.routes)

@@ -61,7 +61,7 @@ from tickets.access import Actor
 from tickets.lifecycle import OPEN_STATUSES
 from tickets.models import Ticket
 
-ACCOUNT_ROLES = ("account_manager", "noc", "admin")
+ACCOUNT_ROLES = tuple(sorted(access.ACCOUNT_PAGE_ROLES))
 RECENT = 20  # faults and changes shown on the account page; the API has them all
 NOT_EVALUATED = "not evaluated"
 routes = web.RouteTableDef()

@@ -22,7 +22,7 @@ from noc.store.sla import open_breaches
 from noc.timeutil import utcnow
 from noc.web import live
 from noc.web.core import fragment, page, render
-from tickets.lifecycle import OPEN_STATUSES
+from tickets import filters
 from tickets.models import INCIDENT
 from tickets.service import TicketSummary
 
@@ -62,7 +62,7 @@ class Board:
 
 
 async def board_for(app: web.Application, username: str) -> Board:
-    tickets = await app[TICKETS].list_tickets(username, sorted(OPEN_STATUSES), limit=BOARD_LIMIT)
+    tickets = await app[TICKETS].list_tickets(username, filters.OPEN, limit=BOARD_LIMIT)
     incidents = [t for t in tickets if t.kind == INCIDENT]
     groups: dict[str, list[TicketSummary]] = {}
     for t in sorted((t for t in tickets if t.kind != INCIDENT), key=lambda t: (t.priority, t.id)):

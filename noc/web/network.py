@@ -36,15 +36,14 @@ from noc.web.core import page, render, viewer_of
 from sla.documents.text import limit_text, measured_text, status_text
 from sla.period import month_containing
 from sla.report import CircuitReport
-from tickets import access
+from tickets import access, filters
 from tickets.access import Actor
 from tickets.errors import TicketError
-from tickets.lifecycle import OPEN_STATUSES
 from tickets.service import TicketSummary
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
-NETWORK_ROLES = ("noc", "admin", "technician")
+NETWORK_ROLES = tuple(sorted(access.NETWORK_ROLES))
 ALL_ROLES = ("noc", "admin", "technician", "account_manager")
 TICKETS_SCANNED = 500  # the open tickets a page looks through for its device or circuit
 BY_TICKETS = "tickets"
@@ -57,7 +56,7 @@ async def _actor(request: web.Request, viewer: BrowserSession) -> Actor:
 
 
 async def _open_tickets(request: web.Request, viewer: BrowserSession) -> list[TicketSummary]:
-    return await request.app[TICKETS].list_tickets(viewer.user.username, sorted(OPEN_STATUSES), limit=TICKETS_SCANNED)
+    return await request.app[TICKETS].list_tickets(viewer.user.username, filters.OPEN, limit=TICKETS_SCANNED)
 
 
 def graph_src(path: str, **params: str) -> str:

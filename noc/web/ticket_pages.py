@@ -27,9 +27,11 @@ from noc.auth import BrowserSession
 from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.notify.records import notifications_of
 from noc.web.core import back, error_status, form_of, page, render
+from tickets import filters
 from tickets.access import Action
 from tickets.errors import InvalidRequest, TicketError
-from tickets.lifecycle import ALLOWED, OPEN_STATUSES, Status
+from tickets.filters import TicketFilter
+from tickets.lifecycle import ALLOWED, Status
 from tickets.models import INCIDENT
 from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import FaultOutcome, TicketDetail, TicketService, TicketSummary
@@ -265,34 +267,33 @@ async def take_step(request: web.Request, viewer: BrowserSession) -> web.StreamR
 
 # --- the list ----------------------------------------------------------------------------------------------------
 
-STATUS_CHOICES = ("open", "all", *Status)
-
 
 @dataclass(frozen=True, slots=True)
 class Filters:
-    status: str
-    account: str
-    technician: str
+    """The list's filters as typed (to fill the form and the pager's links again) and as the service takes them."""
+
+    fields: dict[str, str]  # the vocabulary of ``tickets.filters``, and the technician
+    where: TicketFilter
     offset: int
 
-    def statuses(self) -> list[str]:
-        if self.status == "open":
-            return sorted(OPEN_STATUSES)
-        return [] if self.status == "all" else [self.status]
-
     def query(self, offset: int) -> str:
-        fields = {"status": self.status, "account": self.account, "technician": self.technician, "offset": offset}
-        return urlencode({k: v for k, v in fields.items() if v not in ("", 0)})
+        return urlencode({k: v for k, v in {**self.fields, "offset": offset}.items() if v not in ("", 0)})
+
+
+def typed(query: Mapping[str, str]) -> dict[str, str]:
+    """The filters' fields as typed; an absent status means the open ones."""
+    fields = {name: query.get(name, "").strip() for name in (*filters.FIELDS, "technician")}
+    fields["status"] = query.get("status", "open").strip()
+    return fields
 
 
 def filters_of(query: Mapping[str, str]) -> Filters:
-    status = query.get("status", "open")
-    if status not in STATUS_CHOICES:
-        raise InvalidRequest(f"status: unknown status {status!r} (known: {', '.join(STATUS_CHOICES)})")
+    """The page's filters; a bad value is a ``FilterError`` naming it."""
+    fields = typed(query)
     text = query.get("offset", "0")
     if not (text.isascii() and text.isdigit()) or int(text) > MAX_OFFSET:
-        raise InvalidRequest(f"offset: a whole number from 0 to {MAX_OFFSET}")
-    return Filters(status, query.get("account", "").strip(), query.get("technician", "").strip(), int(text))
+        raise filters.FilterError("offset", f"a whole number from 0 to {MAX_OFFSET}")
+    return Filters(fields, filters.filter_from(fields), int(text))
 
 
 async def list_page(
@@ -303,28 +304,34 @@ async def list_page(
     error: str = "",
     form: Mapping[str, str] | None = None,
 ) -> web.Response:
-    filters = filters_of(request.query)
     found: list[TicketSummary] = []
+    chosen: Filters | None = None
     try:
+        chosen = filters_of(request.query)
         found = await request.app[TICKETS].list_tickets(
             viewer.user.username,
-            filters.statuses(),
-            account=filters.account or None,
-            technician=filters.technician or None,
-            limit=filters.offset + PAGE_SIZE + 1,  # one more than shown tells whether a next page exists
+            chosen.where,
+            technician=chosen.fields["technician"] or None,
+            limit=chosen.offset + PAGE_SIZE + 1,  # one more than shown tells whether a next page exists
         )
-    except TicketError as exc:  # an account they may not see, a technician who does not exist: said in the page
+    except filters.FilterError as exc:  # a bad filter: said in the page, over the form to correct it
+        status, error = 400, str(exc)
+    except TicketError as exc:  # a technician who does not exist: said in the page
         found_status = error_status(exc)
         assert found_status is not None
         status, error = found_status
-    shown = found[filters.offset : filters.offset + PAGE_SIZE]
-    more = len(found) > filters.offset + PAGE_SIZE
+    offset = chosen.offset if chosen else 0
+    settings = request.app[SETTINGS]
+    shown = found[offset : offset + PAGE_SIZE]
+    more = chosen is not None and len(found) > offset + PAGE_SIZE
     context: dict[str, Any] = {
         "tickets": shown,
-        "filters": filters,
-        "statuses": STATUS_CHOICES,
-        "newer": filters.query(max(0, filters.offset - PAGE_SIZE)) if filters.offset else None,
-        "older": filters.query(filters.offset + PAGE_SIZE) if more else None,
+        "fields": typed(request.query),
+        "statuses": filters.STATUS_WORDS,
+        "priorities": sorted({p for row in settings.tickets.priority_matrix.values() for p in row.values()}),
+        "sorts": list(filters.TicketSort),
+        "newer": chosen.query(max(0, offset - PAGE_SIZE)) if chosen and offset else None,
+        "older": chosen.query(offset + PAGE_SIZE) if chosen and more else None,
         "technicians": await technician_names(request),
         "impacts": list(Impact),
         "error": error,

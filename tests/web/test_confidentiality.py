@@ -49,6 +49,8 @@ API_ROUTES = (
     "/api/audit",
     "/api/audit?format=csv",
     "/api/inventory",  # the export: admin only
+    "/api/search?q=e",  # letters in every account's names and in the aliases
+    "/api/search?q=i",
 )
 PAGES = (
     "/accounts",
@@ -65,6 +67,8 @@ PAGES = (
     "/admin/inventory/export",
     "/admin/audit",
     "/admin/audit.csv",
+    "/search?q=e",
+    "/search?q=i",
 )
 
 
