@@ -1,8 +1,9 @@
 """The bus on Redis Streams (``bus.url: redis://...``): one stream of poll messages, a consumer group per consumer
 (store, sla, snapshot, tickets), shared by every process of an installation.
 
-- **Publishing** never blocks polling: while Redis cannot be reached, messages wait in a local bounded spool
-  (memory, then files in ``bus.spill_dir/publish``) and are sent in order once it answers again.
+- **Publishing** never blocks polling: a message goes into a local bounded spool (memory, then files in
+  ``bus.spill_dir/publish``) that a background task sends in order; while Redis cannot be reached (or hangs) the
+  messages wait there and are sent once it answers again.
 - **Consuming**: a consumer first re-reads what it was handed before and never acknowledged (its own pending
   entries: a crash or kill), then takes over entries another consumer of its group left unacknowledged for
   ``bus.claim_idle_s`` (XAUTOCLAIM), then reads new ones. It acknowledges (XACK) only after its effect is committed;
@@ -43,6 +44,9 @@ POLL_S = 0.1  # how often an idle consumer asks for new entries
 
 
 T = TypeVar("T")
+
+
+CLOSE_SEND_S = 1.0  # at close, how long the queue may take to reach Redis before it is kept in files instead
 
 
 async def call(command: Awaitable[T]) -> T:
@@ -177,9 +181,10 @@ class RedisBus:
             self._start_flusher()
 
     async def publish(self, message: Message) -> None:
-        if len(self._outbox) or not await self._send(message):
-            self._outbox.push(message)
-            self._start_flusher()
+        """Queue the message; a background task sends the queue in order. Polling never waits on Redis: a Redis
+        that hangs or restarts delays the messages, never the next poll."""
+        self._outbox.push(message)
+        self._start_flusher()
 
     async def _send(self, message: Message) -> bool:
         try:
@@ -241,6 +246,11 @@ class RedisBus:
         return out
 
     async def close(self) -> None:
+        """What is queued is sent if Redis answers within ``CLOSE_SEND_S``; the rest is kept for the next start."""
+        if self._flusher is not None and not self._flusher.done():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_SEND_S):
+                    await asyncio.shield(self._flusher)
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
