@@ -297,7 +297,11 @@ def test_a_device_is_polled_only_by_its_group_and_is_a_monitoring_gap_without_on
         wait_for("pe-n2's series gone", lambda: serve.metric("noc_device_up", device="pe-n2") is None)
         # a south poller arrives: it polls pe-s1, whose gap ends at that first poll
         south.start()
-        wait_for("the gap closed", lambda: rows(db, GAPS)[0][1] is not None, timeout_s=60)
+        wait_for(  # the gap's end and the poll's rows are written by two consumers, in either order
+            "the gap closed and the south poll stored",
+            lambda: rows(db, GAPS)[0][1] is not None and "pe-s1" in {r[0] for r in rows(db, SAMPLES, since=start)},
+            timeout_s=60,
+        )
         ((_, ended),) = rows(db, GAPS)
         first_south = min(utc(ts) for n, ts, _, _ in rows(db, SAMPLES, since=start) if n == "pe-s1")
         assert abs((utc(ended) - first_south).total_seconds()) < INTERVAL_S  # ended by that first poll
