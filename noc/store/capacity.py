@@ -27,7 +27,7 @@ async def interface_outlook(
             r.rated_n > 0,
         )
     )
-    samples = [(ts, max(in_sum, out_sum) / rated) for ts, in_sum, out_sum, rated in rows.tuples()]
+    samples = [(ts, max(in_sum, out_sum) / rated) for ts, in_sum, out_sum, rated in rows]
     return outlook(weekly_p95(samples, now, OUTLOOK_WEEKS), limits)
 
 

@@ -29,15 +29,9 @@ async def write_gaps(session: AsyncSession, changes: Sequence[GapChange]) -> Non
     """Record opened, closed and retracted gaps, in order (the caller commits). A device no longer in the
     inventory is skipped: its rows went with it."""
     g = m.MonitoringGap
-    ids = dict(
-        (
-            await session.execute(
-                select(m.Device.name, m.Device.id).where(m.Device.name.in_({c.device for c in changes}))
-            )
-        )
-        .tuples()
-        .all()
-    )
+    names = {c.device for c in changes}
+    found = await session.execute(select(m.Device.name, m.Device.id).where(m.Device.name.in_(names)))
+    ids = {name: ident for name, ident in found}
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for change in changes:
         device_id = ids.get(change.device)
@@ -66,7 +60,7 @@ async def open_gaps(session: AsyncSession) -> list[OpenGap]:
         .where(g.ended_at.is_(None), d.enabled.is_(True))
         .order_by(g.started_at, d.name)
     )
-    return [OpenGap(*row) for row in rows.tuples()]
+    return [OpenGap(name, region, site, group, since) for name, region, site, group, since in rows]
 
 
 async def last_polls(session: AsyncSession) -> dict[str, datetime]:
@@ -76,4 +70,4 @@ async def last_polls(session: AsyncSession) -> dict[str, datetime]:
         .join(m.DeviceStatus, m.DeviceStatus.device_id == m.Device.id)
         .where(m.DeviceStatus.last_poll_at.is_not(None))
     )
-    return {name: ts for name, ts in rows.tuples() if ts is not None}
+    return {name: ts for name, ts in rows if ts is not None}

@@ -393,7 +393,7 @@ async def weekly_page(request: web.Request, viewer: BrowserSession) -> web.Strea
         )
         outlooks = {
             circuit.name: await circuit_outlook(session, circuit, contract, week.span(contract.timezone).end)
-            for circuit, contract in found_circuits.tuples().all()
+            for circuit, contract in found_circuits.all()
         }
     rows = [
         WeekRow(
