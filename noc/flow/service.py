@@ -358,12 +358,15 @@ class NocService:
         await self.supervisor.cancel(["probe"], timeout_s=left(0.1))
         await asyncio.gather(*(r.drain(left(0.3)) for r in self.runners if r.name != "snapshot"))
         storage_ok = not any(self.supervisor.stage(n).failing for n in ("sla-tick", "store"))
+        # Every loop finishes the step in hand and returns: a consumer applies and acknowledges what it took, and
+        # takes nothing more (a message that reached the bus after the drain stays there for the next start).
+        # Only then the engine's last tick, so nothing the SLA consumer acknowledged misses it.
+        await self.supervisor.stop(left(0.4))
         if self.sla is not None and storage_ok:
             # What the engine decided since its last tick. Never cut off mid-statement (a cancelled SQLite
             # statement can leave its connection unclosable): waited for, within what time is left.
             last = asyncio.create_task(self.sla.tick(), name="noc-sla-last-tick")
-            await asyncio.wait([last], timeout=left(0.3))
-        await self.supervisor.stop(left())
+            await asyncio.wait([last], timeout=left(0.5))
         if self.bus is not None:
             await self.bus.close()
         with contextlib.suppress(TimeoutError):
