@@ -27,6 +27,7 @@ from noc.auth import BrowserSession
 from noc.errors import InputError
 from noc.inventory.service import accounts_with_managers
 from noc.keys import SESSIONS, TICKETS
+from noc.notify.records import reminders_of
 from noc.store.capacity import circuit_outlook
 from noc.store.reports import build_report, build_reports, daily_series
 from noc.store.weekly import account_week, parse_week
@@ -179,6 +180,8 @@ async def account_list(request: web.Request, viewer: BrowserSession) -> web.Stre
 async def account_page(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
     archive = await request.app[TICKETS].account_health(viewer.user.username, request.match_info["name"])
     expiring = {r.contract: r for r in archive.reminders}
+    async with request.app[SESSIONS]() as session:
+        reminders = await reminders_of(session, archive.account)
     return render(
         request,
         "accounts_detail.html",
@@ -188,6 +191,7 @@ async def account_page(request: web.Request, viewer: BrowserSession) -> web.Stre
         changes=archive.change_history[:RECENT],
         recent=RECENT,
         months=request.app[TICKETS].settings.sla_history_months,
+        reminders=reminders,
     )
 
 
