@@ -10,14 +10,15 @@ from noc.errors import InputError
 from noc.keys import SESSIONS, TICKETS
 from noc.store import search as store
 from noc.web.core import page, render
+from noc.web.i18n import N_
 
 routes = web.RouteTableDef()
 KIND_TITLES = {
-    store.Kind.DEVICE: "Devices",
-    store.Kind.INTERFACE: "Interfaces",
-    store.Kind.CIRCUIT: "Circuits",
-    store.Kind.ACCOUNT: "Accounts",
-    store.Kind.TICKET: "Tickets",
+    store.Kind.DEVICE: N_("Devices"),
+    store.Kind.INTERFACE: N_("Interfaces"),
+    store.Kind.CIRCUIT: N_("Circuits"),
+    store.Kind.ACCOUNT: N_("Accounts"),
+    store.Kind.TICKET: N_("Tickets"),
 }
 
 
