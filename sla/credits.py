@@ -89,6 +89,6 @@ def compute_credit(
     )
     amount = min(uncapped, cap_amount)
     steps.append(
-        f"credit owed = min({uncapped}, {cap_amount}) = {amount} {cur}" + (" (capped)" if amount < uncapped else "")
+        f"credit = min({uncapped}, {cap_amount}) = {amount} {cur}" + (" (capped)" if amount < uncapped else "")
     )
     return result(band, uncapped, amount, steps)
