@@ -75,6 +75,7 @@ def standing_text(status: ReportStatus) -> str:
 # --- numbers, times, words -----------------------------------------------------------------------------------
 
 HOURS_MINUTES = "{hours} h {minutes} min"
+HOURS = "{hours} h"
 MINUTES = "{minutes} min"
 
 
@@ -82,6 +83,8 @@ def duration_text(value_min: Decimal) -> str:
     total = whole_minutes(value_min)
     if total < 60:
         return MINUTES.format(minutes=total)
+    if total % 60 == 0:
+        return HOURS.format(hours=total // 60)
     return HOURS_MINUTES.format(hours=total // 60, minutes=total % 60)
 
 

@@ -21,7 +21,7 @@ from sla.customer import (
     shown,
     whole_minutes,
 )
-from sla.documents.wording import credit_lines, outage_text, share_text, status_lines
+from sla.documents.wording import credit_lines, duration_text, outage_text, share_text, status_lines
 from sla.errors import TermsError
 from sla.intervals import Interval
 from sla.provisional import Coverage, credit_owed, report_status
@@ -167,7 +167,7 @@ def test_the_customer_report_carries_nothing_internal() -> None:
     assert outage.kinds == (OutageKind.UNREACHABLE,)
     assert (outage.duration_min, outage.maintenance_min, outage.counted_min) == (360, 60, 300)
     text = outage_text(outage)
-    assert text == "The service could not be reached (1 h 0 min within agreed maintenance, not counted)"
+    assert text == "The service could not be reached (1 h within agreed maintenance, not counted)"
     # Nothing of the raw cause, the poller's address, the window's internal name or the sample detail anywhere.
     plain = repr(copy)
     for secret in ("10.9.8.7", "timeout", "PE-7", "device down", "steps", "ignored"):
@@ -230,3 +230,11 @@ def test_a_cut_availability_compares_with_the_target_as_the_exact_one(value: Dec
 
 def test_minutes_for_reading_round_up() -> None:
     assert [whole_minutes(Decimal(v)) for v in ("0.01", "0.5", "1", "59.01")] == [1, 1, 1, 60]
+
+
+@pytest.mark.parametrize(
+    ("minutes", "text"),
+    [("0.2", "1 min"), ("59", "59 min"), ("60", "1 h"), ("125", "2 h 5 min"), ("1530", "25 h 30 min")],
+)
+def test_durations_read_in_hours_and_minutes(minutes: str, text: str) -> None:
+    assert duration_text(Decimal(minutes)) == text
