@@ -313,6 +313,12 @@ async def test_karl_downloads_the_monthly_report_as_pdf(site: Site, browser: Bro
     assert download.suggested_filename == "sla-ACME-2026-01-2026-10.pdf"
     path = await download.path()
     assert path.read_bytes().startswith(b"%PDF")
+    # the copy to send the customer, beside it (its contents: tests/web/test_customer_report.py)
+    async with page.expect_download() as caught:
+        await page.get_by_role("link", name="Customer copy (PDF)").click()
+    download = await caught.value
+    assert download.suggested_filename == "sla-ACME-2026-01-2026-10-customer.pdf"
+    assert (await download.path()).read_bytes().startswith(b"%PDF")
     await page.context.close()
 
 
