@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -34,6 +35,7 @@ from noc.notify.records import NotificationView, notifications_of
 from noc.store.reports import build_report, daily_series
 from noc.store.sla import open_breaches
 from noc.timeutil import utcnow
+from sla.customer import AUDIENCES, Audience
 from sla.documents.tables import render_csv, render_json
 from sla.errors import SlaError
 from sla.period import parse_month
@@ -510,8 +512,22 @@ async def breaches(call: Call) -> web.Response:
 REPORT_MEDIA = {"json": JSON, "csv": "text/csv", "pdf": "application/pdf"}
 
 
-def _report_format(request: web.Request) -> str:
+def report_audience(request: web.Request) -> Audience:
+    """``audience``: internal (the default: every detail) or customer (the customer's copy, a PDF); else a 400
+    naming the field."""
+    given = request.query.get("audience", "internal")
+    for audience in AUDIENCES:
+        if given == audience:
+            return audience
+    raise ApiError(400, f"audience: internal or customer, not {given!r}", "audience")
+
+
+def _report_format(request: web.Request, audience: Audience) -> str:
     given = request.query.get("format")
+    if audience == "customer":
+        if given not in (None, "pdf"):
+            raise ApiError(400, f"format: the customer's copy is a PDF, not {given}", "format")
+        return "pdf"
     if given is not None:
         if given not in REPORT_MEDIA:
             raise ApiError(400, f"format: one of json, csv, pdf, not {given!r}", "format")
@@ -555,8 +571,9 @@ async def readable_contract(session: AsyncSession, actor: Actor, name: str) -> t
     return contract, account
 
 
-def report_filename(contract: str, year: int, month: int, extension: str) -> str:
-    return f"sla-{_SAFE_NAME.sub('_', contract)}-{year:04d}-{month:02d}.{extension}"
+def report_filename(contract: str, year: int, month: int, extension: str, audience: Audience = "internal") -> str:
+    suffix = "-customer" if audience == "customer" else ""
+    return f"sla-{_SAFE_NAME.sub('_', contract)}-{year:04d}-{month:02d}{suffix}.{extension}"
 
 
 async def sla_report(call: Call) -> web.Response:
@@ -565,7 +582,8 @@ async def sla_report(call: Call) -> web.Response:
     if month_text is None:
         raise ApiError(400, "month: required, YYYY-MM", "month")
     year, month = report_month(month_text)
-    fmt = _report_format(call.request)
+    audience = report_audience(call.request)
+    fmt = _report_format(call.request, audience)
     now = utcnow()
     async with call.sessions() as session:
         _, account = await readable_contract(session, await _actor(call, session), name)
@@ -575,11 +593,16 @@ async def sla_report(call: Call) -> web.Response:
         return web.Response(text=render_json(report, series), content_type=JSON)
     if fmt == "csv":
         return web.Response(text=render_csv(report), content_type="text/csv")
-    from sla.documents.pdf import render_pdf  # loads matplotlib: at the first drawing, not at start
+    from sla.documents.customer_pdf import audience_pdf  # loads matplotlib: at the first drawing, not at start
 
     # Drawing the PDF takes a while: off the event loop, so other requests are served meanwhile.
-    pdf = await asyncio.to_thread(render_pdf, report, series, generated_at=now, account_tier=account.tier)
-    filename = report_filename(name, year, month, "pdf")
+    pdf = await asyncio.to_thread(
+        partial(audience_pdf, legal_name=account.legal_name, account_tier=account.tier, generated_at=now),
+        audience,
+        report,
+        series,
+    )
+    filename = report_filename(name, year, month, "pdf", audience)
     return web.Response(
         body=pdf,
         content_type="application/pdf",
@@ -845,13 +868,19 @@ ROUTES: Sequence[Route] = (
         "GET",
         "/api/sla/reports/{contract}",
         sla_report,
-        "A contract's monthly SLA report as JSON, CSV or PDF (by format, else by Accept)",
+        "A contract's monthly SLA report as JSON, CSV or PDF (by format, else by Accept); the customer's copy as a PDF",
         "sla",
         None,
         (
             Param("contract", "path", {"type": "string"}, required=True),
             Param("month", "query", {"type": "string", "pattern": r"^\d{4}-\d{2}$"}, "YYYY-MM", required=True),
             Param("format", "query", {"type": "string", "enum": list(REPORT_MEDIA)}, "else chosen by Accept"),
+            Param(
+                "audience",
+                "query",
+                {"type": "string", "enum": list(AUDIENCES), "default": "internal"},
+                "customer: the customer's copy (a PDF: no tier, device, address or cause code)",
+            ),
         ),
         errors=(400, 401, 403, 404, 422),
         media=(JSON, "text/csv", "application/pdf"),

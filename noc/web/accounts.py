@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from types import SimpleNamespace
 
 from aiohttp import web
@@ -22,7 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from noc import models as m
 from noc.api.errors import ApiError
-from noc.api.routes import readable_account, readable_contract, report_filename, report_month
+from noc.api.routes import (
+    readable_account,
+    readable_contract,
+    report_audience,
+    report_filename,
+    report_month,
+)
 from noc.auth import BrowserSession
 from noc.errors import InputError
 from noc.inventory.service import accounts_with_managers
@@ -35,6 +42,7 @@ from noc.timeutil import utcnow
 from noc.web.core import page, render
 from sla.availability import fmt
 from sla.capacity import Outlook
+from sla.customer import Audience
 from sla.documents.series import ReportSeries
 from sla.documents.tables import render_csv
 from sla.documents.text import (
@@ -53,8 +61,10 @@ from sla.documents.text import (
     ratio_pct_text,
     status_text,
 )
+from sla.documents.wording import standing_text, status_lines
 from sla.errors import SlaError
 from sla.period import month_containing, month_period, parse_month
+from sla.provisional import credit_owed
 from sla.report import ContractReport, ObjectiveResult
 from sla.weekly import CircuitWeek, IsoWeek, last_full_week
 from tickets import access
@@ -202,9 +212,12 @@ async def account_page(request: web.Request, viewer: BrowserSession) -> web.Stre
 class LoadedReport:
     report: ContractReport
     series: ReportSeries
-    account: str
-    account_tier: str
+    key_account: m.KeyAccount
     generated_at: datetime
+
+    @property
+    def account(self) -> str:
+        return self.key_account.name
 
     @property
     def month(self) -> str:
@@ -237,7 +250,7 @@ async def _load_report(request: web.Request, viewer: BrowserSession) -> LoadedRe
             raise ApiError(400, f"month: {year:04d}-{month:02d} has not begun yet", "month")
         report, row = await build_report(session, name, year, month, as_of=now)
         series = await daily_series(session, row.id, report)
-    return LoadedReport(report, series, account.name, account.tier, now)
+    return LoadedReport(report, series, account, now)
 
 
 def _shift_month(label: str, months: int) -> str:
@@ -293,6 +306,9 @@ async def report_page(request: web.Request, viewer: BrowserSession) -> web.Strea
         objective_names=[n.replace("_", " ") for n in names],
         circuit_objectives=circuit_objectives,
         outages=[(c.circuit, o) for c in report.circuits for o in c.availability.outages],
+        standing=standing_text(report.status),
+        status_lines=status_lines(report.status, report.terms.unknown_time),
+        owed=credit_owed(report.status, report.credit),
         previous_month=_shift_month(loaded.month, -1),
         next_month=_shift_month(loaded.month, 1) if report.complete else None,
     )
@@ -310,26 +326,30 @@ async def report_chart(request: web.Request, viewer: BrowserSession) -> web.Stre
     return web.Response(body=png, content_type="image/png")
 
 
-def _attachment(loaded: LoadedReport, extension: str) -> dict[str, str]:
+def _attachment(loaded: LoadedReport, extension: str, audience: Audience = "internal") -> dict[str, str]:
     period = loaded.report.period
-    filename = report_filename(loaded.report.contract, period.year, period.month, extension)
+    filename = report_filename(loaded.report.contract, period.year, period.month, extension, audience)
     return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 @routes.get("/reports/{contract}/sla.pdf")
 @page(*ACCOUNT_ROLES)
-async def report_pdf(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
-    from sla.documents.pdf import render_pdf  # loads matplotlib: at the first drawing, not at start
+async def report_pdf_download(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    """The internal report, or with ``?audience=customer`` the customer's copy (what the account manager sends)."""
+    from sla.documents.customer_pdf import audience_pdf  # loads matplotlib: at the first drawing, not at start
 
+    audience = report_audience(request)
     loaded = await _load_report(request, viewer)
+    account = loaded.key_account
     pdf = await asyncio.to_thread(
-        render_pdf,
+        partial(
+            audience_pdf, legal_name=account.legal_name, account_tier=account.tier, generated_at=loaded.generated_at
+        ),
+        audience,
         loaded.report,
         loaded.series,
-        generated_at=loaded.generated_at,
-        account_tier=loaded.account_tier,
     )
-    return web.Response(body=pdf, content_type="application/pdf", headers=_attachment(loaded, "pdf"))
+    return web.Response(body=pdf, content_type="application/pdf", headers=_attachment(loaded, "pdf", audience))
 
 
 @routes.get("/reports/{contract}/sla.csv")

@@ -355,6 +355,13 @@ async def test_monthly_report_as_json_csv_and_pdf(api: Api) -> None:
     assert response.content_type == "application/pdf"
     assert (await response.read()).startswith(b"%PDF")
     assert "sla-ACME-2026-01-2026-10.pdf" in response.headers["Content-Disposition"]
+    # the customer's copy: a PDF, whatever the Accept header asks (its text: tests/web/test_customer_report.py)
+    response, _ = await api.call("GET", base + "&audience=customer", "account_manager")
+    assert response.status == 200 and response.content_type == "application/pdf"
+    assert (await response.read()).startswith(b"%PDF")
+    assert "sla-ACME-2026-01-2026-10-customer.pdf" in response.headers["Content-Disposition"]
+    _, body = await api.call("GET", base, "account_manager")
+    assert body["status"]["standing"] == "provisional"  # nothing stored for October: 0 % measured
 
 
 async def test_bad_input_is_named_never_a_500(api: Api) -> None:
@@ -400,6 +407,8 @@ async def test_bad_input_is_named_never_a_500(api: Api) -> None:
         ("GET", "/api/sla/reports/ACME-2026-01?month=0001-01", {}, 400, "month"),
         ("GET", "/api/sla/reports/ACME-2026-01?month=9999-12", {}, 400, "month"),
         ("GET", "/api/sla/reports/ACME-2026-01?month=2026-11&format=xls", {}, 400, "format"),
+        ("GET", "/api/sla/reports/ACME-2026-01?month=2026-11&audience=boss", {}, 400, "audience"),
+        ("GET", "/api/sla/reports/ACME-2026-01?month=2026-11&audience=customer&format=json", {}, 400, "format"),
         ("GET", "/api/sla/reports/NOPE?month=2026-11", {}, 404, "contract"),
         ("PUT", "/api/inventory", {"data": b"devices: [{name: x}]"}, 422, None),
         ("PUT", "/api/inventory", {"data": b"\xff\xfe"}, 400, "body"),
