@@ -2,7 +2,7 @@
 page each message links to
 
 Revision ID: 0020_account_notices
-Revises: 0015_restore_verdict
+Revises: 0018_report_measured_share
 Create Date: 2026-11-30 20:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020_account_notices"
-down_revision: str | None = "0015_restore_verdict"
+down_revision: str | None = "0018_report_measured_share"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
