@@ -454,6 +454,18 @@ async def add_note(call: Call) -> web.Response:
     return _json(_ticket(await call.tickets.add_note(call.user.username, _ticket_id(call), body.text)))
 
 
+async def start_work(call: Call) -> web.Response:
+    return _json(_ticket(await call.tickets.start_work(call.user.username, _ticket_id(call))))
+
+
+async def wait_on_customer(call: Call) -> web.Response:
+    return _json(_ticket(await call.tickets.wait_on_customer(call.user.username, _ticket_id(call))))
+
+
+async def resume(call: Call) -> web.Response:
+    return _json(_ticket(await call.tickets.resume(call.user.username, _ticket_id(call))))
+
+
 async def resolve(call: Call) -> web.Response:
     return _json(_ticket(await call.tickets.resolve(call.user.username, _ticket_id(call))))
 
@@ -792,6 +804,36 @@ ROUTES: Sequence[Route] = (
         (_ID,),
         s.NoteIn,
         (*_T_ERR, 400),
+    ),
+    Route(
+        "POST",
+        "/api/tickets/{ticket_id}/start",
+        start_work,
+        "Start work (the NOC, or the technician it is dispatched to)",
+        "tickets",
+        s.TicketOut,
+        (_ID,),
+        errors=_T_ERR,
+    ),
+    Route(
+        "POST",
+        "/api/tickets/{ticket_id}/pending",
+        wait_on_customer,
+        "Wait on the customer: the restoration clock stops until work resumes",
+        "tickets",
+        s.TicketOut,
+        (_ID,),
+        errors=_T_ERR,
+    ),
+    Route(
+        "POST",
+        "/api/tickets/{ticket_id}/resume",
+        resume,
+        "Resume work after waiting on the customer: the restoration clock runs again",
+        "tickets",
+        s.TicketOut,
+        (_ID,),
+        errors=_T_ERR,
     ),
     Route(
         "POST", "/api/tickets/{ticket_id}/resolve", resolve, "Resolve", "tickets", s.TicketOut, (_ID,), errors=_T_ERR
