@@ -1,6 +1,7 @@
 // A page's live region: the element with data-live="<events URL>" is replaced whenever the server sends a new one
 // (server-sent events, noc/web/live.py). The tab's title follows the region's #open-count, so a page in a
 // background tab still shows that something changed. Timers count down by timers.js (loaded first: tick() is its).
+// After each update the region sends a "live:update" event (the board's attention.js compares what it now shows).
 "use strict";
 
 function connect(region) {
@@ -15,6 +16,7 @@ function connect(region) {
     if (count) { document.title = `${count.textContent} · ${title}`; }
     status.dataset.updated = new Date().toISOString();
     tick();
+    region.dispatchEvent(new CustomEvent("live:update", { bubbles: true }));
   });
   source.addEventListener("signed-out", (event) => { source.close(); window.location.assign(event.data); });
 }
