@@ -805,35 +805,23 @@ ROUTES: Sequence[Route] = (
         s.NoteIn,
         (*_T_ERR, 400),
     ),
-    Route(
-        "POST",
-        "/api/tickets/{ticket_id}/start",
-        start_work,
-        "Start work (the NOC, or the technician it is dispatched to)",
-        "tickets",
-        s.TicketOut,
-        (_ID,),
-        errors=_T_ERR,
-    ),
-    Route(
-        "POST",
-        "/api/tickets/{ticket_id}/pending",
-        wait_on_customer,
-        "Wait on the customer: the restoration clock stops until work resumes",
-        "tickets",
-        s.TicketOut,
-        (_ID,),
-        errors=_T_ERR,
-    ),
-    Route(
-        "POST",
-        "/api/tickets/{ticket_id}/resume",
-        resume,
-        "Resume work after waiting on the customer: the restoration clock runs again",
-        "tickets",
-        s.TicketOut,
-        (_ID,),
-        errors=_T_ERR,
+    # The working steps the ticket page and the CLI take (the NOC, or the technician it is dispatched to).
+    *(
+        Route(
+            "POST",
+            f"/api/tickets/{{ticket_id}}/{step}",
+            handler,
+            summary,
+            "tickets",
+            s.TicketOut,
+            (_ID,),
+            errors=_T_ERR,
+        )
+        for step, handler, summary in (
+            ("start", start_work, "Start work"),
+            ("pending", wait_on_customer, "Wait on the customer: the restoration clock stops until work resumes"),
+            ("resume", resume, "Resume work after waiting on the customer: the restoration clock runs again"),
+        )
     ),
     Route(
         "POST", "/api/tickets/{ticket_id}/resolve", resolve, "Resolve", "tickets", s.TicketOut, (_ID,), errors=_T_ERR
