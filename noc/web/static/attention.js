@@ -109,7 +109,10 @@
       await sound.play();
       return "played";
     } catch (error) {
-      return `failed: ${error.name}`;  // e.g. NotAllowedError: the browser wants a click on the page first
+      if (error.name === "NotAllowedError") {  // the browser plays sound only once the page was clicked
+        stateText.textContent = "Click the page once to let the board chime.";
+      }
+      return `failed: ${error.name}`;
     }
   }
 
