@@ -13,7 +13,7 @@ from typing import Any
 from playwright.async_api import Browser, Page, expect
 
 from tests.tickets.conftest import DrivenClock
-from tests.web.conftest import Site, csrf_in, screenshot, signed_in
+from tests.web.conftest import PHONE, Site, csrf_in, screenshot, signed_in
 from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketService
 
@@ -190,10 +190,12 @@ async def test_bulk_assign_refuses_ticket_by_ticket_and_bad_input_by_field(site:
     assert (await site.tickets.show_ticket("nina", second)).summary.status == "new"
 
 
-async def test_bulk_acknowledge_in_the_browser(site: Site, browser: Browser) -> None:
+async def test_bulk_acknowledge_in_the_browser_on_a_phone(site: Site, browser: Browser) -> None:
     tickets = [await site.open_ticket(cause=f"browser-{i}") for i in range(3)]
-    page = await signed_in(browser, site, "nina")
+    page = await signed_in(browser, site, "nina", PHONE)
     await page.goto(site.base + "/tickets")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], "the list with its bulk form scrolls sideways on a phone"
     for ticket in tickets[:2]:
         await page.get_by_label(f"choose T-{ticket}").check()
     await page.get_by_role("button", name="Acknowledge").click()
