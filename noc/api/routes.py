@@ -456,6 +456,18 @@ async def add_note(call: Call) -> web.Response:
     return _json(_ticket(await call.tickets.add_note(call.user.username, _ticket_id(call), body.text)))
 
 
+async def start_work(call: Call) -> web.Response:
+    return _json(_ticket(await call.tickets.start_work(call.user.username, _ticket_id(call))))
+
+
+async def wait_on_customer(call: Call) -> web.Response:
+    return _json(_ticket(await call.tickets.wait_on_customer(call.user.username, _ticket_id(call))))
+
+
+async def resume(call: Call) -> web.Response:
+    return _json(_ticket(await call.tickets.resume(call.user.username, _ticket_id(call))))
+
+
 async def resolve(call: Call) -> web.Response:
     return _json(_ticket(await call.tickets.resolve(call.user.username, _ticket_id(call))))
 
@@ -815,6 +827,24 @@ ROUTES: Sequence[Route] = (
         (_ID,),
         s.NoteIn,
         (*_T_ERR, 400),
+    ),
+    # The working steps the ticket page and the CLI take (the NOC, or the technician it is dispatched to).
+    *(
+        Route(
+            "POST",
+            f"/api/tickets/{{ticket_id}}/{step}",
+            handler,
+            summary,
+            "tickets",
+            s.TicketOut,
+            (_ID,),
+            errors=_T_ERR,
+        )
+        for step, handler, summary in (
+            ("start", start_work, "Start work"),
+            ("pending", wait_on_customer, "Wait on the customer: the restoration clock stops until work resumes"),
+            ("resume", resume, "Resume work after waiting on the customer: the restoration clock runs again"),
+        )
     ),
     Route(
         "POST", "/api/tickets/{ticket_id}/resolve", resolve, "Resolve", "tickets", s.TicketOut, (_ID,), errors=_T_ERR
