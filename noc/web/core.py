@@ -135,7 +135,7 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
                 viewer=viewer,
                 menu=menu,
                 path=request.path,
-                query=request.query_string,
+                here_query=request.query_string,
                 notice=request.query.get("notice", ""),
                 lang=language,
                 **context,

@@ -57,13 +57,10 @@
 
   function describe() {
     const state = notificationState();
-    const words = {
-      granted: "notifications on",
-      denied: "notifications blocked in this browser",
-      default: "notifications not allowed yet",
-      unsupported: "notifications need HTTPS in this browser",
-    };
-    stateText.textContent = `new ${top} and escalations: sound, title and ${words[state]}`;
+    // The words are the page's (in its language): data-said-* on the state line.
+    const said = stateText.dataset;
+    const words = { granted: said.saidGranted, denied: said.saidDenied, default: said.saidDefault, unsupported: said.saidUnsupported };
+    stateText.textContent = said.saidLine.replace("{top}", top).replace("{state}", words[state]);
     allowButton.hidden = state !== "default";
   }
 
@@ -110,7 +107,7 @@
       return "played";
     } catch (error) {
       if (error.name === "NotAllowedError") {  // the browser plays sound only once the page was clicked
-        stateText.textContent = "Click the page once to let the board chime.";
+        stateText.textContent = stateText.dataset.saidClick;
       }
       return `failed: ${error.name}`;
     }

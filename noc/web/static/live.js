@@ -27,8 +27,12 @@ function connect(region) {
     region.dispatchEvent(new CustomEvent("live:update", { bubbles: true }));
   }
 
-  source.addEventListener("open", () => { status.dataset.state = "live"; status.textContent = "live"; });
-  source.addEventListener("error", () => { status.dataset.state = "reconnecting"; status.textContent = "reconnecting…"; });
+  // The words are the page's (in its language): data-said-live and data-said-reconnecting on the status line.
+  source.addEventListener("open", () => { status.dataset.state = "live"; status.textContent = status.dataset.saidLive; });
+  source.addEventListener("error", () => {
+    status.dataset.state = "reconnecting";
+    status.textContent = status.dataset.saidReconnecting;
+  });
   source.addEventListener("update", (event) => {
     if (busy()) { held = event.data; status.dataset.held = "true"; return; }
     apply(event.data);
