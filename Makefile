@@ -50,8 +50,8 @@ unit: $(STAMP) $(ASSETS)
 # The pages' text: extract from the templates and the web code, then bring the zh-CN catalogue in step (new
 # messages come in untranslated: a test names them until they are translated).
 messages: $(STAMP)
-	$(BIN)/pybabel --quiet extract -F noc/web/locale/babel.cfg -k N_ --no-location --sort-output -o noc/web/locale/messages.pot .
-	$(BIN)/pybabel --quiet update -i noc/web/locale/messages.pot -d noc/web/locale -l zh_CN --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel --quiet extract -F noc/locale/babel.cfg -k N_ --no-location --sort-output -o noc/locale/messages.pot .
+	$(BIN)/pybabel --quiet update -i noc/locale/messages.pot -d noc/locale -l zh_CN --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from noc import audit, cli_reviews, cli_tickets, cli_users, dbadmin, secretstore
+from noc import audit, cli_reviews, cli_tickets, cli_users, dbadmin, i18n, secretstore
 from noc.crypto import generate_key, secret_box_for
 from noc.db import create_engine, is_transient, session_factory
 from noc.errors import InputError, NocError, OperationalError
@@ -252,14 +252,15 @@ def cmd_sla_report(settings: Settings, args: argparse.Namespace) -> int:
         elif args.format == "csv":
             data = render_csv(report).encode()
         else:
-            data = audience_pdf(
-                args.audience,
-                report,
-                series,
-                legal_name=account.legal_name,
-                account_tier=account.tier,
-                generated_at=now,
-            )
+            with i18n.speaking(args.language if args.audience == "customer" else i18n.SOURCE):
+                data = audience_pdf(
+                    args.audience,
+                    report,
+                    series,
+                    legal_name=account.legal_name,
+                    account_tier=account.tier,
+                    generated_at=now,
+                )
         if args.output:
             args.output.write_bytes(data)
             print(f"wrote {args.output} ({len(data)} bytes)")
@@ -408,6 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["internal", "customer"],  # sla.customer.AUDIENCES (sla loads with the command, not here)
         default="internal",
         help="internal: every detail (the NOC's); customer: the customer's copy to send (a PDF)",
+    )
+    p.add_argument(
+        "--language",
+        choices=list(i18n.LANGUAGES),
+        default=i18n.DEFAULT,
+        help="the customer's copy's language (default zh-CN; the internal copy is in English)",
     )
     p.set_defaults(func=cmd_sla_report)
     p = sla.add_parser("status", help="breaches open now")

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from noc import audit
+from noc import audit, i18n
 from noc import models as m
 from noc.api import TOKENS
 from noc.api import schemas as s
@@ -29,6 +29,7 @@ from noc.api.bodies import has_nul, load_json
 from noc.api.errors import ApiError, from_exception
 from noc.auth import Principal, principal_for_token, refuse
 from noc.crypto import secret_box_for
+from noc.i18n import accepted
 from noc.inventory.service import accounts_with_managers, export_yaml, import_text
 from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.notify.records import NotificationView, notifications_of
@@ -534,6 +535,17 @@ def report_audience(request: web.Request) -> Audience:
     raise ApiError(400, f"audience: internal or customer, not {given!r}", "audience")
 
 
+def report_language(request: web.Request) -> str:
+    """The customer's copy's language: ``language`` (zh-CN or en), else the caller's Accept-Language, else zh-CN;
+    another value is a 400 naming the field. The internal copy is in English whatever is asked."""
+    given = request.query.get("language")
+    if given is None:
+        return accepted(request.headers.get("Accept-Language", "")) or i18n.DEFAULT
+    if given not in i18n.LANGUAGES:
+        raise ApiError(400, f"language: one of {', '.join(i18n.LANGUAGES)}, not {given!r}", "language")
+    return given
+
+
 def _report_format(request: web.Request, audience: Audience) -> str:
     given = request.query.get("format")
     if audience == "customer":
@@ -596,6 +608,7 @@ async def sla_report(call: Call) -> web.Response:
     year, month = report_month(month_text)
     audience = report_audience(call.request)
     fmt = _report_format(call.request, audience)
+    language = report_language(call.request)
     now = utcnow()
     async with call.sessions() as session:
         _, account = await readable_contract(session, await _actor(call, session), name)
@@ -607,13 +620,15 @@ async def sla_report(call: Call) -> web.Response:
         return web.Response(text=render_csv(report), content_type="text/csv")
     from sla.documents.customer_pdf import audience_pdf  # loads matplotlib: at the first drawing, not at start
 
-    # Drawing the PDF takes a while: off the event loop, so other requests are served meanwhile.
-    pdf = await asyncio.to_thread(
-        partial(audience_pdf, legal_name=account.legal_name, account_tier=account.tier, generated_at=now),
-        audience,
-        report,
-        series,
-    )
+    # Drawing the PDF takes a while: off the event loop, so other requests are served meanwhile (in the language
+    # asked for: the thread carries this context).
+    with i18n.speaking(language if audience == "customer" else i18n.SOURCE):
+        pdf = await asyncio.to_thread(
+            partial(audience_pdf, legal_name=account.legal_name, account_tier=account.tier, generated_at=now),
+            audience,
+            report,
+            series,
+        )
     filename = report_filename(name, year, month, "pdf", audience)
     return web.Response(
         body=pdf,
@@ -910,6 +925,12 @@ ROUTES: Sequence[Route] = (
                 "query",
                 {"type": "string", "enum": list(AUDIENCES), "default": "internal"},
                 "customer: the customer's copy (a PDF: no tier, device, address or cause code)",
+            ),
+            Param(
+                "language",
+                "query",
+                {"type": "string", "enum": list(i18n.LANGUAGES)},
+                "the customer's copy's language; else by Accept-Language, else zh-CN",
             ),
         ),
         errors=(400, 401, 403, 404, 422),

@@ -21,6 +21,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from noc import i18n
 from noc import models as m
 from noc.api.errors import ApiError
 from noc.api.routes import (
@@ -40,6 +41,7 @@ from noc.store.reports import build_report, build_reports, daily_series
 from noc.store.weekly import account_week, parse_week
 from noc.timeutil import utcnow
 from noc.web.core import page, render
+from noc.web.i18n import language_of
 from sla.availability import fmt
 from sla.capacity import Outlook
 from sla.customer import Audience
@@ -341,14 +343,16 @@ async def report_pdf_download(request: web.Request, viewer: BrowserSession) -> w
     audience = report_audience(request)
     loaded = await _load_report(request, viewer)
     account = loaded.key_account
-    pdf = await asyncio.to_thread(
-        partial(
-            audience_pdf, legal_name=account.legal_name, account_tier=account.tier, generated_at=loaded.generated_at
-        ),
-        audience,
-        loaded.report,
-        loaded.series,
-    )
+    # The customer's copy in the page's language; the internal copy in English (its labels are not translated).
+    with i18n.speaking(language_of(request) if audience == "customer" else i18n.SOURCE):
+        pdf = await asyncio.to_thread(
+            partial(
+                audience_pdf, legal_name=account.legal_name, account_tier=account.tier, generated_at=loaded.generated_at
+            ),
+            audience,
+            loaded.report,
+            loaded.series,
+        )
     return web.Response(body=pdf, content_type="application/pdf", headers=_attachment(loaded, "pdf", audience))
 
 

@@ -26,13 +26,15 @@ from aiohttp import web
 from pydantic import ValidationError
 from yarl import URL
 
+from noc import i18n
 from noc.api.errors import ApiError, error_response, ticket_status
 from noc.auth import BrowserSession, browser_session
 from noc.db import is_transient
 from noc.errors import InputError
+from noc.i18n import N_
 from noc.keys import SESSIONS
-from noc.web import i18n, units
-from noc.web.i18n import N_
+from noc.web import units
+from noc.web.i18n import language_of
 from sla.documents.text import maintenance_rule
 from tickets.errors import TicketError
 
@@ -126,7 +128,7 @@ def client_of(request: web.Request) -> str:
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     viewer = viewer_of(request)
     menu = MENU.get(viewer.user.role, ()) if viewer else ()
-    language = i18n.language_of(request)
+    language = language_of(request)
     with i18n.speaking(language):
         html = (
             request.app[JINJA]
@@ -145,7 +147,7 @@ def render(request: web.Request, template: str, status: int = 200, **context: An
 
 
 def fragment(request: web.Request, template: str, **context: Any) -> str:
-    with i18n.speaking(i18n.language_of(request)):
+    with i18n.speaking(language_of(request)):
         return str(request.app[JINJA].get_template(template).render(**context))
 
 

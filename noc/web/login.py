@@ -17,11 +17,12 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from noc import i18n
 from noc.api.errors import ApiError
 from noc.auth import Throttle, attempt_sign_in, check_password, close_session, open_session, signed_in
 from noc.keys import SESSIONS, SETTINGS
-from noc.web import i18n
 from noc.web.core import COOKIE, HOME, LOGIN_COOKIE, client_of, form_of, render, safe_next, viewer_of
+from noc.web.i18n import COOKIE as LANGUAGE_COOKIE
 
 MAX_USERNAME = 64  # the users table's limit
 THROTTLE = web.AppKey("login_throttle", Throttle)
@@ -72,7 +73,7 @@ async def choose_language(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     response = web.HTTPSeeOther(safe_next(request.query.get("next"), "/"))
     secure = request.app[SETTINGS].web.cookie_secure
-    response.set_cookie(i18n.COOKIE, code, max_age=LANGUAGE_KEPT_S, httponly=True, samesite="Lax", secure=secure)
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_KEPT_S, httponly=True, samesite="Lax", secure=secure)
     raise response
 
 

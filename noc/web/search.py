@@ -7,10 +7,10 @@ from aiohttp import web
 
 from noc.auth import BrowserSession
 from noc.errors import InputError
+from noc.i18n import N_
 from noc.keys import SESSIONS, TICKETS
 from noc.store import search as store
 from noc.web.core import page, render
-from noc.web.i18n import N_
 
 routes = web.RouteTableDef()
 KIND_TITLES = {

@@ -6,17 +6,29 @@ PDF's pages (``sla.documents.pdf.Pages``); every word comes from ``sla.documents
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from matplotlib.figure import Figure
 
+from noc.i18n import gettext
 from sla.customer import Audience, CustomerReport, customer_report
-from sla.documents import wording as w
+from sla.documents import wording
 from sla.documents.chart import ACCENT, BAD, GOOD, INK, MUTED, SHADE
 from sla.documents.pdf import MARGIN_X_IN, Col, Pages, render_pdf, save_pdf
 from sla.documents.series import ReportSeries
 from sla.intervals import as_utc
 from sla.report import ContractReport
 
+
+class _Words:
+    """``wording``'s texts in the language being written (``noc.i18n.speaking``); its functions as they are."""
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(wording, name)
+        return gettext(value) if isinstance(value, str) else value
+
+
+w = _Words()
 PROVISIONAL_SHADE = "#fff3e0"
 PROVISIONAL_INK = "#e65100"
 

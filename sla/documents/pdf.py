@@ -4,16 +4,19 @@ the arithmetic, laid out page by page with matplotlib (``PdfPages``); the "gener
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.textpath import TextToPath
@@ -53,7 +56,28 @@ SLACK_IN = 0.1  # paragraphs stop short of the margin: a hinted raster preview r
 # plain-letter text behind it, so a circuit or cause containing them would not be found by search or copy.
 NO_LIGATURES = ("-liga",)
 NOT_OWED = "none: provisional"
+# Chinese text (the zh-CN customer copy) falls back to a CJK font where DejaVu has no glyph: WenQuanYi Micro Hei
+# (Debian's fonts-wqy-microhei, which `make test` installs), registered with matplotlib when present.
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+CJK_FAMILY = "WenQuanYi Micro Hei"
 SANS = "DejaVu Sans"
+
+
+def _not_bold_cjk(record: logging.LogRecord) -> bool:
+    """The CJK font has no bold face: its regular one stands in, which matplotlib says at every bold string."""
+    return not record.getMessage().startswith(f"findfont: Failed to find font weight bold for {CJK_FAMILY}")
+
+
+@cache
+def sans() -> tuple[str, ...]:
+    """The text's font families, in fallback order (the CJK font registered once, if installed)."""
+    if not CJK_FONT.exists():
+        return (SANS,)
+    fontManager.addfont(str(CJK_FONT))
+    logging.getLogger("matplotlib.font_manager").addFilter(_not_bold_cjk)
+    return (SANS, CJK_FAMILY)
+
+
 MONO = "DejaVu Sans Mono"  # the arithmetic: aligned digits and exact wrapping
 Align = Literal["left", "right"]
 
@@ -111,7 +135,7 @@ class Pages:
     def _width(self, text: str, size: float, *, mono: bool, bold: bool) -> float:
         key = (text, size, mono, bold)
         if key not in self._widths:
-            prop = FontProperties(family=MONO if mono else SANS, size=size, weight="bold" if bold else "normal")
+            prop = FontProperties(family=MONO if mono else list(sans()), size=size, weight="bold" if bold else "normal")
             w, _, _ = self._metrics.get_text_width_height_descent(text, prop, ismath=False)
             self._widths[key] = float(w) / 72.0
         return self._widths[key]
@@ -159,7 +183,7 @@ class Pages:
             1 - y_in / A4_IN[1],
             text,
             fontsize=size,
-            family=MONO if mono else SANS,
+            family=MONO if mono else list(sans()),
             weight="bold" if bold else "normal",
             color=color,
             ha=ha,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from noc.i18n import N_
 from sla.availability import OutageRecord, fmt, truncate
 from sla.intervals import minutes
 from sla.report import CircuitReport, ContractReport, ObjectiveResult
@@ -83,20 +84,10 @@ def peak_bps(c: CircuitReport) -> float | None:
     return max(peaks) if peaks else None
 
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+MONTHS = (  # marked for translation: the customer's copy names the month in its language
+    N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
+)  # fmt: skip
 
 
 def month_name(report: ContractReport) -> str:

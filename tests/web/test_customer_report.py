@@ -8,6 +8,7 @@ keeps them.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import subprocess
@@ -175,3 +176,40 @@ async def test_a_bad_audience_is_a_400_naming_the_field(site: Site, query: str, 
     karl = await site.visitor("karl")
     response, html = await karl.get(f"{REPORT}/sla.pdf?month=2026-10&{query}")
     assert response.status == 400 and message in html
+
+
+async def test_the_customer_s_copy_in_zh_cn_is_in_chinese_with_a_cjk_font(
+    site: Site, pdftotext: str, tmp_path: Path
+) -> None:
+    """The page's language is the copy's: a zh-CN account manager downloads it in Chinese, drawn with a CJK font
+    (not DejaVu's empty boxes); the API gives the same with ``language=zh-CN``."""
+    await seed_october(site.sessions)
+    karl = await site.visitor("karl", language="zh-CN")
+    response = await karl.http.get(f"{site.base}{REPORT}/sla.pdf?month=2026-10&audience=customer")
+    data = await response.read()
+    customer = as_text(pdftotext, data, tmp_path)
+    for expected in (
+        "月度服务等级报告",
+        "ACME-2026-01 - 2026年10月",
+        "正式报告",
+        "服务等级",
+        "连接中断",
+        "可用率 99.86 % 低于 99.95 %：赔付为月费的 5 %。",
+        "应付赔付：2400.00 CNY。",
+    ):
+        assert expected in customer, expected
+    for secret in INTERNAL:
+        assert secret not in customer, secret
+    pdffonts = shutil.which("pdffonts")
+    assert pdffonts is not None
+    (tmp_path / "zh.pdf").write_bytes(data)
+    done = await asyncio.to_thread(
+        subprocess.run, [pdffonts, str(tmp_path / "zh.pdf")], capture_output=True, text=True, check=True
+    )
+    fonts = done.stdout
+    assert "WenQuanYi" in fonts, fonts
+    # The internal copy stays in English whatever the page's language.
+    internal = as_text(
+        pdftotext, await (await karl.http.get(f"{site.base}{REPORT}/sla.pdf?month=2026-10")).read(), tmp_path
+    )
+    assert "Final." in internal and "月度" not in internal
