@@ -30,6 +30,7 @@ from noc.timeutil import utcnow
 from noc.web import live
 from noc.web.chime import chime_wav
 from noc.web.core import back, form_of, fragment, page, render
+from noc.web.i18n import language_of
 from noc.web.ticket_actions import act, list_steps_for, may_ack, may_assign
 from noc.web.ticket_pages import RUNS, technician_names
 from tickets import filters
@@ -103,14 +104,14 @@ async def board_for(app: web.Application, username: str) -> Board:
     )
 
 
-async def _board_html(request: web.Request, viewer: BrowserSession) -> tuple[Board, str]:
+async def _board_html(request: web.Request, viewer: BrowserSession, csrf: str | None = None) -> tuple[Board, str]:
     board = await board_for(request.app, viewer.user.username)
     steps = list_steps_for(viewer.user.role)
     html = fragment(
         request,
         "_board.html",
         board=board,
-        csrf=viewer.csrf_token,
+        csrf=viewer.csrf_token if csrf is None else csrf,
         steps=steps,
         may_ack=may_ack,
         may_assign=may_assign,
@@ -157,10 +158,18 @@ async def attention_sound(request: web.Request) -> web.StreamResponse:
     return web.Response(body=chime_wav(), content_type="audio/wav", headers={"Cache-Control": "max-age=86400"})
 
 
+CSRF_SLOT = "__noc_csrf_slot__"  # where each stream puts its own session's CSRF token
+
+
 @routes.get("/board/events")
 @page(*BOARD_ROLES)
 async def board_events(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
-    async def region() -> str:
-        return (await _board_html(request, viewer))[1]
+    async def region() -> str:  # one rendering for every screen of this role and language: no one's token in it
+        return (await _board_html(request, viewer, csrf=CSRF_SLOT))[1]
 
-    return await live.stream(request, BOARD_ROLES, region)
+    # The board shows every open ticket to the NOC and admins alike: its content depends on the role (the steps
+    # offered) and the language, and on nobody's name.
+    key = ("board", viewer.user.role, language_of(request))
+    return await live.stream(
+        request, BOARD_ROLES, region, key, personal=lambda html: html.replace(CSRF_SLOT, viewer.csrf_token)
+    )
