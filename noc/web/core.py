@@ -75,6 +75,25 @@ ROLE_NAMES = {
     "technician": N_("field technician"),
     "account_manager": N_("account manager"),
 }
+# The words for the codes pages show: a ticket's status, a device's or an interface's state (ifOperStatus).
+WORDS = {
+    "new": N_("new"),
+    "acknowledged": N_("acknowledged"),
+    "dispatched": N_("dispatched"),
+    "in_progress": N_("in progress"),
+    "pending_customer": N_("pending customer"),
+    "resolved": N_("resolved"),
+    "closed": N_("closed"),
+    "reopened": N_("reopened"),
+    "up": N_("up"),
+    "down": N_("down"),
+    "unknown": N_("unknown"),
+    "disabled": N_("disabled"),
+    "testing": N_("testing"),
+    "dormant": N_("dormant"),
+    "notPresent": N_("not present"),
+    "lowerLayerDown": N_("lower layer down"),
+}
 PageHandler = Callable[[web.Request, BrowserSession], Awaitable[web.StreamResponse]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -102,6 +121,7 @@ def environment() -> jinja2.Environment:
     env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's whitespace is one space, as extracted
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["role_names"] = ROLE_NAMES
+    env.filters["word"] = lambda code: i18n.gettext(WORDS.get(str(code), str(code).replace("_", " ")))
     env.globals["languages"] = i18n.LANGUAGES
     env.filters["when"] = _when
     env.filters["iso"] = _iso

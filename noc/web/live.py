@@ -44,11 +44,19 @@ class Fanout:
         self._renders: dict[Hashable, _Render] = {}
         self.rendered = 0  # how many renderings were made (a figure for the benchmark)
 
-    async def get(self, key: Hashable, render: Callable[[], Awaitable[str]]) -> str:
+    async def get(self, key: Hashable, render: Callable[[], Awaitable[str]], not_before: float = 0.0) -> str:
+        """The rendering of ``key``: a shared one if it began less than half a period ago and not before
+        ``not_before`` (a stream's first look takes none begun before it connected: its viewer may just have acted
+        on what it shows), else a new one."""
         clock = asyncio.get_running_loop()
         now = clock.time()
         shared = self._renders.get(key)
-        if shared is None or now - shared.at >= self.period_s / 2 or (shared.task.done() and shared.task.exception()):
+        if (
+            shared is None
+            or now - shared.at >= self.period_s / 2
+            or shared.at < not_before
+            or (shared.task.done() and shared.task.exception())
+        ):
             self._forget(now)
             shared = _Render(now, asyncio.ensure_future(render()))
             self._renders[key] = shared
@@ -95,13 +103,14 @@ async def stream(
     sessions, token = request.app[SESSIONS], request.cookies.get(COOKIE, "")
     refresh = request.app[SETTINGS].web.board_refresh_s
     last, quiet = "", 0.0
+    connected = asyncio.get_running_loop().time()
     try:
         async for _ in _ticks(request.app):
             current = await browser_session(sessions, token)
             if current is None or current.user.role not in roles:  # signed out, or no longer allowed
                 await response.write(_event("signed-out", "/login"))
                 break
-            html = personal(await request.app[FANOUT].get(key, region))
+            html = personal(await request.app[FANOUT].get(key, region, not_before=connected))
             if html != last:
                 await response.write(_event("update", html))
                 last, quiet = html, 0.0

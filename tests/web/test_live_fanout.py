@@ -76,3 +76,12 @@ async def test_two_engineers_boards_are_one_rendering_with_their_own_tokens(site
     assert tokens[nina] and len(set(tokens[nina])) == 1  # every form of the board: this session's token
     assert set(tokens[nina]).isdisjoint(tokens[nina_again])  # another session: another token, same board
     assert "T-" in nina and "loss above contract" in admin
+
+
+async def test_a_stream_that_just_connected_takes_no_rendering_begun_before_it() -> None:
+    fanout, render = Fanout(period_s=3600), Renderer()
+    render.gate.set()
+    assert await fanout.get("k", render) == "board #1"
+    connected = asyncio.get_running_loop().time()  # a viewer acted, and their page opens its stream
+    assert await fanout.get("k", render, not_before=connected) == "board #2"
+    assert await fanout.get("k", render, not_before=connected) == "board #2"  # begun after it: shared
