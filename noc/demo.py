@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import secrets
 import shutil
@@ -42,7 +43,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -50,7 +51,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from aiohttp import web
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from collectors.errors import CollectorError
 from collectors.model import ProbeTarget, SnmpCredentials
@@ -545,6 +546,73 @@ async def seed_last_month(sessions: auth.Sessions, now: datetime) -> int:
     return seeded
 
 
+HISTORY_DAYS = 30
+BUCKET = timedelta(minutes=5)
+POLLS_PER_BUCKET = 5
+
+
+def simulated_bps(at: datetime, base_bps: float, zone: ZoneInfo, start: datetime) -> float:
+    """A business network's day: quiet at night, busy in office hours local time, quieter at weekends, and 3 %
+    busier each week since ``start`` (so the capacity outlook has a trend to follow)."""
+    local = at.astimezone(zone)
+    hour = local.hour + local.minute / 60
+    day = 0.35 + 0.65 * max(0.0, math.sin(math.pi * (hour - 6) / 14)) if 6 <= hour <= 20 else 0.3
+    weekend = 0.6 if local.weekday() >= 5 else 1.0
+    growth = 1 + 0.03 * (at - start).days / 7
+    return base_bps * day * weekend * growth
+
+
+async def seed_traffic_history(sessions: auth.Sessions, now: datetime, days: int = HISTORY_DAYS) -> int:
+    """The last ``days`` of 5-minute traffic on every circuit's interface that has none stored before now, so the
+    month and 30-day graphs and the capacity outlook have something to show; the number of interfaces seeded
+    (none on a second start). Simulated, and said to be: the banner says so, and live polling takes over."""
+    ends = now.replace(second=0, microsecond=0) - timedelta(minutes=now.minute % 5 + 10)
+    begins = ends - timedelta(days=days)
+    seeded = 0
+    async with sessions() as session:
+        rows = await session.execute(
+            select(m.Circuit.device_id, m.Circuit.interface_name, m.Circuit.committed_rate_bps, m.Contract.timezone)
+            .join(m.Contract, m.Contract.id == m.Circuit.contract_id)
+            .distinct()
+        )
+        for device_id, interface, committed, zone in rows:
+            stored = await session.scalar(
+                select(m.InterfaceRollup.bucket_start).where(
+                    m.InterfaceRollup.device_id == device_id,
+                    m.InterfaceRollup.if_name == interface,
+                    m.InterfaceRollup.bucket_start < ends,
+                )
+            )
+            if stored is not None:
+                continue
+            base = 0.45 * float(committed or 100_000_000)
+            buckets = []
+            at = begins
+            while at < ends:
+                inbound = simulated_bps(at, base, ZoneInfo(zone), begins)
+                buckets.append(
+                    {
+                        "device_id": device_id,
+                        "if_name": interface,
+                        "bucket_start": at,
+                        "samples": POLLS_PER_BUCKET,
+                        "oper_up_n": POLLS_PER_BUCKET,
+                        "rated_n": POLLS_PER_BUCKET,
+                        "in_sum_bps": inbound * POLLS_PER_BUCKET,
+                        "in_max_bps": inbound * 1.15,
+                        "out_sum_bps": 0.4 * inbound * POLLS_PER_BUCKET,
+                        "out_max_bps": 0.4 * inbound * 1.15,
+                        "errors_sum_per_s": 0.0,
+                        "discards_sum_per_s": 0.0,
+                    }
+                )
+                at += BUCKET
+            await session.execute(insert(m.InterfaceRollup), buckets)
+            seeded += 1
+        await session.commit()
+    return seeded
+
+
 def demo_password(username: str) -> str:
     """Printed on the terminal, so it protects nothing: the demo listens on loopback only."""
     return f"demo-{username}-pw"
@@ -635,6 +703,8 @@ async def run_demo(settings: Settings, opts: DemoOptions) -> int:
             print(f"imported the demo operator: {report.count('created')} created, {report.count('updated')} updated")
             seeded = await seed_last_month(session_factory(engine), utcnow())
             print(f"simulated last month's SLA history (available throughout) on {seeded} circuits", flush=True)
+            traffic = await seed_traffic_history(session_factory(engine), utcnow())
+            print(f"simulated {HISTORY_DAYS} days of 5-minute traffic history on {traffic} interfaces", flush=True)
             logins = await demo_logins(session_factory(engine), doc["users"])
             write_private(
                 workdir / "logins.txt", "".join(f"{x.username} {x.role} {x.password} {x.token}\n" for x in logins)

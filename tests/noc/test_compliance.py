@@ -10,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc import models as m
 from noc.crypto import SecretBox
-from noc.demo import seed_last_month
+from noc.demo import seed_last_month, seed_traffic_history
 from noc.inventory import service as inventory
+from noc.store.capacity import circuit_outlook
 from noc.store.compliance import StoredSlaCompliance, months_before
+from noc.store.series import InterfaceMetric, Window, interface_graph
 from tests.conftest import EXAMPLE_INVENTORY
 from tests.noc.test_sla_engine import seeded
 from tests.tickets.conftest import DrivenClock
@@ -81,3 +83,29 @@ async def test_the_demo_seeds_last_month_for_every_account_s_archive(sessions: S
         "city-gov": [("CITYGOV-2025-07", "2026-11", 100.0, True)],
         "rhein-logistik": [("RHEIN-2026-03", "2026-10", 100.0, True)],
     }
+
+
+async def test_the_demo_seeds_a_month_of_traffic_the_graphs_and_the_outlook_show(
+    sessions: Sessions, box: SecretBox
+) -> None:
+    await inventory.import_file(sessions, box, EXAMPLE_INVENTORY, "test")
+    now = datetime(2026, 11, 30, 17, 3, tzinfo=UTC)
+    assert await seed_traffic_history(sessions, now) == 6  # every circuit's interface
+    assert await seed_traffic_history(sessions, now) == 0  # a second start adds nothing
+    async with sessions() as session:
+        device_id = await session.scalar(select(m.Device.id).where(m.Device.name == "pe-bj-01"))
+        assert device_id is not None
+        window = Window(now - timedelta(days=30), now, live=True)
+        graph = await interface_graph(session, device_id, "GigabitEthernet0/0/1", InterfaceMetric.TRAFFIC, window)
+        circuit = await session.scalar(select(m.Circuit).where(m.Circuit.name == "ACME-BJ-001"))
+        assert circuit is not None
+        contract = await session.get(m.Contract, circuit.contract_id)
+        assert contract is not None
+        outlook = await circuit_outlook(session, circuit, contract, now)
+    assert graph.source == "rollup_5m" and 0 < len(graph.t) <= 5_000
+    assert (
+        graph.t[0] <= (now - timedelta(days=29)).timestamp() and graph.t[-1] >= (now - timedelta(hours=1)).timestamp()
+    )
+    busy = max(v for line in graph.series for v in line.values if v is not None)
+    assert circuit.committed_rate_bps is not None and 0 < busy < circuit.committed_rate_bps  # under the contract
+    assert len(outlook.weeks) >= 4 and outlook.slope_bps_per_week is not None and outlook.slope_bps_per_week > 0
