@@ -12,11 +12,12 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from jinja2 import Environment
+from playwright.async_api import Browser, expect
+from yarl import URL
 
-from noc.i18n import CATALOGUE, LOCALE_DIR
+from noc.i18n import CATALOGUE, LOCALE_DIR, accepted
 from noc.web.core import HERE, environment
-from noc.web.i18n import accepted
-from tests.web.conftest import Site, db_url, site  # noqa: F401  (the pages' fixtures: the app on loopback)
+from tests.web.conftest import PHONE, Site, screenshot, signed_in
 from tests.web.test_network_pages import lab
 
 ROOT = HERE.parent.parent
@@ -166,7 +167,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.mark.peers
-async def test_every_page_renders_in_both_languages(site: Site) -> None:  # noqa: F811
+async def test_every_page_renders_in_both_languages(site: Site) -> None:
     await lab(site)  # a device down, traffic, probes, an outage and a ticket: the pages show data
     for language in ("zh-CN", "en"):
         admin = await site.visitor("admin", language=language)
@@ -180,7 +181,7 @@ async def test_every_page_renders_in_both_languages(site: Site) -> None:  # noqa
 
 
 @pytest.mark.peers
-async def test_the_switch_remembers_the_language_and_goes_back(site: Site) -> None:  # noqa: F811
+async def test_the_switch_remembers_the_language_and_goes_back(site: Site) -> None:
     nina = await site.visitor("nina", language="zh-CN")
     _, html = await nina.get("/devices")
     assert '<html lang="zh-CN">' in html and "没有匹配的设备" not in html and "<h1>设备</h1>" in html
@@ -195,3 +196,22 @@ async def test_the_switch_remembers_the_language_and_goes_back(site: Site) -> No
     stranger = await site.visitor(language="de-DE,de;q=0.9")
     _, html = await stranger.get("/login")
     assert '<html lang="zh-CN">' in html and "<h1>登录</h1>" in html  # neither of ours: zh-CN
+
+
+@pytest.mark.peers
+async def test_a_chinese_browser_gets_the_board_in_chinese_on_a_phone(site: Site, browser: Browser) -> None:
+    """Chromium set to zh-CN: the board in Chinese, no sideways scroll at 390 px, the switch to English kept."""
+    await lab(site)
+    page = await signed_in(browser, site, "nina", PHONE, locale="zh-CN")
+    await expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    await expect(page.locator("#open-count")).to_contain_text("个未关闭")
+    await expect(page.locator("#live")).to_have_attribute("data-state", "live")
+    await expect(page.locator("#live")).to_have_text("实时")  # the live script's words are the page's
+    await expect(page.locator("time[data-due]").first).to_contain_text("剩余")  # and the timers'
+
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await screenshot(page, "board-zh-phone")
+    await page.click("nav.language a[hreflang=en]")
+    await expect(page.locator("html")).to_have_attribute("lang", "en")
+    await expect(page.locator("#open-count")).to_contain_text("open")
+    assert URL(page.url).path == "/board"

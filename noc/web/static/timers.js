@@ -15,7 +15,9 @@ function tick() {
   for (const el of document.querySelectorAll("time[data-due]")) {
     const due = Date.parse(el.dataset.due), start = Date.parse(el.dataset.start);
     const left = (due - now) / 1000;
-    el.textContent = left >= 0 ? `${span(left)} left` : `overdue ${span(left)}`;
+    // The words are the page's (in its language): data-said-left and data-said-overdue, "{span}" in each.
+    const said = left >= 0 ? el.dataset.saidLeft : el.dataset.saidOverdue;
+    el.textContent = said.replace("{span}", span(left));
     const used = (now - start) / Math.max(1, due - start);
     el.className = left < 0 ? "overdue" : used >= 0.75 ? "warn" : "ok";
   }
