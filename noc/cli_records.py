@@ -7,12 +7,15 @@ user who ran the command.
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 from typing import Any
 
 from noc import auth
 from noc.audit import Action, Origin
 from noc.cli_users import acting, run_as
-from noc.records import retention
+from noc.errors import InputError
+from noc.records import documents, retention
 from noc.settings import Settings
 
 
@@ -38,6 +41,70 @@ def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> int:
     return run_as(settings, args, Action.RETENTION_DESTROY, "retention", body)
 
 
+def cmd_documents_attach(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        content = args.file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{args.file}: cannot read: {exc.strerror}") from exc
+
+    async def body(sessions: auth.Sessions, origin: Origin) -> int:
+        info = await documents.attach(
+            sessions, origin, args.contract, args.file.name, content, settings.records, args.archive_ref
+        )
+        print(f"stored {info.contract} version {info.version}: {info.filename} ({info.size_bytes} bytes)")
+        print(f"sha256 {info.sha256}")
+        return 0
+
+    return run_as(settings, args, Action.DOCUMENT_ATTACH, documents.subject(args.contract), body)
+
+
+def _document_json(info: documents.DocumentInfo) -> str:
+    return json.dumps(
+        {
+            "contract": info.contract,
+            "version": info.version,
+            "filename": info.filename,
+            "media_type": info.media_type,
+            "size_bytes": info.size_bytes,
+            "sha256": info.sha256,
+            "archive_ref": info.archive_ref,
+            "stored_at": info.stored_at.isoformat(),
+            "stored_by": info.stored_by,
+            "tampered_at": info.tampered_at.isoformat() if info.tampered_at else None,
+        }
+    )
+
+
+def cmd_documents_list(settings: Settings, args: argparse.Namespace) -> int:
+    async def body(sessions: auth.Sessions, origin: Origin) -> int:
+        async with sessions() as session:
+            found = await documents.list_documents(session, args.contract)
+        for info in found:
+            if args.json:
+                print(_document_json(info))
+                continue
+            flag = f"  TAMPERED (found {info.tampered_at:%Y-%m-%d %H:%M}Z)" if info.tampered_at else ""
+            print(
+                f"v{info.version:<3} {info.stored_at:%Y-%m-%d %H:%M}Z {info.stored_by:12} {info.filename} "
+                f"{info.size_bytes} bytes sha256 {info.sha256}{flag}"
+            )
+        if not found and not args.json:
+            print(f"contract {args.contract} has no documents")
+        return 0
+
+    return run_as(settings, args, None, documents.subject(args.contract), body)
+
+
+def cmd_documents_fetch(settings: Settings, args: argparse.Namespace) -> int:
+    async def body(sessions: auth.Sessions, origin: Origin) -> int:
+        info, content = await documents.fetch(sessions, origin, args.contract, args.version)
+        args.output.write_bytes(content)
+        print(f"wrote {args.output}: {info.contract} version {info.version} ({info.size_bytes} bytes, sha256 verified)")
+        return 0
+
+    return run_as(settings, args, None, documents.subject(args.contract), body)
+
+
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add ``retention``, ``documents`` and ``backup`` to the ``noc`` command's subcommands."""
     ret = sub.add_parser("retention", help="destroy personal data whose retention has ended").add_subparsers(
@@ -46,4 +113,25 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = ret.add_parser("run", help="destroy what is due, with a destruction record and an audit row each")
     p.add_argument("--dry-run", action="store_true", help="list what would be destroyed, change nothing")
     p.set_defaults(func=cmd_retention_run)
+    acting(p)
+
+    docs = sub.add_parser("documents", help="contract documents, stored with their SHA-256").add_subparsers(
+        dest="documents_command", required=True
+    )
+    p = docs.add_parser("attach", help="store a contract's document (the signed PDF, a scan) as its next version")
+    p.add_argument("contract")
+    p.add_argument("file", type=Path)
+    p.add_argument("--archive-ref", default="", help="where the paper original is registered")
+    p.set_defaults(func=cmd_documents_attach)
+    acting(p)
+    p = docs.add_parser("list", help="a contract's documents, newest first, with their hashes")
+    p.add_argument("contract")
+    p.add_argument("--json", action="store_true", help="one JSON object per document")
+    p.set_defaults(func=cmd_documents_list)
+    acting(p)
+    p = docs.add_parser("fetch", help="write a document to a file after verifying its hash (a tampered one is refused)")
+    p.add_argument("contract")
+    p.add_argument("--version", type=int, help="this version (default: the newest)")
+    p.add_argument("--output", type=Path, required=True, help="the file to write")
+    p.set_defaults(func=cmd_documents_fetch)
     acting(p)

@@ -9,6 +9,8 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from noc.errors import InputError
+from noc.records.errors import NotFound as RecordNotFound
+from noc.records.errors import RecordsInputError, TamperedDocument
 from tickets.errors import Conflict, IllegalTransition, InvalidRequest, NoTechnician, NotFound, Refused, TicketError
 
 
@@ -43,6 +45,10 @@ def from_exception(exc: Exception) -> web.Response | None:
         return error_response(exc.status, exc.message, exc.field)
     if isinstance(exc, TicketError):
         return error_response(ticket_status(exc), str(exc))
+    if isinstance(exc, RecordsInputError):
+        return error_response(404 if isinstance(exc, RecordNotFound) else 422, str(exc), exc.field)
+    if isinstance(exc, TamperedDocument):
+        return error_response(409, str(exc))
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or None
