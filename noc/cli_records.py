@@ -7,15 +7,17 @@ user who ran the command.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
-from noc import auth
+from noc import audit, auth, dbadmin
 from noc.audit import Action, Origin
 from noc.cli_users import acting, run_as
+from noc.db import create_engine
 from noc.errors import InputError
-from noc.records import documents, retention
+from noc.records import backup, documents, retention
 from noc.settings import Settings
 
 
@@ -105,6 +107,56 @@ def cmd_documents_fetch(settings: Settings, args: argparse.Namespace) -> int:
     return run_as(settings, args, None, documents.subject(args.contract), body)
 
 
+def _os_origin() -> Origin:
+    """Backups are made and restored by whoever runs the command on the machine (a new database has no users)."""
+    me = audit.os_user()
+    return Origin(me, "", "cli", me)
+
+
+def cmd_backup_create(settings: Settings, args: argparse.Namespace) -> int:
+    async def main() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            await dbadmin.require_current(engine)
+            manifest = await backup.create(engine, args.file, _os_origin())
+        finally:
+            await engine.dispose()
+        rows = sum(t.rows for t in manifest.tables)
+        print(
+            f"wrote {args.file}: {len(manifest.tables)} tables, {rows} rows, {len(manifest.documents)} documents, "
+            f"schema {manifest.revision}"
+        )
+        return 0
+
+    return asyncio.run(main())
+
+
+def _summary(manifest: backup.Manifest) -> str:
+    rows = sum(t.rows for t in manifest.tables)
+    return (
+        f"{len(manifest.tables)} tables, {rows} rows, {len(manifest.documents)} documents (hashes verified), "
+        f"schema {manifest.revision}, made {manifest.created_at} on {manifest.source}"
+    )
+
+
+def cmd_backup_verify(settings: Settings, args: argparse.Namespace) -> int:
+    print(f"{args.file}: intact: {_summary(backup.verify(args.file))}")
+    return 0
+
+
+def cmd_backup_restore(settings: Settings, args: argparse.Namespace) -> int:
+    async def main() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            manifest = await backup.restore(engine, args.file, _os_origin())
+        finally:
+            await engine.dispose()
+        print(f"restored {args.file}: {_summary(manifest)}")
+        return 0
+
+    return asyncio.run(main())
+
+
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add ``retention``, ``documents`` and ``backup`` to the ``noc`` command's subcommands."""
     ret = sub.add_parser("retention", help="destroy personal data whose retention has ended").add_subparsers(
@@ -135,3 +187,16 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--output", type=Path, required=True, help="the file to write")
     p.set_defaults(func=cmd_documents_fetch)
     acting(p)
+
+    bak = sub.add_parser("backup", help="the whole database in a portable file, and back").add_subparsers(
+        dest="backup_command", required=True
+    )
+    p = bak.add_parser("create", help="write a consistent backup (tables, documents, manifest with hashes) to FILE")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_backup_create)
+    p = bak.add_parser("verify", help="check FILE completely (hashes, row counts, schema revision); writes nothing")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_backup_verify)
+    p = bak.add_parser("restore", help="restore FILE into the configured database, which must be new and empty")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_backup_restore)
