@@ -19,7 +19,8 @@ import os
 import tarfile
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -138,16 +139,22 @@ def _decode(table: Table, line: bytes, where: str) -> dict[str, Any]:
 # --- backup --------------------------------------------------------------------------------------------------
 
 
-async def _snapshot(engine: AsyncEngine) -> AsyncConnection:
-    """A connection reading one consistent snapshot of the whole database until it is closed."""
-    conn = await engine.connect()
-    if engine.dialect.name == "sqlite":
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        await conn.exec_driver_sql("BEGIN")  # one read transaction: every table as of its first read
-    else:
-        conn = await conn.execution_options(isolation_level="REPEATABLE READ")
-        await conn.begin()
-    return conn
+@asynccontextmanager
+async def _snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection reading one consistent snapshot of the whole database (and writing nothing)."""
+    async with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            # pysqlite opens no transaction for reads: an explicit one keeps every table as of the first read
+            plain = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await plain.exec_driver_sql("BEGIN")
+            try:
+                yield plain
+            finally:
+                await plain.exec_driver_sql("ROLLBACK")
+        else:
+            snapshot = await conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            async with snapshot.begin():
+                yield snapshot
 
 
 async def create(engine: AsyncEngine, target: Path, origin: audit.Origin) -> Manifest:
@@ -160,22 +167,11 @@ async def create(engine: AsyncEngine, target: Path, origin: audit.Origin) -> Man
     entries: list[TableEntry] = []
     docs: list[tuple[int, str]] = []
     with tempfile.TemporaryDirectory(prefix="noc-backup-") as work:
-        conn = await _snapshot(engine)
-        try:
+        async with _snapshot(engine) as conn:
             for table in tables():
                 entries.append(await _dump(conn, table, Path(work) / f"{table.name}.jsonl", docs))
-        finally:
-            await conn.close()
         manifest = Manifest(revision, utcnow().isoformat(), engine.dialect.name, tuple(entries), tuple(docs))
-        partial = target.with_name(target.name + ".partial")
-        with tarfile.open(partial, "w:gz") as tar:
-            head = manifest.to_json()
-            _add(tar, MANIFEST, io.BytesIO(head), len(head))
-            for entry in entries:
-                path = Path(work) / f"{entry.name}.jsonl"
-                with path.open("rb") as fh:
-                    _add(tar, member(entry.name), fh, path.stat().st_size)
-        os.replace(partial, target)
+        _write(target, manifest, Path(work))
     async with AsyncSession(engine) as session:
         audit.record(
             session,
@@ -188,6 +184,24 @@ async def create(engine: AsyncEngine, target: Path, origin: audit.Origin) -> Man
         )
         await session.commit()
     return manifest
+
+
+def _write(target: Path, manifest: Manifest, work: Path) -> None:
+    """The archive, readable by its owner only, under its final name once complete."""
+    partial = target.with_name(target.name + ".partial")
+    try:
+        raw = os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+        with raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
+            head = manifest.to_json()
+            _add(tar, MANIFEST, io.BytesIO(head), len(head))
+            for entry in manifest.tables:
+                path = work / f"{entry.name}.jsonl"
+                with path.open("rb") as fh:
+                    _add(tar, member(entry.name), fh, path.stat().st_size)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _refuse_existing(target: Path) -> None:

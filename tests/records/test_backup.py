@@ -264,6 +264,7 @@ def test_backup_and_restore_from_the_command_line(tmp_path: Path, sqlite_url: st
     made = cli("backup", "create", str(tmp_path / "noc.backup"))
     assert made.returncode == 0, made.stderr
     assert "1 documents" in made.stdout
+    assert (tmp_path / "noc.backup").stat().st_mode & 0o777 == 0o600  # the database's data: its owner's alone
     checked = cli("backup", "verify", str(tmp_path / "noc.backup"))
     assert checked.returncode == 0 and "intact" in checked.stdout
     refused = cli("backup", "restore", str(tmp_path / "noc.backup"))
