@@ -6,13 +6,11 @@ is not empty is refused."""
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import hashlib
 import io
 import json
 import tarfile
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -20,7 +18,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import inspect, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from noc import audit, auth, dbadmin
@@ -32,7 +29,7 @@ from noc.records import backup, documents, retention
 from noc.records.errors import RecordsInputError
 from noc.settings import RecordsSettings, Settings
 from noc.store import partitions
-from tests.conftest import EXAMPLE_INVENTORY, PG_URL, _pg_admin
+from tests.conftest import EXAMPLE_INVENTORY, new_pg_database
 from tests.noc.test_cli import Cli, _cli
 from tests.records.test_documents import PDF, PDF_V2
 from tickets.rules import DeviceDown, FaultEvent, FaultKind, Impact
@@ -114,12 +111,8 @@ def other_url(db_url: str, tmp_path: Path) -> Iterator[str]:
     if db_url.startswith("sqlite"):
         yield f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}"
         return
-    name = f"noc_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with new_pg_database() as url:
+        yield url
 
 
 async def _round_trip(source: AsyncEngine, target_url: str, file: Path) -> AsyncEngine:
