@@ -401,6 +401,8 @@ class RecordsSettings(_Slice):
     # A key account's contacts are kept for this many days after the end of its last contract, then destroyed
     # (``noc retention run``): the purpose they were collected for ended with the contracts.
     contacts_retention_days: int = Field(default=730, ge=0, le=36500)
+    # How often ``noc serve`` destroys what is due (a day: the retention periods are counted in days).
+    retention_interval_s: float = Field(default=86400.0, gt=0, le=7 * 86400)
     # A stored contract document (the signed PDF, a scan of the paper original) is at most this large.
     document_max_bytes: int = Field(default=20 * 1024**2, ge=1024, le=1024**3)
     # The kinds of file a contract document may be, recognised by their content (not by their name).

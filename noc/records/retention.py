@@ -11,7 +11,7 @@ value) and an audit row, in the same transaction as the delete.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from sqlalchemy import delete, func, select
@@ -102,18 +102,23 @@ async def run(
         if dry_run or not due:
             return Outcome(rule, tuple(due), dry_run)
         now = utcnow()
+        destroyed = []
         for item in due:
-            await session.execute(delete(m.Contact).where(m.Contact.account_id == item.account_id))
+            gone = await conn.execute(delete(m.Contact).where(m.Contact.account_id == item.account_id))
+            if not gone.rowcount:  # another process destroyed them meanwhile, and recorded it
+                continue
+            done = replace(item, contacts=gone.rowcount)
+            destroyed.append(done)
             session.add(
                 DestructionRecord(
                     at=now,
                     actor=origin.actor[:100],
                     kind=CONTACTS,
                     rule=rule,
-                    account=item.account,
-                    contract=item.contract,
-                    ended_on=item.ended_on.isoformat(),
-                    records=item.contacts,
+                    account=done.account,
+                    contract=done.contract,
+                    ended_on=done.ended_on.isoformat(),
+                    records=done.contacts,
                     fields=CONTACT_FIELDS,
                 )
             )
@@ -121,14 +126,14 @@ async def run(
                 session,
                 origin,
                 audit.Action.RETENTION_DESTROY,
-                item.account,
+                done.account,
                 kind=CONTACTS,
                 rule=rule,
-                contract=item.contract,
-                records=item.contacts,
+                contract=done.contract,
+                records=done.contacts,
             )
         await session.commit()
-    return Outcome(rule, tuple(due), dry_run, await _scrub(engine))
+    return Outcome(rule, tuple(destroyed), dry_run, await _scrub(engine))
 
 
 async def _scrub(engine: AsyncEngine) -> bool:

@@ -8,17 +8,24 @@ import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from exporters.collector import FlowMetrics, PollerMetrics
+from exporters.snapshot import Snapshot
 from noc import audit
 from noc import models as m
 from noc.crypto import SecretBox
+from noc.flow.service import NocService
 from noc.inventory import service as inventory
 from noc.records import retention
 from noc.records.models import DestructionRecord
+from noc.settings import BusSettings, PollerSettings, RecordsSettings, Settings
 from tests.conftest import EXAMPLE_INVENTORY
 from tests.noc.test_cli import Cli, _cli
+from tests.noc.test_service import until
+from tickets.service import TicketService
 
 # city-gov's contact in the example inventory, and an earlier phone number the contact had (changed by a re-import)
 CITY_GOV_VALUES = ("Zhang Wei", "+86 21 5555 0202", "duty@city-gov.example", "+86 21 5555 0999")
@@ -154,3 +161,40 @@ def test_the_command_destroys_and_the_dry_run_only_lists(tmp_path: Path, sqlite_
     for name, blob in files.items():
         for value in CITY_GOV_VALUES[:3]:
             assert value.encode() not in blob, f"{value!r} in {name}"
+
+
+async def test_the_service_destroys_what_is_due_on_its_own(
+    sessions: async_sessionmaker[AsyncSession], box: SecretBox, tmp_path: Path
+) -> None:
+    await inventory.import_file(sessions, box, EXAMPLE_INVENTORY, "test")
+    async with sessions() as session:
+        await session.execute(update(m.Contract).where(m.Contract.name == "CITYGOV-2025-07").values(valid_to=ENDED))
+        await session.commit()
+    settings = Settings(
+        poller=PollerSettings(enabled=False),
+        bus=BusSettings(spill_dir=tmp_path / "spill"),
+        records=RecordsSettings(contacts_retention_days=DAYS),
+    )
+    registry = CollectorRegistry()
+    service = NocService(
+        sessions,
+        box,
+        settings,
+        Snapshot(),
+        PollerMetrics(registry),
+        FlowMetrics(registry),
+        TicketService(sessions, settings.tickets, box=box),
+    )
+    await service.start()
+    try:
+        await until("the daily retention job's first run", lambda: _destroyed(sessions))
+    finally:
+        await service.stop()
+    assert await _stored_tokens(sessions, "city-gov") == []
+    async with sessions() as session:
+        record = (await session.scalars(select(DestructionRecord))).one()
+    assert (record.account, record.actor, record.records) == ("city-gov", "system", 1)
+
+
+async def _destroyed(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    return (await _counts(sessions))[1] > 0
