@@ -15,6 +15,7 @@ from typing import Any
 from noc import audit, auth, dbadmin
 from noc.audit import Action, Origin
 from noc.cli_users import acting, run_as
+from noc.crypto import secret_box_for
 from noc.db import create_engine
 from noc.errors import InputError
 from noc.records import backup, documents, retention
@@ -118,7 +119,7 @@ def cmd_backup_create(settings: Settings, args: argparse.Namespace) -> int:
         engine = create_engine(settings.database_url)
         try:
             await dbadmin.require_current(engine)
-            manifest = await backup.create(engine, args.file, _os_origin())
+            manifest = await backup.create(engine, args.file, _os_origin(), secret_box_for(settings))
         finally:
             await engine.dispose()
         rows = sum(t.rows for t in manifest.tables)
@@ -140,7 +141,7 @@ def _summary(manifest: backup.Manifest) -> str:
 
 
 def cmd_backup_verify(settings: Settings, args: argparse.Namespace) -> int:
-    print(f"{args.file}: intact: {_summary(backup.verify(args.file))}")
+    print(f"{args.file}: intact: {_summary(backup.verify(args.file, secret_box_for(settings)))}")
     return 0
 
 
@@ -148,7 +149,7 @@ def cmd_backup_restore(settings: Settings, args: argparse.Namespace) -> int:
     async def main() -> int:
         engine = create_engine(settings.database_url)
         try:
-            manifest = await backup.restore(engine, args.file, _os_origin())
+            manifest = await backup.restore(engine, args.file, _os_origin(), secret_box_for(settings))
         finally:
             await engine.dispose()
         print(f"restored {args.file}: {_summary(manifest)}")

@@ -1,6 +1,7 @@
 """Backup and restore of the whole database, contract documents included, in a portable file: a gzipped tar of one
 JSON-lines file per table and a manifest (format version, the schema's migration revision, each table's row count
-and SHA-256, each document's content hash). Portable: a backup of SQLite restores into PostgreSQL and back.
+and SHA-256, each document's content hash), sealed under the secret key ring (``noc.records.sealed``). Portable: a
+backup of SQLite restores into PostgreSQL and back.
 
 A backup is one consistent snapshot (a single read transaction: repeatable read on PostgreSQL, one WAL snapshot on
 SQLite), written to a temporary file and renamed when complete. A restore goes into an empty database only (a new
@@ -20,7 +21,7 @@ import tarfile
 import tempfile
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -36,7 +37,9 @@ import noc.notify.models
 import noc.records.models
 import tickets.models
 from noc import audit, dbadmin
+from noc.crypto import SecretBox
 from noc.db import Base, DecimalText
+from noc.records import sealed
 from noc.records.errors import RecordsInputError
 from noc.store import partitions
 from noc.timeutil import utcnow
@@ -157,8 +160,9 @@ async def _snapshot(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
                 yield snapshot
 
 
-async def create(engine: AsyncEngine, target: Path, origin: audit.Origin) -> Manifest:
-    """Write a backup of the database to ``target`` (which must not exist); the act is audited afterwards."""
+async def create(engine: AsyncEngine, target: Path, origin: audit.Origin, box: SecretBox) -> Manifest:
+    """Write a backup of the database to ``target`` (which must not exist), sealed under the secret key ring's
+    first key; the act is audited afterwards."""
     _refuse_existing(target)
     revision = await dbadmin.current_revision(engine)
     if revision != dbadmin.head_revision():
@@ -171,7 +175,7 @@ async def create(engine: AsyncEngine, target: Path, origin: audit.Origin) -> Man
             for table in tables():
                 entries.append(await _dump(conn, table, Path(work) / f"{table.name}.jsonl", docs))
         manifest = Manifest(revision, utcnow().isoformat(), engine.dialect.name, tuple(entries), tuple(docs))
-        _write(target, manifest, Path(work))
+        _write(target, manifest, Path(work), box)
     async with AsyncSession(engine) as session:
         audit.record(
             session,
@@ -186,18 +190,20 @@ async def create(engine: AsyncEngine, target: Path, origin: audit.Origin) -> Man
     return manifest
 
 
-def _write(target: Path, manifest: Manifest, work: Path) -> None:
-    """The archive, readable by its owner only, under its final name once complete."""
+def _write(target: Path, manifest: Manifest, work: Path, box: SecretBox) -> None:
+    """The archive, sealed, readable by its owner only, under its final name once complete."""
+    archive = work / "backup.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        head = manifest.to_json()
+        _add(tar, MANIFEST, io.BytesIO(head), len(head))
+        for entry in manifest.tables:
+            path = work / f"{entry.name}.jsonl"
+            with path.open("rb") as fh:
+                _add(tar, member(entry.name), fh, path.stat().st_size)
     partial = target.with_name(target.name + ".partial")
     try:
-        raw = os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
-        with raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
-            head = manifest.to_json()
-            _add(tar, MANIFEST, io.BytesIO(head), len(head))
-            for entry in manifest.tables:
-                path = work / f"{entry.name}.jsonl"
-                with path.open("rb") as fh:
-                    _add(tar, member(entry.name), fh, path.stat().st_size)
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+            sealed.seal(archive, out, box)
         os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -237,13 +243,11 @@ async def _dump(conn: AsyncConnection, table: Table, path: Path, docs: list[tupl
 _DAMAGED = (tarfile.TarError, EOFError, OSError, zlib.error)
 
 
-def _open(source: Path) -> tarfile.TarFile:
-    if not source.is_file():
-        raise BackupInvalid("file", f"{source}: no such file")
+def _open(plain: Path) -> tarfile.TarFile:
     try:
-        return _indexed(tarfile.open(source, "r:gz"))
+        return _indexed(tarfile.open(plain, "r:gz"))
     except _DAMAGED as exc:
-        raise BackupInvalid("file", f"{source}: not a noc backup (a gzipped tar) or truncated: {exc}") from exc
+        raise BackupInvalid("file", f"sealed, but not a noc backup (a gzipped tar) inside: {exc}") from exc
 
 
 def _indexed(tar: tarfile.TarFile) -> tarfile.TarFile:
@@ -287,10 +291,27 @@ def _manifest(tar: tarfile.TarFile) -> Manifest:
         raise BackupInvalid(MANIFEST, f"unreadable: {exc!r}") from exc
 
 
-def verify(source: Path) -> Manifest:
-    """The backup's manifest once every part of the file checks out: this code's schema revision and tables, each
-    table's SHA-256 and row count, every row readable, every document's content hash."""
-    with _open(source) as tar:
+@contextmanager
+def _unsealed(source: Path, box: SecretBox) -> Iterator[Path]:
+    """The backup's plain archive in a private temporary file, for as long as it is needed."""
+    if not source.is_file():
+        raise BackupInvalid("file", f"{source}: no such file")
+    with tempfile.TemporaryDirectory(prefix="noc-restore-") as work:
+        plain = Path(work) / "backup.tar.gz"
+        with plain.open("wb") as out:
+            sealed.unseal(source, out, box)
+        yield plain
+
+
+def verify(source: Path, box: SecretBox) -> Manifest:
+    """The backup's manifest once every part of the file checks out: its seal, this code's schema revision and
+    tables, each table's SHA-256 and row count, every row readable, every document's content hash."""
+    with _unsealed(source, box) as plain:
+        return _verify(plain)
+
+
+def _verify(plain: Path) -> Manifest:
+    with _open(plain) as tar:
         manifest = _manifest(tar)
         head = dbadmin.head_revision()
         if manifest.revision != head:
@@ -338,9 +359,15 @@ async def _require_empty(conn: AsyncConnection) -> None:
             )
 
 
-async def restore(engine: AsyncEngine, source: Path, origin: audit.Origin) -> Manifest:
+async def restore(engine: AsyncEngine, source: Path, origin: audit.Origin, box: SecretBox) -> Manifest:
     """Restore the verified backup into the empty database behind ``engine`` (the schema is created if absent)."""
-    manifest = verify(source)
+    with _unsealed(source, box) as plain:
+        manifest = _verify(plain)
+        await _restore(engine, plain, manifest, source.name, origin)
+    return manifest
+
+
+async def _restore(engine: AsyncEngine, plain: Path, manifest: Manifest, name: str, origin: audit.Origin) -> None:
     current = await dbadmin.current_revision(engine)
     if current is None:
         await dbadmin.upgrade(engine)
@@ -351,7 +378,7 @@ async def restore(engine: AsyncEngine, source: Path, origin: audit.Origin) -> Ma
     by_name = {t.name: t for t in tables()}
     async with engine.begin() as conn:
         await _require_empty(conn)
-        with _open(source) as tar:
+        with _open(plain) as tar:
             for entry in manifest.tables:
                 table = by_name[entry.name]
                 if table.name in SEEDED:
@@ -370,12 +397,11 @@ async def restore(engine: AsyncEngine, source: Path, origin: audit.Origin) -> Ma
                 origin,
                 audit.Action.BACKUP_RESTORE,
                 "database",
-                file=source.name,
+                file=name,
                 created_at=manifest.created_at,
                 source=manifest.source,
             )
             await session.flush()
-    return manifest
 
 
 async def _load(conn: AsyncConnection, table: Table, rows: Iterator[dict[str, Any]]) -> None:

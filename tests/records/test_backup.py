@@ -6,7 +6,6 @@ is not empty is refused."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
@@ -22,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from noc import audit, auth, dbadmin
 from noc import models as m
-from noc.crypto import SecretBox
+from noc.crypto import SecretBox, generate_key
 from noc.db import create_engine, session_factory
 from noc.inventory import service as inventory
-from noc.records import backup, documents, retention
+from noc.records import backup, documents, retention, sealed
 from noc.records.errors import RecordsInputError
 from noc.settings import RecordsSettings, Settings
 from noc.store import partitions
@@ -115,12 +114,12 @@ def other_url(db_url: str, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-async def _round_trip(source: AsyncEngine, target_url: str, file: Path) -> AsyncEngine:
+async def _round_trip(source: AsyncEngine, target_url: str, file: Path, box: SecretBox) -> AsyncEngine:
     before = await dump(source)
-    manifest = await backup.create(source, file, ORIGIN)
+    manifest = await backup.create(source, file, ORIGIN, box)
     assert {t.name: t.rows for t in manifest.tables} == {name: len(rows) for name, rows in before.items()}
     target = create_engine(target_url)
-    await backup.restore(target, file, ORIGIN)
+    await backup.restore(target, file, ORIGIN, box)
     same_records(before | {"audit_events": (await dump(source))["audit_events"]}, await dump(target))
     return target
 
@@ -134,7 +133,7 @@ async def test_backup_then_restore_reproduces_every_table_and_document(
     assert {t.name for t in backup.tables()} == {
         n for n in names if n != "alembic_version" and not partitions.is_partition(n)
     }
-    target = await _round_trip(engine, other_url, tmp_path / "noc.backup")
+    target = await _round_trip(engine, other_url, tmp_path / "noc.backup", box)
     try:
         restored = session_factory(target)
         assert (await documents.fetch(restored, ORIGIN, "ACME-2026-01", 1))[1] == PDF  # hashes hold after restore
@@ -143,7 +142,7 @@ async def test_backup_then_restore_reproduces_every_table_and_document(
         await documents.attach(restored, ORIGIN, "ACME-2026-01", "signed-v3.pdf", PDF, RecordsSettings())
         await auth.issue_token(restored, "tom", "phone")
         with pytest.raises(RecordsInputError, match=r"not empty \(table \w+ has rows\)"):
-            await backup.restore(target, tmp_path / "noc.backup", ORIGIN)
+            await backup.restore(target, tmp_path / "noc.backup", ORIGIN, box)
     finally:
         await target.dispose()
 
@@ -156,47 +155,62 @@ async def test_a_sqlite_backup_restores_into_postgresql(
     await dbadmin.upgrade(source)
     try:
         await seed(session_factory(source), box)
-        target = await _round_trip(source, pg_url, tmp_path / "noc.backup")
+        target = await _round_trip(source, pg_url, tmp_path / "noc.backup", box)
         await target.dispose()
     finally:
         await source.dispose()
 
 
-def _rewrite(source: Path, target: Path, change: dict[str, bytes]) -> None:
-    """A copy of the backup with some members' bytes replaced."""
-    with tarfile.open(source, "r:gz") as tar, tarfile.open(target, "w:gz") as out:
+def _plain(source: Path, box: SecretBox) -> Path:
+    plain = source.with_suffix(".tar.gz")
+    with plain.open("wb") as out:
+        sealed.unseal(source, out, box)
+    return plain
+
+
+def _rewrite(source: Path, target: Path, change: dict[str, bytes], box: SecretBox) -> None:
+    """A copy of the backup with some members' bytes replaced, sealed again with the right key (what a bug, or
+    someone holding the key, could make): the checks inside the seal still hold."""
+    edited = target.with_suffix(".edited")
+    with tarfile.open(_plain(source, box), "r:gz") as tar, tarfile.open(edited, "w:gz") as out:
         for info in tar.getmembers():
             fh = tar.extractfile(info)
             assert fh is not None
             data = change.get(info.name, fh.read())
             info.size = len(data)
             out.addfile(info, io.BytesIO(data))
+    with target.open("wb") as sealed_out:
+        sealed.seal(edited, sealed_out, box)
 
 
-def _member(source: Path, name: str) -> bytes:
-    with tarfile.open(source, "r:gz") as tar:
+def _member(source: Path, name: str, box: SecretBox) -> bytes:
+    with tarfile.open(_plain(source, box), "r:gz") as tar:
         fh = tar.extractfile(name)
         assert fh is not None
         return fh.read()
 
 
 async def test_a_damaged_backup_is_refused_and_nothing_is_restored(
-    sqlite_url: str, box: SecretBox, tmp_path: Path
+    sqlite_url: str, box: SecretBox, secret_key: str, tmp_path: Path
 ) -> None:
     source = create_engine(sqlite_url)
     await dbadmin.upgrade(source)
     await seed(session_factory(source), box)
     good = tmp_path / "good.backup"
-    await backup.create(source, good, ORIGIN)
+    await backup.create(source, good, ORIGIN, box)
     await source.dispose()
     with pytest.raises(RecordsInputError, match="exists; a backup never overwrites"):
-        await backup.create(create_engine(sqlite_url), good, ORIGIN)
+        await backup.create(create_engine(sqlite_url), good, ORIGIN, box)
 
     truncated = tmp_path / "truncated.backup"
     truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    tickets = _member(good, "tables/tickets.jsonl")
-    manifest = json.loads(_member(good, backup.MANIFEST))
-    users = _member(good, "tables/users.jsonl")
+    flipped = tmp_path / "flipped.backup"
+    data = bytearray(good.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    flipped.write_bytes(bytes(data))
+    tickets = _member(good, "tables/tickets.jsonl", box)
+    manifest = json.loads(_member(good, backup.MANIFEST, box))
+    users = _member(good, "tables/users.jsonl", box)
     first_user = users.split(b"\n")[0] + b"\n"
     forged_users = users + first_user  # a duplicate key, with the manifest made to agree
     forged_manifest = dict(manifest)
@@ -206,8 +220,9 @@ async def test_a_damaged_backup_is_refused_and_nothing_is_restored(
         for t in manifest["tables"]
     ]
     cases = {
-        "truncated": (truncated, "file", "not a noc backup \\(a gzipped tar\\) or truncated"),
-        "not a backup": (EXAMPLE_INVENTORY, "file", "not a noc backup"),
+        "truncated": (truncated, "file", "cut off or damaged after 0 MiB \\(no final part\\)"),
+        "changed bytes": (flipped, "file", "no configured secret key opens it \\(or its first part is damaged\\)"),
+        "not a backup": (EXAMPLE_INVENTORY, "file", "not a sealed noc backup"),
         "edited row": (
             {"tables/tickets.jsonl": tickets.replace(b'"P1"', b'"P4"', 1)},
             "tables/tickets.jsonl",
@@ -232,21 +247,25 @@ async def test_a_damaged_backup_is_refused_and_nothing_is_restored(
     for label, (given, field, reason) in cases.items():
         if isinstance(given, dict):
             path = tmp_path / f"{label}.backup"
-            _rewrite(good, path, given)
+            _rewrite(good, path, given, box)
         else:
             path = given
         target_file = tmp_path / f"{label}.db"
         target = create_engine(f"sqlite+aiosqlite:///{target_file}")
         try:
             with pytest.raises(RecordsInputError, match=reason) as caught:
-                await backup.restore(target, path, ORIGIN)
+                await backup.restore(target, path, ORIGIN, box)
             assert caught.value.field == field, label
             if await dbadmin.current_revision(target) is not None:  # refused after the schema was made: no row in
                 assert all(not rows for name, rows in (await dump(target)).items() if name not in backup.SEEDED), label
         finally:
             await target.dispose()
-    assert gzip.decompress(good.read_bytes())  # the good one is still good
-    assert backup.verify(good).revision == dbadmin.head_revision()
+    assert backup.verify(good, box).revision == dbadmin.head_revision()  # the good one is still good
+    other = SecretBox.from_text(generate_key())
+    with pytest.raises(RecordsInputError, match="no configured secret key opens it"):
+        backup.verify(good, other)
+    rotated = SecretBox.from_text(f"{generate_key()},{secret_key}")  # a new key first, the old one kept
+    assert backup.verify(good, rotated).revision == dbadmin.head_revision()
 
 
 def test_backup_and_restore_from_the_command_line(tmp_path: Path, sqlite_url: str, secret_key: str) -> None:
@@ -268,3 +287,27 @@ def test_backup_and_restore_from_the_command_line(tmp_path: Path, sqlite_url: st
     assert cli("inventory", "export", env=new).stdout == cli("inventory", "export").stdout
     fetched = cli("documents", "fetch", "ACME-2026-01", "--output", str(tmp_path / "out.pdf"), env=new)
     assert fetched.returncode == 0 and (tmp_path / "out.pdf").read_bytes() == PDF
+
+
+def test_a_sealed_file_keeps_its_parts_in_order_and_complete(box: SecretBox, tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    plain.write_bytes(bytes(range(256)) * (5 * 1024 * 1024 // 256 // 2))  # 2.5 MiB: three parts
+    with (tmp_path / "sealed").open("wb") as out:
+        sealed.seal(plain, out, box)
+    data = (tmp_path / "sealed").read_bytes()
+    assert bytes(range(256)) * 4 not in data  # nothing of the content in clear
+    out_plain = io.BytesIO()
+    sealed.unseal(tmp_path / "sealed", out_plain, box)
+    assert out_plain.getvalue() == plain.read_bytes()
+    header = len(sealed.MAGIC) + 16 + 7
+    first = header + 4 + int.from_bytes(data[header : header + 4], "big")
+    second = first + 4 + int.from_bytes(data[first : first + 4], "big")
+    damaged = {
+        "without its last part": (data[:second], "cut off or damaged after 2 MiB"),
+        "parts swapped": (data[:first] + data[second:] + data[first:second], "part 2 was changed or is out of place"),
+        "with more after the end": (data + data[header:first], "data after the final part"),
+    }
+    for label, (content, reason) in damaged.items():
+        (tmp_path / label).write_bytes(content)
+        with pytest.raises(sealed.SealError, match=reason):
+            sealed.unseal(tmp_path / label, io.BytesIO(), box)
