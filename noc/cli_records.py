@@ -44,6 +44,39 @@ def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> int:
     return run_as(settings, args, Action.RETENTION_DESTROY, "retention", body)
 
 
+def cmd_retention_records(settings: Settings, args: argparse.Namespace) -> int:
+    async def body(sessions: auth.Sessions, origin: Origin) -> int:
+        async with sessions() as session:
+            rows = await retention.destruction_records(session, args.limit)
+        for r in rows:
+            if args.json:
+                print(
+                    json.dumps(
+                        {
+                            "at": r.at.isoformat(),
+                            "actor": r.actor,
+                            "kind": r.kind,
+                            "rule": r.rule,
+                            "account": r.account,
+                            "contract": r.contract,
+                            "ended_on": r.ended_on,
+                            "records": r.records,
+                            "fields": r.fields,
+                        }
+                    )
+                )
+                continue
+            print(
+                f"{r.at:%Y-%m-%d %H:%M:%S}Z {r.actor:10} destroyed {r.records} {r.kind} ({r.fields}) of {r.account}, "
+                f"contract {r.contract} ended {r.ended_on}; rule: {r.rule}"
+            )
+        if not rows and not args.json:
+            print("nothing destroyed yet")
+        return 0
+
+    return run_as(settings, args, None, "retention", body)
+
+
 def cmd_documents_attach(settings: Settings, args: argparse.Namespace) -> int:
     try:
         content = args.file.read_bytes()
@@ -166,6 +199,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = ret.add_parser("run", help="destroy what is due, with a destruction record and an audit row each")
     p.add_argument("--dry-run", action="store_true", help="list what would be destroyed, change nothing")
     p.set_defaults(func=cmd_retention_run)
+    acting(p)
+    p = ret.add_parser("records", help="the destruction records, newest first (what went, never a value)")
+    p.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
+    p.add_argument("--json", action="store_true", help="one JSON object per record")
+    p.set_defaults(func=cmd_retention_records)
     acting(p)
 
     docs = sub.add_parser("documents", help="contract documents, stored with their SHA-256").add_subparsers(

@@ -154,6 +154,11 @@ def test_the_command_destroys_and_the_dry_run_only_lists(tmp_path: Path, sqlite_
     assert "it-duty" not in cli("inventory", "export").stdout
     audit_rows = cli("audit", "--action", "retention.destroy").stdout
     assert "retention.destroy" in audit_rows and "city-gov" in audit_rows
+    records = cli("retention", "records")
+    assert records.returncode == 0, records.stderr
+    assert f"destroyed 1 contacts (name, phone, email) of city-gov, contract CITYGOV-2025-07 ended {ended}" in (
+        records.stdout
+    )
     files = {p.name: p.read_bytes() for p in tmp_path.glob("noc.db*")}
     assert files  # the database and, if any, its WAL
     gone = [t for t in tokens if t not in files["noc.db"].decode("latin-1")]
