@@ -75,8 +75,13 @@ def may_see_ticket(actor: Actor, scope: TicketScope) -> bool:
     return False
 
 
+def role_may(role: str, action: Action) -> bool:
+    """Whether the role takes this action on some tickets (which ones: ``may_act``); pages offer it by this."""
+    return action in _ROLE_ACTIONS.get(role, frozenset())
+
+
 def may_act(actor: Actor, action: Action, scope: TicketScope) -> bool:
-    if not may_see_ticket(actor, scope) or action not in _ROLE_ACTIONS.get(actor.role, frozenset()):
+    if not may_see_ticket(actor, scope) or not role_may(actor.role, action):
         return False
     if actor.role == "technician" and action is Action.WORK:
         return actor.technician_id is not None and scope.technician_id == actor.technician_id
