@@ -42,6 +42,11 @@ class Action(StrEnum):
     PERSONAL_DATA_READ = "personal_data.read"
     AUDIT_READ = "audit.read"
     AUDIT_EXPORT = "audit.export"
+    RETENTION_DESTROY = "retention.destroy"
+    DOCUMENT_ATTACH = "document.attach"
+    DOCUMENT_TAMPERED = "document.tampered"
+    BACKUP_CREATE = "backup.create"
+    BACKUP_RESTORE = "backup.restore"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from noc import audit, cli_reviews, cli_tickets, cli_users, dbadmin, i18n, secretstore
+from noc import audit, cli_records, cli_reviews, cli_tickets, cli_users, dbadmin, i18n, secretstore
 from noc.crypto import generate_key, secret_box_for
 from noc.db import create_engine, is_transient, session_factory
 from noc.errors import InputError, NocError, OperationalError
@@ -451,6 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_tickets.register(sub)
     cli_users.register(sub)
     cli_reviews.register(sub)
+    cli_records.register(sub)
     return parser
 
 

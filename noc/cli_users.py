@@ -52,7 +52,7 @@ async def _origin(sessions: auth.Sessions, claimed: str | None, action: Action |
     return origin
 
 
-def _run(settings: Settings, args: argparse.Namespace, action: Action | None, subject: str, body: Body) -> int:
+def run_as(settings: Settings, args: argparse.Namespace, action: Action | None, subject: str, body: Body) -> int:
     claimed: str | None = args.as_user or os.environ.get("NOC_USER")
 
     async def main() -> int:
@@ -84,7 +84,7 @@ def cmd_set_password(settings: Settings, args: argparse.Namespace) -> int:
         print(f"password set for {args.user} (sign-in delays on the name cleared)")
         return 0
 
-    return _run(settings, args, Action.PASSWORD_SET, args.user, body)
+    return run_as(settings, args, Action.PASSWORD_SET, args.user, body)
 
 
 def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
@@ -94,7 +94,7 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
         print(token)
         return 0
 
-    return _run(settings, args, Action.TOKEN_ISSUE, args.user, body)
+    return run_as(settings, args, Action.TOKEN_ISSUE, args.user, body)
 
 
 def cmd_tokens(settings: Settings, args: argparse.Namespace) -> int:
@@ -104,7 +104,7 @@ def cmd_tokens(settings: Settings, args: argparse.Namespace) -> int:
             print(f"{t.name:<24} {t.prefix}…  created {t.created_at:%Y-%m-%d %H:%M}Z  last used {used}")
         return 0
 
-    return _run(settings, args, None, args.user, body)
+    return run_as(settings, args, None, args.user, body)
 
 
 def cmd_revoke(settings: Settings, args: argparse.Namespace) -> int:
@@ -116,7 +116,7 @@ def cmd_revoke(settings: Settings, args: argparse.Namespace) -> int:
         print(f"revoked {count} token(s) of {args.user}")
         return 0 if count else 1
 
-    return _run(settings, args, Action.TOKEN_REVOKE, args.user, body)
+    return run_as(settings, args, Action.TOKEN_REVOKE, args.user, body)
 
 
 def cmd_unlock(settings: Settings, args: argparse.Namespace) -> int:
@@ -125,7 +125,7 @@ def cmd_unlock(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{args.user}: {count} failed sign-in attempt(s) forgotten, no delay left")
         return 0
 
-    return _run(settings, args, Action.SIGNIN_UNLOCK, args.user, body)
+    return run_as(settings, args, Action.SIGNIN_UNLOCK, args.user, body)
 
 
 def _cmd_set_active(active: bool) -> Callable[[Settings, argparse.Namespace], int]:
@@ -138,7 +138,7 @@ def _cmd_set_active(active: bool) -> Callable[[Settings, argparse.Namespace], in
             print(f"{args.user} is {state}" + ("" if changed else " (already)"))
             return 0
 
-        return _run(settings, args, action, args.user, body)
+        return run_as(settings, args, action, args.user, body)
 
     return command
 
@@ -165,10 +165,10 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
             )
         return 0
 
-    return _run(settings, args, action, "audit", body)
+    return run_as(settings, args, action, "audit", body)
 
 
-def _acting(parser: argparse.ArgumentParser) -> None:
+def acting(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--as", dest="as_user", metavar="USERNAME", help="act as this admin (default: $NOC_USER, else the OS user)"
     )
@@ -182,31 +182,31 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = users.add_parser("set-password", help="set a user's password (stdin, or a prompt on a terminal)")
     p.add_argument("user")
     p.set_defaults(func=cmd_set_password)
-    _acting(p)
+    acting(p)
     p = users.add_parser("token", help="issue an API token and print it, once")
     p.add_argument("user")
     p.add_argument("--name", default="default", help="tells a user's tokens apart (default: default)")
     p.set_defaults(func=cmd_token)
-    _acting(p)
+    acting(p)
     p = users.add_parser("tokens", help="list a user's tokens (names and prefixes, never the tokens)")
     p.add_argument("user")
     p.set_defaults(func=cmd_tokens)
-    _acting(p)
+    acting(p)
     p = users.add_parser("revoke", help="revoke a user's token by name, or all of them")
     p.add_argument("user")
     p.add_argument("--name")
     p.add_argument("--all", action="store_true")
     p.set_defaults(func=cmd_revoke)
-    _acting(p)
+    acting(p)
     p = users.add_parser("unlock", help="forget a user's failed sign-ins from every address (no delay left)")
     p.add_argument("user")
     p.set_defaults(func=cmd_unlock)
-    _acting(p)
+    acting(p)
     for name, active in (("activate", True), ("deactivate", False)):
         p = users.add_parser(name, help=f"{name} a user (deactivating ends their sessions and tokens' use)")
         p.add_argument("user")
         p.set_defaults(func=_cmd_set_active(active))
-        _acting(p)
+        acting(p)
 
     p = sub.add_parser("audit", help="the audit (admins): who did what, refused attempts too; reading is audited")
     p.add_argument("--action", choices=audit.ACTIONS)
@@ -218,4 +218,4 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--limit", default="100", help=f"at most this many rows, newest first (<= {audit.MAX_ROWS})")
     p.add_argument("--csv", action="store_true", help="CSV to stdout (an export: audited as such)")
     p.set_defaults(func=cmd_audit)
-    _acting(p)
+    acting(p)

@@ -6,12 +6,15 @@ Every value decrypted here is registered with the log redactor, so it cannot lea
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from noc.errors import SecretError
 from noc.logsafe import redactor
@@ -24,28 +27,31 @@ def generate_key() -> str:
     return Fernet.generate_key().decode("ascii")
 
 
-def _parse_keys(text: str, origin: str) -> list[Fernet]:
+def _parse_keys(text: str, origin: str) -> list[bytes]:
     keys = [k.strip() for k in text.replace("\n", ",").split(",") if k.strip() and not k.strip().startswith("#")]
     if not keys:
         raise SecretError(f"{origin}: no key found")
-    fernets = []
+    out = []
     for i, key in enumerate(keys):
         try:
-            fernets.append(Fernet(key.encode("ascii")))
+            Fernet(key.encode("ascii"))
         except (ValueError, UnicodeEncodeError) as exc:
             # Never echo the key: say which one, not what it is.
             raise SecretError(f"{origin}: key #{i + 1} is not a valid Fernet key (32 url-safe base64 bytes)") from exc
-    return fernets
+        out.append(key.encode("ascii"))
+    return out
 
 
 class SecretBox:
-    """Encrypts and decrypts secret strings. ``repr`` shows how many keys, never a key."""
+    """Encrypts and decrypts secret strings, and gives keys for encrypting files (backups) derived from the same
+    ring. ``repr`` shows how many keys, never a key."""
 
-    def __init__(self, fernets: Sequence[Fernet]) -> None:
-        if not fernets:
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        if not keys:
             raise SecretError("no secret key configured")
-        self._ring = MultiFernet(list(fernets))
-        self.key_count = len(fernets)
+        self._ring = MultiFernet([Fernet(k) for k in keys])
+        self._material = [base64.urlsafe_b64decode(k) for k in keys]
+        self.key_count = len(keys)
 
     def __repr__(self) -> str:
         return f"SecretBox(keys={self.key_count})"
@@ -64,6 +70,14 @@ class SecretBox:
             raise SecretError("a stored secret cannot be decrypted with the configured keys") from exc
         redactor.register(plain)
         return plain
+
+    def file_keys(self, salt: bytes) -> list[bytes]:
+        """A 256-bit key per key of the ring (the first is the one to write with) for encrypting a file under
+        ``salt``; derived (HKDF-SHA256), so a file key never opens a stored secret nor the other way round."""
+        return [
+            HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=b"noc file encryption").derive(material)
+            for material in self._material
+        ]
 
     def rotate(self, token: str) -> str:
         """The same secret re-encrypted under the first key."""

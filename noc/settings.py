@@ -407,6 +407,24 @@ class NotifySettings(_Slice):
         return self
 
 
+# --- records: retention of personal data, contract documents ------------------------------------------------------
+
+DocumentKind = Literal["pdf", "png", "jpeg", "tiff"]
+DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("pdf", "png", "jpeg", "tiff")
+
+
+class RecordsSettings(_Slice):
+    # A key account's contacts are kept for this many days after the end of its last contract, then destroyed
+    # (``noc retention run``): the purpose they were collected for ended with the contracts.
+    contacts_retention_days: int = Field(default=730, ge=0, le=36500)
+    # How often ``noc serve`` destroys what is due (a day: the retention periods are counted in days).
+    retention_interval_s: float = Field(default=86400.0, gt=0, le=7 * 86400)
+    # A stored contract document (the signed PDF, a scan of the paper original) is at most this large.
+    document_max_bytes: int = Field(default=20 * 1024**2, ge=1024, le=1024**3)
+    # The kinds of file a contract document may be, recognised by their content (not by their name).
+    document_kinds: tuple[DocumentKind, ...] = Field(default=DOCUMENT_KINDS, min_length=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="NOC_", env_nested_delimiter="__", extra="forbid", frozen=True, case_sensitive=False
@@ -424,6 +442,7 @@ class Settings(BaseSettings):
     fleet: FleetSettings = FleetSettings()
     tickets: TicketSettings = TicketSettings()
     notify: NotifySettings = NotifySettings()
+    records: RecordsSettings = RecordsSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -47,6 +47,11 @@ def _operation(route: Route) -> dict[str, Any]:
         ]
     if route.body is not None:
         op["requestBody"] = {"required": False, "content": {JSON: {"schema": _ref(route.body)}}}
+    elif route.upload:  # bytes stored as they are (a contract document)
+        op["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": {"type": "string", "contentMediaType": media}} for media in route.upload},
+        }
     elif route.method == "PUT":  # the inventory document
         # YAML is structured: the schema describes the document it parses to (the inventory's sections)
         op["requestBody"] = {"required": True, "content": {"application/yaml": {"schema": {"type": "object"}}}}
@@ -54,7 +59,7 @@ def _operation(route: Route) -> dict[str, Any]:
     for media in route.media:
         if media == JSON:
             content[media] = {"schema": _ref(route.response) if route.response else {"type": "object"}}
-        elif media == "application/pdf":
+        elif media == "application/pdf" or media.startswith("image/"):
             content[media] = {"schema": {"type": "string", "contentMediaType": media}}
         elif media == "application/yaml":
             content[media] = {"schema": {"type": "object"}}

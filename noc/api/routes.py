@@ -99,6 +99,7 @@ class Route:
     errors: tuple[int, ...] = ()
     media: tuple[str, ...] = (JSON,)
     admin_only: bool = False
+    upload: tuple[str, ...] = ()  # the media types of a raw (not JSON) body the route stores as it is
 
 
 # --- plumbing ------------------------------------------------------------------------------------------------

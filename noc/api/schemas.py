@@ -342,3 +342,23 @@ class AuditPage(_Out):
     limit: int
     offset: int
     next_offset: int | None
+
+
+# --- contract documents --------------------------------------------------------------------------------------
+
+
+class DocumentOut(_Out):
+    contract: str
+    version: int = Field(description="1 for the first document stored for the contract, then 2, 3 ...")
+    filename: str
+    media_type: str
+    size_bytes: int
+    sha256: str = Field(description="the SHA-256 of the content, taken when it was stored, checked on every read")
+    archive_ref: str = Field(description="where the paper original is registered")
+    stored_at: datetime
+    stored_by: str
+    tampered_at: datetime | None = Field(description="when a read first found the content changed (refused)")
+
+
+class DocumentList(_Out):
+    items: list[DocumentOut]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from noc.api import routes, search, series
+from noc.api import documents, routes, search, series
 from noc.api.routes import Route
 
-ROUTES: Sequence[Route] = (*routes.ROUTES, *series.ROUTES, *search.ROUTES)
+ROUTES: Sequence[Route] = (*routes.ROUTES, *series.ROUTES, *search.ROUTES, *documents.ROUTES)

@@ -26,6 +26,7 @@ from collectors.ssh import SshCollector
 from exporters.collector import FlowMetrics, PollerMetrics
 from exporters.snapshot import CircuitInfo, DeviceInfo, Snapshot, TicketCounts
 from noc import models as m
+from noc.audit import Origin
 from noc.crypto import SecretBox
 from noc.flow.bus import Bus, Subscription
 from noc.flow.collect import snmp_client, snmp_collector
@@ -39,6 +40,7 @@ from noc.flow.supervise import Supervisor
 from noc.messages import Message
 from noc.notify.notifier import Notifier
 from noc.notify.outbox import AccountRules
+from noc.records import retention
 from noc.settings import Settings
 from noc.store.measurements import MeasurementStore
 from noc.store.reports import build_reports
@@ -51,6 +53,8 @@ from tickets.errors import TicketError
 from tickets.service import TicketService
 
 log = logging.getLogger(__name__)
+# Who the service's own jobs act as, in the records they leave (destruction records, the audit).
+SYSTEM = Origin("system", "", "system")
 
 
 async def inventory_for_snapshot(session: AsyncSession) -> tuple[list[DeviceInfo], list[CircuitInfo]]:
@@ -233,6 +237,7 @@ class NocService:
         self.supervisor.every("month", poller.sla_report_interval_s, self._month_to_date)
         self.supervisor.every("purge", 3600.0, self._purge)
         self.supervisor.every("timers", self._settings.tickets.timers_interval_s, self._timers)
+        self.supervisor.every("retention", self._settings.records.retention_interval_s, self._retention)
         if self.notifier.configured:
             await self.notifier.start()
             self._stack.push_async_callback(self.notifier.close)
@@ -340,6 +345,11 @@ class NocService:
         await self.store.purge(
             timedelta(days=poller.raw_retention_days), timedelta(days=poller.rollup_retention_days), utcnow()
         )
+
+    async def _retention(self) -> None:
+        outcome = await retention.run(self._sessions, SYSTEM, self._settings.records.contacts_retention_days)
+        for item in outcome.due:
+            log.info("retention: destroyed %d contact(s) of %s (%s)", item.contacts, item.account, outcome.rule)
 
     async def stop(self) -> None:
         """Within ``service.stop_timeout_s``: polls cancelled, consumers drained as far as time allows, the rest

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-import noc.models  # registers the tables on Base.metadata, as do the two below
-import noc.notify.models  # noqa: F401
+import noc.models  # registers the tables on Base.metadata, as do the three below
+import noc.notify.models
+import noc.records.models  # noqa: F401
 import tickets.models  # noqa: F401
 from noc.db import Base
 from noc.store.partitions import include_object

@@ -16,15 +16,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from types import SimpleNamespace
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from noc import i18n
+from noc import audit, i18n
 from noc import models as m
 from noc.api.errors import ApiError
 from noc.api.routes import (
+    MAX_ID,
     readable_account,
     readable_contract,
     report_audience,
@@ -36,6 +38,7 @@ from noc.errors import InputError
 from noc.inventory.service import accounts_with_managers
 from noc.keys import SESSIONS, TICKETS
 from noc.notify.records import reminders_of
+from noc.records import documents
 from noc.store.capacity import circuit_outlook
 from noc.store.reports import build_report, build_reports, daily_series
 from noc.store.weekly import account_week, parse_week
@@ -194,16 +197,36 @@ async def account_page(request: web.Request, viewer: BrowserSession) -> web.Stre
     expiring = {r.contract: r for r in archive.reminders}
     async with request.app[SESSIONS]() as session:
         reminders = await reminders_of(session, archive.account)
+        papers = [d for c in archive.contracts for d in await documents.list_documents(session, c.name)]
     return render(
         request,
         "accounts_detail.html",
         a=archive,
         expiring=expiring,
+        papers=papers,
         faults=archive.fault_history[:RECENT],
         changes=archive.change_history[:RECENT],
         recent=RECENT,
         months=request.app[TICKETS].settings.sla_history_months,
         reminders=reminders,
+    )
+
+
+@routes.get("/contracts/{contract}/documents/{version}")
+@page(*ACCOUNT_ROLES)
+async def contract_document(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    """A stored contract document, its hash verified (a tampered one is refused and flagged)."""
+    name, text = request.match_info["contract"], request.match_info["version"]
+    async with request.app[SESSIONS]() as session:
+        await readable_contract(session, await _actor(request, session, viewer), name)
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
+        raise ApiError(404, f"no document version {text!r}", "version")
+    origin = audit.Origin(viewer.user.username, viewer.user.role, "web", client=request.remote or "")
+    info, content = await documents.fetch(request.app[SESSIONS], origin, name, int(text))
+    return web.Response(
+        body=content,
+        content_type=info.media_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(info.filename)}"},
     )
 
 

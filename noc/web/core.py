@@ -27,12 +27,13 @@ from pydantic import ValidationError
 from yarl import URL
 
 from noc import i18n
-from noc.api.errors import ApiError, error_response, ticket_status
+from noc.api.errors import ApiError, error_response, records_status, ticket_status
 from noc.auth import BrowserSession, browser_session
 from noc.db import is_transient
 from noc.errors import InputError
 from noc.i18n import N_
 from noc.keys import SESSIONS
+from noc.records.errors import TamperedDocument
 from noc.web import units
 from noc.web.i18n import language_of
 from sla.documents.text import maintenance_rule
@@ -177,6 +178,9 @@ def error_status(exc: Exception) -> tuple[int, str] | None:
         return exc.status, exc.message
     if isinstance(exc, TicketError):
         return ticket_status(exc), str(exc)
+    records = records_status(exc)
+    if records is not None:
+        return records, str(exc)
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "form"
@@ -199,7 +203,7 @@ def page(*roles: str) -> Callable[[PageHandler], Handler]:
                 return render(request, "error.html", status=403, message=message)
             try:
                 return await view(request, viewer)
-            except (ApiError, TicketError, ValidationError, InputError) as exc:
+            except (ApiError, TicketError, ValidationError, InputError, TamperedDocument) as exc:
                 found = error_status(exc)
                 assert found is not None
                 return render(request, "error.html", status=found[0], message=found[1])

@@ -108,6 +108,9 @@ READS: list[tuple[str, str, dict[str | None, int]]] = [
         "/api/sla/reports/ACME-2026-01?month=2026-11&format=csv",
         expect(200, 200, 403, 200, 401, other_manager=403),
     ),
+    # Contract documents: for whoever may see the contract's account (none stored yet: version 1 is a 404).
+    ("GET", "/api/contracts/ACME-2026-01/documents", expect(200, 200, 403, 200, 401, other_manager=403)),
+    ("GET", "/api/contracts/ACME-2026-01/documents/1", expect(404, 404, 403, 404, 401, other_manager=403)),
 ]
 WRITES: list[tuple[str, str, dict[str, object] | None, dict[str | None, int]]] = [
     ("POST", "/api/tickets/{t}/ack", {}, expect(200, 200, 403, 403, 401)),
@@ -136,6 +139,8 @@ WRITES: list[tuple[str, str, dict[str, object] | None, dict[str | None, int]]] =
         {"circuit": "ACME-BJ-001", "summary": "slow since nine"},
         expect(200, 200, 200, 200, 401, other_technician=403, other_manager=403),
     ),
+    # Storing a contract document is the admin's (a JSON body is no document: 422).
+    ("POST", "/api/contracts/ACME-2026-01/documents?filename=a.pdf", {}, expect(422, 403, 403, 403, 401)),
     # The webhook takes Alertmanager's own token (none configured here: closed), never a user's.
     ("POST", "/api/alertmanager", {"version": "4", "status": "firing", "alerts": []}, expect(401, 401, 401, 401, 401)),
 ]

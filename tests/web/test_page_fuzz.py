@@ -99,6 +99,7 @@ OPERATIONS = [
     ("GET", "/accounts/{name}/weekly"),
     ("GET", "/reports/{contract}"),
     ("GET", "/reports/{contract}/sla.csv"),
+    ("GET", "/contracts/{contract}/documents/{version}"),
     ("GET", "/admin/inventory"),
     ("GET", "/admin/inventory/import"),
     ("GET", "/admin/inventory/export"),
@@ -159,7 +160,7 @@ def test_no_page_input_makes_a_500(
 ) -> None:
     method, template = operation
     value = urllib.parse.quote(path_value, safe="")
-    path = template.format(name=value, contract=value, ticket_id=value, step=step)
+    path = template.format(name=value, contract=value, ticket_id=value, step=step, version=value)
     url = pages.base + path + ("?" + urllib.parse.urlencode(query) if query else "")
     signed = pages.users[username]
     body = {"csrf": signed.csrf, **form} if method == "POST" else None
