@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -36,26 +33,19 @@ import aiohttp  # noqa: E402
 import asyncpg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from bench.scratch import noc_serve, scratch_database  # noqa: E402
 from noc import dbadmin  # noqa: E402
 from noc.auth import issue_token  # noqa: E402
 from noc.crypto import SecretBox, generate_key  # noqa: E402
 from noc.db import create_engine, session_factory  # noqa: E402
 from noc.inventory.service import import_file  # noqa: E402
 
-PG_URL = os.environ.get("NOC_TEST_PG_URL", "postgresql+asyncpg://postgres:postgres@127.0.0.1:5432/postgres")
 STATUSES = ("new", "acknowledged", "dispatched", "in_progress", "resolved", "closed")
 COLUMNS = [
     "kind", "account_id", "circuit_id", "device_id", "source", "cause_key", "title", "symptoms", "status", "impact",
     "priority", "detected_at", "opened_at", "escalation_level", "timer_marks", "recurrence_count", "version",
     "response_time_s", "restore_time_s", "response_due_at", "restore_due_at",
 ]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def prepare(url: str, key: str, tickets: int) -> str:
@@ -120,20 +110,6 @@ async def load(base: str, token: str, rate: float, seconds: float) -> tuple[list
     return latencies, errors, total / elapsed
 
 
-async def wait_healthy(base: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    async with aiohttp.ClientSession() as client:
-        while time.monotonic() < deadline:
-            try:
-                async with client.get(f"{base}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("noc serve did not become healthy")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=100_000)
@@ -145,45 +121,19 @@ def main() -> None:
         parser.error("--tickets 1000..1000000, --rate 1..2000, --seconds 1..120")
     if not 1 <= args.workers <= 16:
         parser.error("--workers 1..16")
-    name = f"noc_bench_api_{uuid.uuid4().hex[:8]}"
-    admin = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-
-    async def admin_sql(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin_sql(f'create database "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     key = generate_key()
-    server: subprocess.Popen[bytes] | None = None
-    try:
+    with scratch_database(f"noc_bench_api_{uuid.uuid4().hex[:8]}") as url:
         t0 = time.perf_counter()
         token = asyncio.run(prepare(url, key, args.tickets))
         print(f"loaded {args.tickets:,} tickets in {time.perf_counter() - t0:.1f} s")
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
-            "NOC_DATABASE_URL": url, "NOC_SECRET_KEY": key, "NOC_POLLER__ENABLED": "false", "NOC_LOG_LEVEL": "WARNING",
-        }  # fmt: skip
-        server = subprocess.Popen([sys.executable, "-m", "noc", "serve", "--port", str(port),
-                                   "--workers", str(args.workers)], env=env,
-                                  stdout=subprocess.DEVNULL)  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        asyncio.run(wait_healthy(base))
-        latencies, errors, achieved = asyncio.run(load(base, token, args.rate, args.seconds))
+        with noc_serve(url, key, workers=args.workers) as (base, _):
+            latencies, errors, achieved = asyncio.run(load(base, token, args.rate, args.seconds))
         ms = sorted(1000 * v for v in latencies)
         q = statistics.quantiles(ms, n=100) if len(ms) >= 2 else [ms[0]] * 99
         print(f"GET /api/tickets?status=new&limit=50 at {args.rate:g} req/s for {args.seconds:g} s, "
               f"{args.workers} worker(s): "
               f"achieved {achieved:.0f} req/s, {errors} errors")  # fmt: skip
         print(f"latency ms: p50 {q[49]:.1f}  p95 {q[94]:.1f}  p99 {q[98]:.1f}  max {ms[-1]:.1f}")
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
-        asyncio.run(admin_sql(f'drop database if exists "{name}" with (force)'))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -34,10 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-import asyncpg  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
-from bench.api import PG_URL, free_port, wait_healthy  # noqa: E402
+from bench.scratch import noc_serve, scratch_database  # noqa: E402
 from noc import dbadmin  # noqa: E402
 from noc.auth import Principal, issue_token, open_session  # noqa: E402
 from noc.crypto import SecretBox, generate_key  # noqa: E402
@@ -148,37 +145,11 @@ def main() -> None:
     args = parser.parse_args()
     if not 2 <= args.streams <= 1_000 or not 2 <= args.seconds <= 120 or not 1 <= args.changes <= 20:
         parser.error("--streams 2..1000, --seconds 2..120, --changes 1..20")
-    name = f"noc_bench_live_{uuid.uuid4().hex[:8]}"
-    admin = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-
-    async def admin_sql(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin_sql(f'create database "{name}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     key = generate_key()
-    server: subprocess.Popen[bytes] | None = None
-    try:
+    with scratch_database(f"noc_bench_live_{uuid.uuid4().hex[:8]}") as url:
         cookies, token = asyncio.run(prepare(url, key, args.streams))
-        port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")} | {
-            "NOC_DATABASE_URL": url, "NOC_SECRET_KEY": key, "NOC_POLLER__ENABLED": "false", "NOC_LOG_LEVEL": "WARNING",
-            "NOC_WEB__BOARD_REFRESH_S": "2",
-        }  # fmt: skip
-        server = subprocess.Popen([sys.executable, "-m", "noc", "serve", "--port", str(port)], env=env,
-                                  stdout=subprocess.DEVNULL)  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        asyncio.run(wait_healthy(base))
-        asyncio.run(measure(base, server.pid, cookies, token, args.seconds, args.changes))
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=20)
-        asyncio.run(admin_sql(f'drop database if exists "{name}" with (force)'))
+        with noc_serve(url, key, {"NOC_WEB__BOARD_REFRESH_S": "2"}) as (base, pid):
+            asyncio.run(measure(base, pid, cookies, token, args.seconds, args.changes))
 
 
 if __name__ == "__main__":
