@@ -210,6 +210,10 @@ def _state(ticket: Ticket | None, causes: frozenset[str] = frozenset()) -> rules
     )
 
 
+def _changed_meanwhile(ref: str) -> Conflict:
+    return Conflict(f"{ref} was changed by someone else at the same time; nothing was saved, reload and retry")
+
+
 def _verdict(ticket: Ticket) -> RestoreVerdict | None:
     """The restoration verdict stored at resolution; None while unresolved (and on parent incidents)."""
     if ticket.restore_net_s is None or ticket.restore_time_s is None:
@@ -1125,8 +1129,15 @@ class TicketService:
                 raise Conflict(
                     f"{ticket.ref} changed since you read it (version {expected_version} -> {ticket.version})"
                 )
-            await body(session, actor, ticket, self.clock.now())
-            await self._commit(session, ticket.ref)
+            ref = ticket.ref  # read now: a rollback expires the ticket's attributes
+            try:
+                # A step may write before the commit (a transition row, the ticket flushed): the version check
+                # can fail there as well as at the commit, and means the same.
+                await body(session, actor, ticket, self.clock.now())
+            except StaleDataError as exc:
+                await session.rollback()
+                raise _changed_meanwhile(ref) from exc
+            await self._commit(session, ref)
             return self._summary(ticket, names)
 
     async def _commit(self, session: AsyncSession, ref: str) -> None:
@@ -1134,9 +1145,7 @@ class TicketService:
             await session.commit()
         except StaleDataError as exc:
             await session.rollback()
-            raise Conflict(
-                f"{ref} was changed by someone else at the same time; nothing was saved, reload and retry"
-            ) from exc
+            raise _changed_meanwhile(ref) from exc
 
     async def _apply(
         self,

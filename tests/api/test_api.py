@@ -294,6 +294,18 @@ async def test_concurrent_acknowledgements_one_wins(api: Api) -> None:
     assert sorted(r.status for r, _ in results) == [200, 409]
 
 
+async def test_concurrent_working_steps_one_wins(api: Api) -> None:
+    """No version to send for the working steps: two at once still change the ticket once, the other is a 409."""
+    ticket = await api.open_ticket()
+    await api.call("POST", f"/api/tickets/{ticket}/start", "noc")
+    results = await asyncio.gather(
+        *(api.call("POST", f"/api/tickets/{ticket}/pending", role) for role in ("noc", "admin"))
+    )
+    assert sorted(r.status for r, _ in results) == [200, 409]
+    _, detail = await api.call("GET", f"/api/tickets/{ticket}", "noc")
+    assert [x["to_status"] for x in detail["transitions"]].count("pending_customer") == 1
+
+
 async def test_list_filters_and_paging(api: Api) -> None:
     ids = [await api.open_ticket(c) for c in ("ACME-BJ-001", "ACME-BJ-002", "CITY-SH-001")]
     _, first = await api.call("GET", "/api/tickets?limit=2", "noc")
