@@ -40,6 +40,10 @@ class Ticket(Base):
     detected_at: Mapped[datetime] = mapped_column(UtcDateTime)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # An acknowledgement given "until" an instant: past it, still only acknowledged, the ticket is new again.
+    ack_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Resolved as restored on site while the system still saw the fault: when to look again (``tickets.fieldwork``).
+    onsite_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     fault_cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)

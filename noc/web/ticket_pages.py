@@ -26,10 +26,15 @@ from noc.api.routes import ticket_id_in
 from noc.auth import BrowserSession
 from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.notify.records import notifications_of
+from noc.store import network, series
+from noc.timeutil import utcnow
 from noc.web.core import back, error_status, form_of, page, render
+from noc.web.network import graph_src
 from tickets import filters
-from tickets.access import Action
+from tickets.access import NETWORK_ROLES, Action
 from tickets.errors import InvalidRequest, TicketError
+from tickets.fieldservice import FieldWork
+from tickets.fieldwork import FaultSeen
 from tickets.filters import TicketFilter
 from tickets.lifecycle import ALLOWED, Status
 from tickets.models import INCIDENT
@@ -53,6 +58,7 @@ class Step:
 
 # Start and resume are one move (to in_progress); the page names it after where the ticket is.
 STEPS = (
+    Step("take", "Take this ticket", Action.TAKE, Status.DISPATCHED),
     Step("ack", "Acknowledge", Action.ACKNOWLEDGE, Status.ACKNOWLEDGED),
     Step("start", "Start work", Action.WORK, Status.IN_PROGRESS),
     Step("pending", "Wait on the customer", Action.WORK, Status.PENDING_CUSTOMER),
@@ -120,6 +126,42 @@ async def technician_names(request: web.Request) -> list[str]:
         return list(await session.scalars(select(m.Technician.name).order_by(m.Technician.name)))
 
 
+@dataclass(frozen=True, slots=True)
+class SiteView:
+    """What the technician going there needs: the site (address, access notes) and the circuit's far end and
+    contract limits; for the network's roles also the device's live state, the circuit's interface and its traffic
+    graph (the network pages' read models and graph). ``seen``: the fault as the system sees it now."""
+
+    device: m.Device | None
+    circuit: network.CircuitDetail | None
+    live: network.DeviceDetail | None
+    interface: network.InterfaceNow | None
+    graph: str | None
+    seen: FaultSeen
+
+    @property
+    def map_url(self) -> str | None:
+        address = self.device.site_address if self.device else ""
+        return f"https://www.openstreetmap.org/search?{urlencode({'query': address})}" if address else None
+
+
+async def site_of(request: web.Request, viewer: BrowserSession, t: TicketSummary) -> SiteView:
+    seen = await FieldWork(request.app[TICKETS]).seen_now(t.id)
+    async with request.app[SESSIONS]() as session:
+        circuit = await network.circuit_detail(session, t.circuit) if t.circuit else None
+        live = None
+        if t.device and viewer.user.role in NETWORK_ROLES:
+            live = await network.device_detail(session, t.device, utcnow())
+    device = live.device if live else circuit.device if circuit else None
+    interface, graph = None, None
+    if live is not None and circuit is not None:
+        name = circuit.circuit.interface_name
+        interface = next((i for i in live.interfaces if i.interface.name == name), None)
+        traffic = series.InterfaceMetric.TRAFFIC.value
+        graph = graph_src("/graphs/interface", device=live.device.name, interface=name, metric=traffic)
+    return SiteView(device, circuit, live, interface, graph, seen)
+
+
 async def ticket_page(
     request: web.Request,
     viewer: BrowserSession,
@@ -144,6 +186,7 @@ async def ticket_page(
         offer=offer,
         history=history_of(detail),
         notifications=notifications,
+        site=await site_of(request, viewer, detail.summary),
         technicians=await technician_names(request) if offer.assign else [],
         causes=request.app[SETTINGS].tickets.cause_categories,
         error=error,
@@ -185,9 +228,27 @@ def _version(form: Mapping[str, str]) -> int | None:
     return int(text)
 
 
+def _until(form: Mapping[str, str]) -> datetime | None:
+    """The form's "until" (a datetime-local field, in UTC as labelled), or an ISO instant with its zone."""
+    text = form.get("until", "").strip()
+    if not text:
+        return None
+    try:
+        local = len(text) > len("YYYY-MM-DD") and datetime.fromisoformat(text).tzinfo is None
+    except ValueError:
+        local = False  # parse_instant names the field and the bad value
+    return filters.parse_instant("until", f"{text}+00:00" if local else text)
+
+
 async def _ack(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
     # The version the reader saw: if someone acknowledged meanwhile, this says who instead of acknowledging twice.
-    return f"{(await service.acknowledge(user, ticket_id, _version(form))).ref} acknowledged"
+    until = _until(form)
+    t = await service.acknowledge(user, ticket_id, _version(form), note=form.get("note"), until=until)
+    return f"{t.ref} acknowledged" + (f" until {until:%Y-%m-%d %H:%M} UTC" if until else "")
+
+
+async def _take(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
+    return f"{(await service.take(user, ticket_id)).ref} is yours now"
 
 
 async def _start(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
@@ -195,12 +256,14 @@ async def _start(service: TicketService, user: str, ticket_id: int, form: dict[s
 
 
 async def _pending(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
-    t = await service.wait_on_customer(user, ticket_id)
+    t = await service.wait_on_customer(user, ticket_id, form.get("reason", ""))
     return f"{t.ref}: waiting on the customer, the restoration clock is stopped"
 
 
 async def _resolve(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
-    return f"{(await service.resolve(user, ticket_id)).ref} resolved"
+    confirmed = form.get("confirmed_on_site") == "yes"
+    t = await service.resolve(user, ticket_id, confirmed_on_site=confirmed, note=form.get("note"))
+    return f"{t.ref} resolved" + (" as confirmed restored on site" if confirmed else "")
 
 
 async def _reopen(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
@@ -236,6 +299,7 @@ async def _rate(service: TicketService, user: str, ticket_id: int, form: dict[st
 
 
 RUNS: dict[str, Run] = {
+    "take": _take,
     "ack": _ack,
     "start": _start,
     "pending": _pending,

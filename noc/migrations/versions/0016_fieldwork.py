@@ -1,0 +1,37 @@
+"""field work: a site's street address and access notes on devices; "acknowledged until" and the on-site check
+on tickets
+
+Revision ID: 0016_fieldwork
+Revises: 0015_restore_verdict
+Create Date: 2026-11-30 19:40:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import noc.db
+
+revision: str = "0016_fieldwork"
+down_revision: str | None = "0015_restore_verdict"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("devices") as batch:
+        batch.add_column(sa.Column("site_address", sa.String(300), nullable=False, server_default=""))
+        batch.add_column(sa.Column("access_notes", sa.Text(), nullable=False, server_default=""))
+    with op.batch_alter_table("tickets") as batch:
+        batch.add_column(sa.Column("ack_until", noc.db.UtcDateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("onsite_check_at", noc.db.UtcDateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("tickets") as batch:
+        batch.drop_column("onsite_check_at")
+        batch.drop_column("ack_until")
+    with op.batch_alter_table("devices") as batch:
+        batch.drop_column("access_notes")
+        batch.drop_column("site_address")
