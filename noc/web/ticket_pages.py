@@ -32,7 +32,7 @@ from noc.web.core import back, error_status, form_of, page, render
 from noc.web.network import graph_src
 from tickets import filters
 from tickets.access import NETWORK_ROLES, Action
-from tickets.errors import InvalidRequest, TicketError
+from tickets.errors import InvalidRequest, Refused, TicketError
 from tickets.fieldservice import FieldWork
 from tickets.fieldwork import FaultSeen
 from tickets.filters import TicketFilter
@@ -325,7 +325,12 @@ async def take_step(request: web.Request, viewer: BrowserSession) -> web.StreamR
     except (TicketError, ValidationError) as exc:
         found = error_status(exc)
         assert found is not None
-        return await ticket_page(request, viewer, ticket_id, status=found[0], error=found[1], failed=step, form=form)
+        try:
+            return await ticket_page(
+                request, viewer, ticket_id, status=found[0], error=found[1], failed=step, form=form
+            )
+        except Refused:  # a ticket the reader may not see (taking another region's): the refusal's own words
+            return render(request, "error.html", status=found[0], message=found[1])
     raise back(f"/tickets/{ticket_id}", notice)
 
 
