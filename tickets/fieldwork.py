@@ -23,6 +23,7 @@ from tickets.lifecycle import Status
 
 MAX_REASON = 2000
 MAX_NOTE = 10_000
+ONSITE_ASK = "say what was found and done on site"
 
 
 def check_ack_until(until: datetime | None, now: datetime, max_s: float) -> None:
@@ -41,11 +42,11 @@ def ack_lapsed(status: Status, ack_until: datetime | None, now: datetime) -> boo
     return status is Status.ACKNOWLEDGED and ack_until is not None and ack_until <= now
 
 
-def reason_text(field: str, text: str | None, limit: int = MAX_REASON) -> str:
+def reason_text(field: str, text: str | None, limit: int = MAX_REASON, ask: str = "say why") -> str:
     """A required free text, stripped; bad input names the field."""
     cleaned = (text or "").strip()
     if not cleaned:
-        raise InvalidRequest(f"{field}: say why (required)")
+        raise InvalidRequest(f"{field}: {ask} (required)")
     if len(cleaned) > limit:
         raise InvalidRequest(f"{field}: at most {limit} characters")
     return cleaned
@@ -73,13 +74,13 @@ def check_resolve(ref: str, seen: FaultSeen, confirmed_on_site: bool, note: str 
     """The on-site note to record with the resolution, None when none is needed; refused while the fault is seen
     without the confirmation, or with it but without a note."""
     if not seen.down:
-        return reason_text("note", note, MAX_NOTE) if confirmed_on_site else None
+        return reason_text("note", note, MAX_NOTE, ONSITE_ASK) if confirmed_on_site else None
     if not confirmed_on_site:
         raise OnSiteConfirmationNeeded(
             f"{ref}: the system still sees the fault ({seen.words}); resolve it only as confirmed restored on site, "
             f"with a note of what was found and done"
         )
-    return reason_text("note", note, MAX_NOTE)
+    return reason_text("note", note, MAX_NOTE, ONSITE_ASK)
 
 
 class Recheck(StrEnum):

@@ -91,7 +91,7 @@ def test_resolving_while_the_fault_is_seen_needs_the_on_site_confirmation_with_a
     with pytest.raises(OnSiteConfirmationNeeded, match="confirmed restored on site") as caught:
         fieldwork.check_resolve("T-5", seen, False, "anything")
     assert seen.words in str(caught.value)
-    with pytest.raises(InvalidRequest, match=r"^note: say why"):
+    with pytest.raises(InvalidRequest, match=r"^note: say what was found and done on site \(required\)"):
         fieldwork.check_resolve("T-5", seen, True, "  ")
     assert fieldwork.check_resolve("T-5", seen, True, " replaced the SFP ") == "replaced the SFP"
 
