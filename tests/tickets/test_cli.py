@@ -136,3 +136,25 @@ def test_accounts_show_and_the_personal_data_audit(seeded: tuple[Cli, list[int]]
     assert json.loads(allowed.stdout)["contacts"][0]["phone"] == "+86 21 5555 0202"
 
     assert asyncio.run(_audit(sqlite_url)) == [("tom", "acme-bank", "refused"), ("mei", "city-gov", "allowed")]
+
+
+def test_a_technicians_steps_from_the_command_line(seeded: tuple[Cli, list[int]]) -> None:
+    cli, (acme, city) = seeded
+    refused = cli("tickets", "take", str(acme), "--as", "li")
+    assert refused.returncode == 1 and "it is in region north, not one of theirs (south)" in refused.stderr
+    bad = cli("tickets", "ack", str(city), "--until", "2026-11-30T10:00", "--as", "nina")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: until: ") and "no time zone" in bad.stderr
+    acked = cli("tickets", "ack", str(city), "--note", "PE uplink swap", "--until", "2099-01-01", "--as", "nina")
+    assert acked.returncode == 2 and "until: at most 7 days" in acked.stderr  # nothing stored: still new
+    taken = cli("tickets", "take", str(acme), "--as", "tom")
+    assert taken.returncode == 0 and f"T-{acme} taken: dispatched, technician tom-north" in taken.stdout
+    assert cli("tickets", "start", str(acme), "--as", "tom").returncode == 0
+    no_reason = cli("tickets", "pending", str(acme), "--as", "tom")
+    assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
+    pending = cli("tickets", "pending", str(acme), "--reason", "customer's room locked", "--as", "tom")
+    assert pending.returncode == 0 and "pending_customer" in pending.stdout
+    shown = json.loads(cli("tickets", "show", str(acme), "--json", "--as", "tom").stdout)
+    [waiting] = [e for e in shown["events"] if e["kind"] == "waiting_on_customer"]
+    assert (waiting["actor"], waiting["detail"]) == ("tom", {"reason": "customer's room locked"})
+    resolved = cli("tickets", "resolve", str(acme), "--on-site", "--note", "cleaned the connector", "--as", "tom")
+    assert resolved.returncode == 0 and "resolved" in resolved.stdout
