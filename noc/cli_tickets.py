@@ -16,6 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from noc import audit, dbadmin
@@ -26,6 +27,7 @@ from noc.settings import Settings, TicketSettings
 from noc.store.compliance import StoredSlaCompliance
 from tickets import filters
 from tickets.errors import TicketError
+from tickets.fieldservice import FieldWork
 from tickets.records import HealthArchive
 from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketDetail, TicketService, TicketSummary
@@ -254,6 +256,23 @@ cmd_reopen = _step(lambda s, u, a: s.reopen(u, a.id), "reopened")
 cmd_rate = _step(lambda s, u, a: s.rate(u, a.id, a.score, a.comment), "rated")
 
 
+def cmd_attach(settings: Settings, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"file: cannot read {path}: {exc.strerror}") from exc
+
+    async def body(svc: TicketService, user: str) -> int:
+        view = await FieldWork(svc).attach(user, args.id, path.name, content, args.note)
+        print(
+            f"T-{args.id}: {view.filename} attached ({view.media_type}, {view.size_bytes} bytes, sha256 {view.sha256})"
+        )
+        return 0
+
+    return _run(settings, args, body)
+
+
 def cmd_open(settings: Settings, args: argparse.Namespace) -> int:
     async def body(svc: TicketService, user: str) -> int:
         kind = FaultKind(args.kind)
@@ -368,6 +387,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("id", type=int)
     p.add_argument("text")
     p.set_defaults(func=cmd_note)
+
+    p = tickets.add_parser("attach", parents=[who], help="attach a photo or file to the worklog")
+    p.add_argument("id", type=int)
+    p.add_argument("file", help="JPEG, PNG, WebP, PDF or plain text")
+    p.add_argument("--note", help="what it shows")
+    p.set_defaults(func=cmd_attach)
 
     p = tickets.add_parser("close", parents=[who], help="close a resolved ticket (tier A: cause and resolution)")
     p.add_argument("id", type=int)

@@ -211,6 +211,8 @@ class TicketSettings(_Slice):
     onsite_recheck_s: float = Field(default=15 * 60.0, gt=0)
     # The longest an acknowledgement may be given "until": past that instant the ticket is new again (re-alerts).
     ack_until_max_s: float = Field(default=7 * 86400.0, gt=0)
+    # A photo or file attached to the worklog, at most (the web app takes request bodies up to 1 MiB in all).
+    attachment_max_bytes: int = Field(default=900 * 1024, gt=0, le=64 * 1024 * 1024)
 
     @model_validator(mode="after")
     def _complete(self) -> TicketSettings:

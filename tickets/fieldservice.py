@@ -1,5 +1,6 @@
 """A technician's day, persisted: taking an unassigned ticket of one's region, resolving as "confirmed restored on
-site" while the system still sees the fault, and the checks the timer pass runs - acknowledgements given "until"
+site" while the system still sees the fault, photos and files attached to the worklog, and the checks the timer
+pass runs - acknowledgements given "until"
 an instant that has come (the ticket is new again, a ``ack_lapsed`` event for the notifier), on-site resolutions
 looked at again after ``onsite_recheck_s`` (the fault still seen reopens the ticket).
 
@@ -10,19 +11,22 @@ ticket service's own steps, one transaction per ticket.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from noc import models as m
-from tickets import fieldwork, rules
+from tickets import access, attachments, fieldwork, rules
 from tickets.access import Action, Actor
-from tickets.errors import Conflict
+from tickets.errors import Conflict, NotFound, TicketError
 from tickets.lifecycle import Status, check_transition
-from tickets.models import Ticket, WorklogEntry
+from tickets.models import Attachment, Ticket, WorklogEntry
 
 if TYPE_CHECKING:  # the service hands itself in; this module never builds one
     from tickets.service import TicketService, TicketSummary
@@ -64,6 +68,35 @@ async def fault_seen(session: AsyncSession, ticket: Ticket, causes: tuple[str, .
             )
         )
     return fieldwork.FaultSeen(device_down, breached)
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentView:
+    """An attachment as listed: everything but its content."""
+
+    id: int
+    ticket_id: int
+    worklog_id: int
+    at: datetime
+    author: str
+    filename: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+
+    @classmethod
+    def of(cls, row: Attachment) -> AttachmentView:
+        return cls(
+            row.id,
+            row.ticket_id,
+            row.worklog_id,
+            row.at,
+            row.author,
+            row.filename,
+            row.media_type,
+            row.size_bytes,
+            row.sha256,
+        )
 
 
 class FieldWork:
@@ -117,6 +150,76 @@ class FieldWork:
             session.add(WorklogEntry(ticket_id=ticket.id, at=now, author=actor.username, text=text))
 
         return await svc._operate(username, ticket_id, Action.WORK, body)
+
+    async def attach(
+        self, username: str, ticket_id: int, filename: str, content: bytes, note: str | None = None
+    ) -> AttachmentView:
+        """A photo or file on the worklog (a note says what it shows; without one the entry names the file), for
+        whoever may write notes on the ticket; the same content twice on one ticket is refused."""
+        svc = self.tickets
+        checked = attachments.check_file(filename, content, svc.settings.attachment_max_bytes)
+        text = fieldwork.reason_text("note", note, fieldwork.MAX_NOTE) if (note or "").strip() else ""
+        stored: list[Attachment] = []
+
+        async def body(session: AsyncSession, actor: Actor, ticket: Ticket, now: datetime) -> None:
+            twin = await session.scalar(
+                select(Attachment).where(Attachment.ticket_id == ticket.id, Attachment.sha256 == checked.sha256)
+            )
+            if twin is not None:
+                raise Conflict(f"{ticket.ref}: this file is attached already, as {twin.filename} by {twin.author}")
+            entry = WorklogEntry(
+                ticket_id=ticket.id, at=now, author=actor.username, text=text or f"attached {checked.filename}"
+            )
+            session.add(entry)
+            await session.flush()
+            row = Attachment(
+                ticket_id=ticket.id,
+                worklog_id=entry.id,
+                at=now,
+                author=actor.username,
+                filename=checked.filename,
+                media_type=checked.media_type,
+                size_bytes=checked.size_bytes,
+                sha256=checked.sha256,
+                content=content,
+            )
+            session.add(row)
+            await session.flush()
+            stored.append(row)
+
+        await svc._operate(username, ticket_id, Action.NOTE, body)
+        return AttachmentView.of(stored[0])
+
+    async def _readable(self, session: AsyncSession, username: str, ticket_id: int) -> Ticket:
+        svc = self.tickets
+        actor = await svc.actor(session, username)
+        ticket = await svc._ticket(session, ticket_id)
+        access.require_ticket(actor, None, svc._scope(ticket, await svc._names_for(session, ticket)))
+        return ticket
+
+    async def attachments_of(self, username: str, ticket_id: int) -> list[AttachmentView]:
+        async with self.tickets.sessions() as session:
+            ticket = await self._readable(session, username, ticket_id)
+            rows = await session.scalars(
+                select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
+            )
+            return [AttachmentView.of(r) for r in rows]
+
+    async def attachment(self, username: str, ticket_id: int, attachment_id: int) -> tuple[AttachmentView, bytes]:
+        """One attachment and its content, for whoever may see the ticket; content that no longer matches the
+        hash it was stored with is not served."""
+        async with self.tickets.sessions() as session:
+            ticket = await self._readable(session, username, ticket_id)
+            row = await session.scalar(
+                select(Attachment)
+                .options(undefer(Attachment.content))
+                .where(Attachment.id == attachment_id, Attachment.ticket_id == ticket.id)
+            )
+            if row is None:
+                raise NotFound(f"{ticket.ref} has no attachment {attachment_id}")
+            if hashlib.sha256(row.content).hexdigest() != row.sha256:
+                raise TicketError(f"{ticket.ref}: attachment {row.filename} no longer matches its stored hash")
+            return AttachmentView.of(row), row.content
 
     async def run_checks(self, now: datetime) -> list[str]:
         """Lapsed acknowledgements and due on-site checks; the refs changed."""

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -32,8 +32,9 @@ from noc.web.core import back, error_status, form_of, page, render
 from noc.web.network import graph_src
 from tickets import filters
 from tickets.access import NETWORK_ROLES, Action
+from tickets.attachments import IMAGES
 from tickets.errors import InvalidRequest, Refused, TicketError
-from tickets.fieldservice import FieldWork
+from tickets.fieldservice import AttachmentView, FieldWork
 from tickets.fieldwork import FaultSeen
 from tickets.filters import TicketFilter
 from tickets.lifecycle import ALLOWED, Status
@@ -162,6 +163,16 @@ async def site_of(request: web.Request, viewer: BrowserSession, t: TicketSummary
     return SiteView(device, circuit, live, interface, graph, seen)
 
 
+async def files_by_entry(
+    request: web.Request, viewer: BrowserSession, ticket_id: int
+) -> dict[int, list[AttachmentView]]:
+    """The ticket's attachments by the worklog entry they belong to."""
+    grouped: dict[int, list[AttachmentView]] = {}
+    for view in await FieldWork(request.app[TICKETS]).attachments_of(viewer.user.username, ticket_id):
+        grouped.setdefault(view.worklog_id, []).append(view)
+    return grouped
+
+
 async def ticket_page(
     request: web.Request,
     viewer: BrowserSession,
@@ -187,6 +198,8 @@ async def ticket_page(
         history=history_of(detail),
         notifications=notifications,
         site=await site_of(request, viewer, detail.summary),
+        files=await files_by_entry(request, viewer, detail.summary.id),
+        max_attachment=request.app[SETTINGS].tickets.attachment_max_bytes,
         technicians=await technician_names(request) if offer.assign else [],
         causes=request.app[SETTINGS].tickets.cause_categories,
         error=error,
@@ -312,6 +325,62 @@ RUNS: dict[str, Run] = {
 }
 
 
+async def refused_step(
+    request: web.Request,
+    viewer: BrowserSession,
+    ticket_id: int,
+    exc: TicketError | ValidationError,
+    step: str,
+    form: Mapping[str, str],
+) -> web.Response:
+    """The ticket again with the refusal and what was typed, with the status the API would give."""
+    found = error_status(exc)
+    assert found is not None
+    try:
+        return await ticket_page(request, viewer, ticket_id, status=found[0], error=found[1], failed=step, form=form)
+    except Refused:  # a ticket the reader may not see (taking another region's): the refusal's own words
+        return render(request, "error.html", status=found[0], message=found[1])
+
+
+@routes.post(r"/tickets/{ticket_id:\d{1,12}}/attach")
+@page()
+async def attach_file(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    """A photo or file on the worklog (multipart; checked by ``tickets.attachments``)."""
+    ticket_id = ticket_id_in(request)
+    form = await form_of(request)
+    upload = (await request.post()).get("file")
+    try:
+        if not isinstance(upload, web.FileField) or not upload.filename:
+            raise InvalidRequest("file: choose a photo or a file")
+        view = await FieldWork(request.app[TICKETS]).attach(
+            viewer.user.username, ticket_id, upload.filename, upload.file.read(), form.get("note")
+        )
+    except (TicketError, ValidationError) as exc:
+        return await refused_step(request, viewer, ticket_id, exc, "attach", form)
+    raise back(f"/tickets/{ticket_id}", f"{view.filename} attached to the worklog")
+
+
+@routes.get(r"/tickets/{ticket_id:\d{1,12}}/attachments/{attachment_id:\d{1,12}}")
+@page()
+async def attachment(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    """One attachment as stored (its hash checked): photos shown in the browser, other files downloaded."""
+    attachment_id = int(request.match_info["attachment_id"])
+    view, content = await FieldWork(request.app[TICKETS]).attachment(
+        viewer.user.username, ticket_id_in(request), attachment_id
+    )
+    disposition = "inline" if view.media_type in IMAGES else "attachment"
+    return web.Response(
+        body=content,
+        content_type=view.media_type,
+        charset="utf-8" if view.media_type == "text/plain" else None,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(view.filename, safe='')}",
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
 @routes.post(r"/tickets/{ticket_id:\d{1,12}}/{step}")
 @page()
 async def take_step(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
@@ -323,14 +392,7 @@ async def take_step(request: web.Request, viewer: BrowserSession) -> web.StreamR
     try:
         notice = await run(request.app[TICKETS], viewer.user.username, ticket_id, form)
     except (TicketError, ValidationError) as exc:
-        found = error_status(exc)
-        assert found is not None
-        try:
-            return await ticket_page(
-                request, viewer, ticket_id, status=found[0], error=found[1], failed=step, form=form
-            )
-        except Refused:  # a ticket the reader may not see (taking another region's): the refusal's own words
-            return render(request, "error.html", status=found[0], message=found[1])
+        return await refused_step(request, viewer, ticket_id, exc, step, form)
     raise back(f"/tickets/{ticket_id}", notice)
 
 
