@@ -138,7 +138,7 @@ def test_accounts_show_and_the_personal_data_audit(seeded: tuple[Cli, list[int]]
     assert asyncio.run(_audit(sqlite_url)) == [("tom", "acme-bank", "refused"), ("mei", "city-gov", "allowed")]
 
 
-def test_a_technicians_steps_from_the_command_line(seeded: tuple[Cli, list[int]]) -> None:
+def test_a_technicians_steps_from_the_command_line(seeded: tuple[Cli, list[int]], tmp_path: Path) -> None:
     cli, (acme, city) = seeded
     refused = cli("tickets", "take", str(acme), "--as", "li")
     assert refused.returncode == 1 and "it is in region north, not one of theirs (south)" in refused.stderr
@@ -158,3 +158,13 @@ def test_a_technicians_steps_from_the_command_line(seeded: tuple[Cli, list[int]]
     assert (waiting["actor"], waiting["detail"]) == ("tom", {"reason": "customer's room locked"})
     resolved = cli("tickets", "resolve", str(acme), "--on-site", "--note", "cleaned the connector", "--as", "tom")
     assert resolved.returncode == 0 and "resolved" in resolved.stdout
+    photo = tmp_path / "odf.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 24)
+    attached = cli("tickets", "attach", str(acme), str(photo), "--note", "the port after cleaning", "--as", "tom")
+    assert attached.returncode == 0 and f"T-{acme}: odf.png attached (image/png, 32 bytes, sha256 " in attached.stdout
+    program = tmp_path / "tool.png"
+    program.write_bytes(b"MZ\x90\x00")
+    refused = cli("tickets", "attach", str(acme), str(program), "--as", "tom")
+    assert refused.returncode == 2 and "file: tool.png is not one of the accepted kinds" in refused.stderr
+    missing = cli("tickets", "attach", str(acme), str(tmp_path / "nothing.png"), "--as", "tom")
+    assert missing.returncode == 2 and "file: cannot read" in missing.stderr

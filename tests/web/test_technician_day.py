@@ -1,18 +1,19 @@
 """A technician's day on the ticket page: taking an unassigned ticket of their region, the site (address, map link,
 access notes), the device and interface as the poller sees them with the traffic graph, the far end and the
 contract's limits; resolving while the device is down asks for the on-site confirmation. In headless Chromium at
-390 px (no sideways scroll), and the refusals over plain HTTP."""
+390 px (no sideways scroll), and the refusals, acknowledging, waiting and attaching over plain HTTP."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from aiohttp import FormData
 from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
 from noc import models as m
 from tests.graphdata import instants, seed_interface
-from tests.web.conftest import PHONE, Site, screenshot, signed_in
+from tests.web.conftest import PHONE, Site, csrf_in, screenshot, signed_in
 from tests.web.test_ticket_pages import step
 from tickets.models import Ticket, TicketEvent
 from tickets.rules import DeviceDown
@@ -142,3 +143,37 @@ async def test_acknowledging_with_a_note_and_until_and_waiting_on_the_customer_f
     status, html = await step(tom, ticket_id, "pending", {"reason": "customer's room locked until 14:00"})
     assert status == 200 and 'data-status="pending_customer"' in html
     assert "reason customer&#39;s room locked until 14:00" in html  # in the history
+
+
+async def test_a_photo_attached_on_the_page_is_listed_and_served_as_stored(site: Site) -> None:
+    ticket_id = await site.open_ticket()
+    tom = await site.visitor("tom")
+    _, html = await tom.get(f"/tickets/{ticket_id}")
+    assert 'enctype="multipart/form-data"' in html and "at most 900 KiB" in html
+    photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+    async def upload(name: str, content: bytes, note: str = "") -> tuple[int, str]:
+        form = FormData()
+        form.add_field("csrf", csrf_in(tom.last_html))
+        form.add_field("note", note)
+        form.add_field("file", content, filename=name, content_type="application/octet-stream")
+        response = await tom.http.post(f"{site.base}/tickets/{ticket_id}/attach", data=form)
+        text = await response.text()
+        tom.last_html = text
+        return response.status, text
+
+    status, html = await upload("C:\\DCIM\\odf-port-4.png", photo, "ODF port 4 before cleaning")
+    assert status == 200 and "odf-port-4.png attached to the worklog" in html
+    assert "ODF port 4 before cleaning" in html and "image/png, 1.01 KiB" in html
+    href = html.split('class="attachment" href="', 1)[1].split('"', 1)[0]
+    response = await tom.http.get(site.base + href)
+    assert (response.status, response.content_type) == (200, "image/png")
+    assert response.headers["Content-Disposition"].startswith("inline;")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert await response.read() == photo
+
+    status, html = await upload("setup.jpg", b"MZ\x90\x00 a program")
+    assert status == 422 and "file: setup.jpg is not one of the accepted kinds" in html
+    li = await site.visitor("li")
+    response = await li.http.get(site.base + href)
+    assert response.status == 403
