@@ -142,6 +142,7 @@ class TicketSummary:
     recurrences: int
     version: int
     restore_verdict: RestoreVerdict | None = None  # taken at resolution; None while unresolved
+    ack_until: datetime | None = None  # acknowledged "until" then (tickets.fieldwork)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(self).items()}
@@ -1087,6 +1088,7 @@ class TicketService:
             recurrences=t.recurrence_count,
             version=t.version,
             restore_verdict=_verdict(t),
+            ack_until=t.ack_until,
         )
 
     async def _detail(self, session: AsyncSession, ticket: Ticket, names: _Names) -> TicketDetail:

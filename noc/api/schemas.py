@@ -177,6 +177,9 @@ class TicketOut(_Out):
     restore_verdict: RestoreVerdictOut | None = Field(
         description="taken at resolution (null while unresolved); a reopened ticket's clock runs on"
     )
+    ack_until: datetime | None = Field(
+        default=None, description="acknowledged until then: still only acknowledged, it is new again (re-alerts)"
+    )
 
 
 class TicketPage(_Out):

@@ -482,6 +482,7 @@ async def test_a_technicians_steps_through_the_api(api: Api) -> None:
     assert (response.status, body["field"]) == (422, "until")  # no zone
     response, acked = await api.call("POST", f"{t}/ack", "noc", json={"note": "looking", "until": until.isoformat()})
     assert (response.status, acked["status"]) == (200, "acknowledged")
+    assert datetime.fromisoformat(acked["ack_until"]) == until
     response, body = await api.call("POST", f"{t}/take", "technician")
     assert (response.status, body["status"], body["technician"]) == (200, "dispatched", "tom-north")
     await api.call("POST", f"/api/tickets/{ticket}/notes", "technician", json={"text": "on my way"})

@@ -131,6 +131,7 @@ async def test_acknowledging_with_a_note_and_until_and_waiting_on_the_customer_f
     status, html = await step(nina, ticket_id, "ack", {"note": "PE uplink being replaced", "until": typed})
     assert status == 200 and f"acknowledged until {until:%Y-%m-%d %H:%M} UTC" in html
     assert "acknowledged: PE uplink being replaced" in html  # the worklog
+    assert 'id="ack-until"' in html
     async with site.sessions() as session:
         ticket = await session.get(Ticket, ticket_id)
         assert ticket is not None and ticket.ack_until == until
