@@ -474,16 +474,9 @@ class TicketService:
                 raise Conflict(f"{ticket.ref} was already acknowledged{by}; it is {ticket.status} now")
             self._transition(session, ticket, Status.ACKNOWLEDGED, actor.username, now)
             ticket.ack_until = until
-            if text or until is not None:
-                detail = {"note": text} if text else {}
-                self._event(
-                    session,
-                    ticket,
-                    "acknowledged",
-                    actor.username,
-                    now,
-                    {**detail, **({"until": until.isoformat()} if until else {})},
-                )
+            detail = {k: v for k, v in (("note", text), ("until", until.isoformat() if until else "")) if v}
+            if detail:
+                self._event(session, ticket, "acknowledged", actor.username, now, detail)
             if text:
                 session.add(
                     WorklogEntry(ticket_id=ticket.id, at=now, author=actor.username, text=f"acknowledged: {text}")
