@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # the app. No install scripts run (swagger-ui-dist's analytics dependency would call the internet).
 ASSETS := node_modules/.installed
 
-.PHONY: demo test assets lint typecheck contracts unit system-deps clean
+.PHONY: demo test assets lint typecheck contracts unit system-deps messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ test: $(STAMP) system-deps $(ASSETS) lint typecheck contracts
 
 unit: $(STAMP) $(ASSETS)
 	$(BIN)/pytest -m "not peers and not postgres"
+
+# The pages' text: extract from the templates and the web code, then bring the zh-CN catalogue in step (new
+# messages come in untranslated: a test names them until they are translated).
+messages: $(STAMP)
+	$(BIN)/pybabel --quiet extract -F noc/locale/babel.cfg -k N_ --no-location --sort-output -o noc/locale/messages.pot .
+	$(BIN)/pybabel --quiet update -i noc/locale/messages.pot -d noc/locale -l zh_CN --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

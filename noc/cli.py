@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from noc import audit, cli_tickets, cli_users, dbadmin, secretstore
+from noc import audit, cli_reviews, cli_tickets, cli_users, dbadmin, i18n, secretstore
 from noc.crypto import generate_key, secret_box_for
 from noc.db import create_engine, is_transient, session_factory
 from noc.errors import InputError, NocError, OperationalError
@@ -225,7 +225,7 @@ def cmd_discover(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_sla_report(settings: Settings, args: argparse.Namespace) -> int:
     from noc.store.reports import build_report, daily_series
-    from sla.documents.pdf import render_pdf
+    from sla.documents.customer_pdf import audience_pdf
     from sla.documents.tables import render_csv, render_json
     from sla.errors import SlaError
     from sla.period import parse_month
@@ -234,6 +234,8 @@ def cmd_sla_report(settings: Settings, args: argparse.Namespace) -> int:
         year, month = parse_month(args.month)
     except SlaError as exc:
         raise InputError(f"--month: {exc}") from exc
+    if args.audience == "customer" and args.format != "pdf":
+        raise InputError("--format: the customer's copy is a PDF (--format pdf --output FILE)")
     if args.format == "pdf" and args.output is None:
         raise InputError("--output: a PDF needs a file to go to")
 
@@ -244,13 +246,21 @@ def cmd_sla_report(settings: Settings, args: argparse.Namespace) -> int:
             report, contract = await build_report(session, args.contract, year, month, as_of=now)
             series = await daily_series(session, contract.id, report)
             account = await session.get(KeyAccount, contract.account_id)
-        tier = None if account is None else account.tier
+        assert account is not None  # a contract's account is a foreign key
         if args.format == "json":
             data: bytes = render_json(report, series).encode()
         elif args.format == "csv":
             data = render_csv(report).encode()
         else:
-            data = render_pdf(report, series, generated_at=now, account_tier=tier)
+            with i18n.speaking(args.language if args.audience == "customer" else i18n.SOURCE):
+                data = audience_pdf(
+                    args.audience,
+                    report,
+                    series,
+                    legal_name=account.legal_name,
+                    account_tier=account.tier,
+                    generated_at=now,
+                )
         if args.output:
             args.output.write_bytes(data)
             print(f"wrote {args.output} ({len(data)} bytes)")
@@ -394,6 +404,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--month", required=True, help="YYYY-MM, cut at the contract's local month boundaries")
     p.add_argument("--format", choices=["json", "csv", "pdf"], default="json")
     p.add_argument("--output", type=Path, help="file to write (required for pdf)")
+    p.add_argument(
+        "--audience",
+        choices=["internal", "customer"],  # sla.customer.AUDIENCES (sla loads with the command, not here)
+        default="internal",
+        help="internal: every detail (the NOC's); customer: the customer's copy to send (a PDF)",
+    )
+    p.add_argument(
+        "--language",
+        choices=list(i18n.LANGUAGES),
+        default=i18n.DEFAULT,
+        help="the customer's copy's language (default zh-CN; the internal copy is in English)",
+    )
     p.set_defaults(func=cmd_sla_report)
     p = sla.add_parser("status", help="breaches open now")
     p.add_argument("--json", action="store_true")
@@ -428,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_demo)
     cli_tickets.register(sub)
     cli_users.register(sub)
+    cli_reviews.register(sub)
     return parser
 
 

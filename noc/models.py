@@ -173,6 +173,9 @@ class Contract(Base):
     unknown_time: Mapped[str] = mapped_column(String(16), default="excluded")
     # exclude: 100 x (B - W - D) / (B - W), agreed maintenance W out of the base; include: 100 x (B - D) / B
     maintenance_in_base: Mapped[str] = mapped_column(String(16), default="exclude")
+    # The monthly report is provisional below this measured share of the month; availability's stated decimals.
+    min_measured_pct: Mapped[Decimal] = mapped_column(DecimalText, default=Decimal(90))
+    availability_places: Mapped[int] = mapped_column(Integer, default=2)
     # [{name, kind: recurring|one_off, weekdays, start, duration_min} | {name, kind, start_at, end_at}]
     maintenance_windows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # [{below_pct, credit_pct}] and the cap as a share of the monthly fee

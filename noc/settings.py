@@ -201,6 +201,8 @@ class TicketSettings(_Slice):
     impact_by_objective: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_IMPACT_BY_OBJECTIVE))
     cause_categories: tuple[str, ...] = DEFAULT_CAUSE_CATEGORIES
     contract_expiry_notice_days: int = Field(default=30, ge=0)
+    # A contact's details are re-verified with them at least this often (personal data is kept accurate).
+    contact_reverify_days: int = Field(default=365, ge=1, le=3650)
     case_suggestions: int = Field(default=5, ge=0, le=50)
     # How many months back (before the current one) the account's health archive shows SLA compliance for.
     sla_history_months: int = Field(default=12, ge=1, le=120)
@@ -342,12 +344,19 @@ class NotifyRecipient(_Slice):
     accounts: tuple[str, ...] = ()
 
 
+ACCOUNT_EVENTS = frozenset({"contract_expiry", "contacts_reverify"})
+
+
 class NotifyRoute(_Slice):
     """Who is told of which ticket events. Every filter that is given must match (empty: any)."""
 
-    events: tuple[Literal["opened", "reopened", "warning", "escalation", "cleared", "resolved"], ...] = Field(
-        min_length=1
-    )
+    # Ticket events, and the key accounts' reminders (contract_expiry, contacts_reverify).
+    events: tuple[
+        Literal[
+            "opened", "reopened", "warning", "escalation", "cleared", "resolved", "contract_expiry", "contacts_reverify"
+        ],
+        ...,
+    ] = Field(min_length=1)
     priorities: tuple[str, ...] = ()
     levels: tuple[int, ...] = ()  # escalation level (1 NOC lead, 2 account manager); 0 for a warning
     tiers: tuple[str, ...] = ()
@@ -361,6 +370,13 @@ class NotifyRoute(_Slice):
     def _someone(self) -> NotifyRoute:
         if not self.roles and not self.recipients:
             raise ValueError("a route names roles or recipients")
+        if set(self.events) & ACCOUNT_EVENTS:
+            for name in ("priorities", "levels", "sources"):
+                if getattr(self, name):
+                    raise ValueError(
+                        f"{name}: a ticket filter, on a route that lists account reminders "
+                        f"({', '.join(sorted(set(self.events) & ACCOUNT_EVENTS))}); give them a route of their own"
+                    )
         return self
 
 

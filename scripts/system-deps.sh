@@ -15,6 +15,8 @@ command -v prometheus-snmp-exporter >/dev/null || need+=(prometheus-snmp-exporte
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium fonts-dejavu-core)  # the page tests drive Debian's Chromium through Playwright
 command -v redis-server >/dev/null || need+=(redis-server)
+command -v pdftotext >/dev/null || need+=(poppler-utils)  # the customer SLA report test reads its PDF as text
+[ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)  # Chinese in the customer PDF
 command -v npm >/dev/null || need+=(npm)  # `make` installs the pages' chart library (uPlot) with `npm ci`  # the Redis Streams bus; tests also run private ones
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from sla.errors import SlaError
 from sla.intervals import (
@@ -61,6 +61,12 @@ def fmt(value: Decimal, places: int = 4) -> str:
     q = value.quantize(Decimal(1).scaleb(-places))
     text = format(q, "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def truncate(value: Decimal, places: int) -> Decimal:
+    """A percentage cut (never rounded up) to ``places`` decimals, so a missed target never reads as met: with
+    ``places`` at least a limit's own decimals, ``truncate(x) < limit`` exactly when ``x < limit``."""
+    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
 
 
 @dataclass(frozen=True, slots=True)

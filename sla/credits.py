@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from sla.availability import fmt, truncate
 from sla.terms import CreditBand, CreditSchedule
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
+SHOWN_PLACES = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +69,14 @@ def compute_credit(
         return result(None, zero, zero, ["availability not evaluated (nothing measurable): no credit computed"])
     steps: list[str] = []
     band: CreditBand | None = None
+    # Shown cut to six decimals, never the quotient's 28 digits; cutting keeps each comparison as computed.
+    shown = fmt(truncate(availability_pct, SHOWN_PLACES), SHOWN_PLACES)
     for candidate in schedule.bands:
         if availability_pct < candidate.below_pct:
             band = candidate
-            steps.append(f"{_pct(availability_pct)} % < {_pct(candidate.below_pct)} %: band applies")
+            steps.append(f"{shown} % < {_pct(candidate.below_pct)} %: band applies")
         else:
-            steps.append(f"{_pct(availability_pct)} % >= {_pct(candidate.below_pct)} %: band does not apply")
+            steps.append(f"{shown} % >= {_pct(candidate.below_pct)} %: band does not apply")
             break  # bands are highest first: no lower band can apply either
     if band is None:
         steps.append(f"no band applies: credit {zero} {cur}")
@@ -85,6 +89,6 @@ def compute_credit(
     )
     amount = min(uncapped, cap_amount)
     steps.append(
-        f"credit owed = min({uncapped}, {cap_amount}) = {amount} {cur}" + (" (capped)" if amount < uncapped else "")
+        f"credit = min({uncapped}, {cap_amount}) = {amount} {cur}" + (" (capped)" if amount < uncapped else "")
     )
     return result(band, uncapped, amount, steps)

@@ -25,7 +25,8 @@ Objectives, per circuit (measured value, limit, met or missed; None when there w
 
 Per contract: availability is the minute-weighted figure of ``sla.availability.aggregate_availability``; every
 other objective is met when every circuit that measured it met it, and its measured value is the worst circuit's.
-The credit is computed from the contract availability.
+The credit is computed from the contract availability; it is owed only when the report is final, not while the
+month is in progress or less of it was measured than the contract's minimum (``sla.provisional``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from sla.credits import CreditResult, compute_credit
 from sla.errors import SlaError
 from sla.intervals import Interval, Labelled, as_utc, clip, difference, make, seconds, union
 from sla.period import MonthPeriod, month_period
+from sla.provisional import ReportStatus, coverage, report_status
 from sla.states import DeltaEvaluation, DeltaInput, DeltaState, StateRun, evaluate_deltas, outage_labels
 from sla.stats import MetricSummary, summarise
 from sla.terms import SlaTerms, maintenance_intervals, out_of_base
@@ -154,7 +156,8 @@ class ContractReport:
     availability_pct: Decimal | None
     availability_steps: tuple[str, ...]
     objectives: tuple[ObjectiveResult, ...]
-    credit: CreditResult
+    credit: CreditResult  # as the figures so far give it; owed only when ``status`` is final
+    status: ReportStatus  # final or provisional, and the measured share (``sla.provisional``)
 
 
 def _objectives(terms: SlaTerms, availability_pct: Decimal | None, stats: CircuitStats) -> list[ObjectiveResult]:
@@ -370,6 +373,7 @@ def monthly_report(
         availability_steps=(head, *steps),
         objectives=tuple(_contract_objectives(terms, pct, reports)),
         credit=credit,
+        status=report_status(complete, coverage(period, (r.availability for r in reports)), terms.min_measured_pct),
     )
 
 

@@ -30,6 +30,12 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = get_args(Weekday)
 FIXED_MONTH_MIN = 43_200
 DEFAULT_DELTA_S = 60
+# Below this share of the month measured, a report is provisional (no credit stated as owed) until data covers it.
+DEFAULT_MIN_MEASURED_PCT = Decimal(90)
+# The decimals a contract states availability with: "99.95 %". Reports truncate to them (never round up to a met
+# target).
+DEFAULT_AVAILABILITY_PLACES = 2
+MAX_AVAILABILITY_PLACES = 6
 
 
 def zone(name: str) -> ZoneInfo:
@@ -124,6 +130,8 @@ class SlaTerms:
     maintenance_in_base: MaintenanceBase = "exclude"
     credits: CreditSchedule = field(default_factory=CreditSchedule)
     delta_s: int = DEFAULT_DELTA_S
+    min_measured_pct: Decimal = DEFAULT_MIN_MEASURED_PCT
+    availability_places: int = DEFAULT_AVAILABILITY_PLACES
 
     def __post_init__(self) -> None:
         zone(self.timezone)
@@ -149,6 +157,10 @@ class SlaTerms:
             raise TermsError(f"month_length must be one of {get_args(MonthLengthRule)}, not {self.month_length!r}")
         if self.delta_s < 1 or 86_400 % self.delta_s:
             raise TermsError("delta_s must divide a day (e.g. 60)")
+        if not 0 <= self.min_measured_pct <= 100:
+            raise TermsError("min_measured_pct must lie in [0, 100]")
+        if not 0 <= self.availability_places <= MAX_AVAILABILITY_PLACES:
+            raise TermsError(f"availability_places must lie in [0, {MAX_AVAILABILITY_PLACES}]")
 
     @property
     def zone(self) -> ZoneInfo:
@@ -229,6 +241,17 @@ def _float(value: Any, what: str) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         raise TermsError(f"{what}: {value!r} is not a number") from None
+
+
+def _or_default(value: Any, default: Any) -> Any:
+    # Not ``value or default``: 0 is a valid setting (no minimum measured share, whole-number availability).
+    return default if value is None else value
+
+
+def _whole(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TermsError(f"{what}: expected a whole number, got {value!r}")
+    return value
 
 
 def _instant(value: Any, what: str) -> datetime:
@@ -330,6 +353,12 @@ def terms_from_contract(row: object, *, delta_s: int = DEFAULT_DELTA_S) -> SlaTe
                 str(_get(row, "currency", "EUR") or "EUR"),
             ),
             delta_s=delta_s,
+            min_measured_pct=_decimal(
+                _or_default(_get(row, "min_measured_pct"), DEFAULT_MIN_MEASURED_PCT), "min_measured_pct"
+            ),
+            availability_places=_whole(
+                _or_default(_get(row, "availability_places"), DEFAULT_AVAILABILITY_PLACES), "availability_places"
+            ),
         )
     except TermsError as exc:
         raise TermsError(f"contract {name!r}: {exc}") from exc

@@ -77,6 +77,11 @@ def may_see_ticket(actor: Actor, scope: TicketScope) -> bool:
     return False
 
 
+def role_may(role: str, action: Action) -> bool:
+    """Whether the role takes this action on some tickets (which ones: ``may_act``); pages offer it by this."""
+    return action in _ROLE_ACTIONS.get(role, frozenset())
+
+
 def take_refusal(actor: Actor, scope: TicketScope) -> str | None:
     """Why this actor may not take the ticket for themselves (None: they may): only a technician, only a ticket
     (not an incident) nobody has yet, only in one of their regions."""
@@ -96,8 +101,8 @@ def take_refusal(actor: Actor, scope: TicketScope) -> str | None:
 
 def may_act(actor: Actor, action: Action, scope: TicketScope) -> bool:
     if action is Action.TAKE:
-        return action in _ROLE_ACTIONS.get(actor.role, frozenset()) and take_refusal(actor, scope) is None
-    if not may_see_ticket(actor, scope) or action not in _ROLE_ACTIONS.get(actor.role, frozenset()):
+        return role_may(actor.role, action) and take_refusal(actor, scope) is None
+    if not may_see_ticket(actor, scope) or not role_may(actor.role, action):
         return False
     if actor.role == "technician" and action is Action.WORK:
         return actor.technician_id is not None and scope.technician_id == actor.technician_id

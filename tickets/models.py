@@ -66,7 +66,12 @@ class Ticket(Base):
 
     @property
     def ref(self) -> str:
-        return f"{'I' if self.kind == INCIDENT else 'T'}-{self.id}"
+        return ticket_ref(self.kind, self.id)
+
+
+def ticket_ref(kind: str, ticket_id: int) -> str:
+    """How people name a ticket: T-12, or I-7 for an incident."""
+    return f"{'I' if kind == INCIDENT else 'T'}-{ticket_id}"
 
 
 class TicketTransition(Base):

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -20,7 +21,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from noc import audit
+from noc import audit, i18n
 from noc import models as m
 from noc.api import TOKENS
 from noc.api import schemas as s
@@ -28,12 +29,14 @@ from noc.api.bodies import has_nul, load_json
 from noc.api.errors import ApiError, from_exception
 from noc.auth import Principal, principal_for_token, refuse
 from noc.crypto import secret_box_for
+from noc.i18n import accepted
 from noc.inventory.service import accounts_with_managers, export_yaml, import_text
 from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.notify.records import NotificationView, notifications_of
 from noc.store.reports import build_report, daily_series
 from noc.store.sla import open_breaches
 from noc.timeutil import utcnow
+from sla.customer import AUDIENCES, Audience
 from sla.documents.tables import render_csv, render_json
 from sla.errors import SlaError
 from sla.period import parse_month
@@ -466,6 +469,14 @@ async def add_note(call: Call) -> web.Response:
     return _json(_ticket(await call.tickets.add_note(call.user.username, _ticket_id(call), body.text)))
 
 
+async def start_work(call: Call) -> web.Response:
+    return _json(_ticket(await call.tickets.start_work(call.user.username, _ticket_id(call))))
+
+
+async def resume(call: Call) -> web.Response:
+    return _json(_ticket(await call.tickets.resume(call.user.username, _ticket_id(call))))
+
+
 async def resolve(call: Call) -> web.Response:
     body = call.body_as(s.ResolveIn)
     summary = await call.tickets.resolve(
@@ -526,8 +537,33 @@ async def breaches(call: Call) -> web.Response:
 REPORT_MEDIA = {"json": JSON, "csv": "text/csv", "pdf": "application/pdf"}
 
 
-def _report_format(request: web.Request) -> str:
+def report_audience(request: web.Request) -> Audience:
+    """``audience``: internal (the default: every detail) or customer (the customer's copy, a PDF); else a 400
+    naming the field."""
+    given = request.query.get("audience", "internal")
+    for audience in AUDIENCES:
+        if given == audience:
+            return audience
+    raise ApiError(400, f"audience: internal or customer, not {given!r}", "audience")
+
+
+def report_language(request: web.Request) -> str:
+    """The customer's copy's language: ``language`` (zh-CN or en), else the caller's Accept-Language, else zh-CN;
+    another value is a 400 naming the field. The internal copy is in English whatever is asked."""
+    given = request.query.get("language")
+    if given is None:
+        return accepted(request.headers.get("Accept-Language", "")) or i18n.DEFAULT
+    if given not in i18n.LANGUAGES:
+        raise ApiError(400, f"language: one of {', '.join(i18n.LANGUAGES)}, not {given!r}", "language")
+    return given
+
+
+def _report_format(request: web.Request, audience: Audience) -> str:
     given = request.query.get("format")
+    if audience == "customer":
+        if given not in (None, "pdf"):
+            raise ApiError(400, f"format: the customer's copy is a PDF, not {given}", "format")
+        return "pdf"
     if given is not None:
         if given not in REPORT_MEDIA:
             raise ApiError(400, f"format: one of json, csv, pdf, not {given!r}", "format")
@@ -571,8 +607,9 @@ async def readable_contract(session: AsyncSession, actor: Actor, name: str) -> t
     return contract, account
 
 
-def report_filename(contract: str, year: int, month: int, extension: str) -> str:
-    return f"sla-{_SAFE_NAME.sub('_', contract)}-{year:04d}-{month:02d}.{extension}"
+def report_filename(contract: str, year: int, month: int, extension: str, audience: Audience = "internal") -> str:
+    suffix = "-customer" if audience == "customer" else ""
+    return f"sla-{_SAFE_NAME.sub('_', contract)}-{year:04d}-{month:02d}{suffix}.{extension}"
 
 
 async def sla_report(call: Call) -> web.Response:
@@ -581,7 +618,9 @@ async def sla_report(call: Call) -> web.Response:
     if month_text is None:
         raise ApiError(400, "month: required, YYYY-MM", "month")
     year, month = report_month(month_text)
-    fmt = _report_format(call.request)
+    audience = report_audience(call.request)
+    fmt = _report_format(call.request, audience)
+    language = report_language(call.request)
     now = utcnow()
     async with call.sessions() as session:
         _, account = await readable_contract(session, await _actor(call, session), name)
@@ -591,11 +630,18 @@ async def sla_report(call: Call) -> web.Response:
         return web.Response(text=render_json(report, series), content_type=JSON)
     if fmt == "csv":
         return web.Response(text=render_csv(report), content_type="text/csv")
-    from sla.documents.pdf import render_pdf  # loads matplotlib: at the first drawing, not at start
+    from sla.documents.customer_pdf import audience_pdf  # loads matplotlib: at the first drawing, not at start
 
-    # Drawing the PDF takes a while: off the event loop, so other requests are served meanwhile.
-    pdf = await asyncio.to_thread(render_pdf, report, series, generated_at=now, account_tier=account.tier)
-    filename = report_filename(name, year, month, "pdf")
+    # Drawing the PDF takes a while: off the event loop, so other requests are served meanwhile (in the language
+    # asked for: the thread carries this context).
+    with i18n.speaking(language if audience == "customer" else i18n.SOURCE):
+        pdf = await asyncio.to_thread(
+            partial(audience_pdf, legal_name=account.legal_name, account_tier=account.tier, generated_at=now),
+            audience,
+            report,
+            series,
+        )
+    filename = report_filename(name, year, month, "pdf", audience)
     return web.Response(
         body=pdf,
         content_type="application/pdf",
@@ -809,6 +855,24 @@ ROUTES: Sequence[Route] = (
         s.NoteIn,
         (*_T_ERR, 400),
     ),
+    # The working steps the ticket page and the CLI take (the NOC, or the technician it is dispatched to); waiting
+    # on the customer says why (its own route below, with a body).
+    *(
+        Route(
+            "POST",
+            f"/api/tickets/{{ticket_id}}/{step}",
+            handler,
+            summary,
+            "tickets",
+            s.TicketOut,
+            (_ID,),
+            errors=_T_ERR,
+        )
+        for step, handler, summary in (
+            ("start", start_work, "Start work"),
+            ("resume", resume, "Resume work after waiting on the customer: the restoration clock runs again"),
+        )
+    ),
     Route(
         "POST",
         "/api/tickets/{ticket_id}/take",
@@ -823,7 +887,7 @@ ROUTES: Sequence[Route] = (
         "POST",
         "/api/tickets/{ticket_id}/pending",
         wait_on_customer,
-        "Wait on the customer, saying why (the restoration clock stops)",
+        "Wait on the customer, saying why: the restoration clock stops until work resumes",
         "tickets",
         s.TicketOut,
         (_ID,),
@@ -890,13 +954,25 @@ ROUTES: Sequence[Route] = (
         "GET",
         "/api/sla/reports/{contract}",
         sla_report,
-        "A contract's monthly SLA report as JSON, CSV or PDF (by format, else by Accept)",
+        "A contract's monthly SLA report as JSON, CSV or PDF (by format, else by Accept); the customer's copy as a PDF",
         "sla",
         None,
         (
             Param("contract", "path", {"type": "string"}, required=True),
             Param("month", "query", {"type": "string", "pattern": r"^\d{4}-\d{2}$"}, "YYYY-MM", required=True),
             Param("format", "query", {"type": "string", "enum": list(REPORT_MEDIA)}, "else chosen by Accept"),
+            Param(
+                "audience",
+                "query",
+                {"type": "string", "enum": list(AUDIENCES), "default": "internal"},
+                "customer: the customer's copy (a PDF: no tier, device, address or cause code)",
+            ),
+            Param(
+                "language",
+                "query",
+                {"type": "string", "enum": list(i18n.LANGUAGES)},
+                "the customer's copy's language; else by Accept-Language, else zh-CN",
+            ),
         ),
         errors=(400, 401, 403, 404, 422),
         media=(JSON, "text/csv", "application/pdf"),

@@ -38,6 +38,7 @@ from noc.flow.stage import PollStage, ssh_settings
 from noc.flow.supervise import Supervisor
 from noc.messages import Message
 from noc.notify.notifier import Notifier
+from noc.notify.outbox import AccountRules
 from noc.settings import Settings
 from noc.store.measurements import MeasurementStore
 from noc.store.reports import build_reports
@@ -170,7 +171,7 @@ class NocService:
         self.gaps = GapRecorder(sessions)
         self._intervals: dict[str, float] = {}
         self._version = -1
-        self.notifier = Notifier(sessions, settings.notify, settings.web.public_url)
+        self.notifier = Notifier(sessions, settings.notify, settings.web.public_url, AccountRules.of(settings.tickets))
 
     async def _inventory(self, session: AsyncSession) -> PollPlan:
         """The plan and the snapshot's inventory (devices with their poll intervals), and the gaps watched."""

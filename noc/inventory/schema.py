@@ -201,6 +201,10 @@ class SlaIn(Entry):
     unknown_time: Literal["available", "unavailable", "excluded"] = "excluded"
     # Agreed maintenance out of the availability base (the carriers' rule) or kept in it as service time.
     maintenance_in_base: Literal["exclude", "include"] = "exclude"
+    # Below this share of the month measured, the monthly report is provisional and states no credit as owed.
+    min_measured_pct: Annotated[Decimal, Field(ge=0, le=100)] = Decimal(90)
+    # The decimals the contract states availability with (the customer's report shows that many, cut not rounded).
+    availability_places: int = Field(default=2, ge=0, le=6)
 
 
 class RecurringWindow(Entry):

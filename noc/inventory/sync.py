@@ -252,6 +252,8 @@ def _contract_doc(c: m.Contract, ctx: _Ctx) -> dict[str, Any]:
             "sliding_window_n": c.sliding_window_n,
             "unknown_time": c.unknown_time,
             "maintenance_in_base": c.maintenance_in_base,
+            "min_measured_pct": c.min_measured_pct,
+            "availability_places": c.availability_places,
         },
         "maintenance_windows": c.maintenance_windows,
         "credits": {"bands": c.credit_bands, "cap_pct": c.credit_cap_pct},
@@ -271,6 +273,7 @@ def _contract_apply(c: m.Contract, e: s.ContractIn, ctx: _Ctx) -> None:
     c.restore_time_s = e.sla.restore_time_min * 60
     c.sliding_window_n, c.unknown_time = e.sla.sliding_window_n, e.sla.unknown_time
     c.maintenance_in_base = e.sla.maintenance_in_base
+    c.min_measured_pct, c.availability_places = e.sla.min_measured_pct, e.sla.availability_places
     c.maintenance_windows = [w.model_dump(mode="json") for w in e.maintenance_windows]
     c.credit_bands = [b.model_dump(mode="json") for b in e.credits.bands]
     c.credit_cap_pct = e.credits.cap_pct

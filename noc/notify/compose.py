@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from urllib.parse import quote
 
+from noc.notify.accounts import AccountNotice, AccountNoticeKind
 from noc.notify.events import Notice, NoticeKind
 
 # 7 to 15 digits, optionally "+"-prefixed and split by single spaces or hyphens: what phone numbers look like.
@@ -47,6 +49,13 @@ _WORDS: dict[str, dict[str, str]] = {
         "accounts": "客户",
         "detected": "发现时间",
         "link": "详情",
+        AccountNoticeKind.CONTRACT_EXPIRY: (
+            "合同 {contract}（{account}）将于 {valid_to} 到期，剩余 {days_left} 天，请及时续约"
+        ),
+        AccountNoticeKind.CONTACTS_REVERIFY: (
+            "{account} 有 {due} 位联系人需要重新核实（上次核实早于 {cutoff} 或从未核实）"
+        ),
+        "tier": "客户等级",
     },
     "en": {
         "ticket": "Ticket",
@@ -66,6 +75,13 @@ _WORDS: dict[str, dict[str, str]] = {
         "accounts": "Accounts",
         "detected": "Detected",
         "link": "Details",
+        AccountNoticeKind.CONTRACT_EXPIRY: (
+            "Contract {contract} ({account}) ends on {valid_to}, {days_left} day(s) left: renew it"
+        ),
+        AccountNoticeKind.CONTACTS_REVERIFY: (
+            "{account}: {due} contact(s) due for re-verification (last verified before {cutoff}, or never)"
+        ),
+        "tier": "Account tier",
     },
 }
 
@@ -74,8 +90,16 @@ def mask_personal(text: str) -> str:
     return _PHONE.sub(MASK, _EMAIL.sub(MASK, text))
 
 
+def ticket_path(ticket_id: int) -> str:
+    return f"/tickets/{ticket_id}"
+
+
 def ticket_link(public_url: str, ticket_id: int) -> str:
-    return f"{public_url.rstrip('/')}/tickets/{ticket_id}"
+    return public_url.rstrip("/") + ticket_path(ticket_id)
+
+
+def account_path(account: str) -> str:
+    return f"/accounts/{quote(account, safe='')}"
 
 
 def _instant(at: datetime) -> str:
@@ -104,5 +128,23 @@ def compose(notice: Notice, language: str, public_url: str) -> Composed:
     ]
     lines = [subject, ""]
     lines += [f"{words[label]}: {value}" for label, value in facts if value]
+    lines += ["", f"{words['link']}: {link}"]
+    return Composed(subject, "\n".join(lines), link)
+
+
+def compose_account(notice: AccountNotice, language: str, public_url: str, cutoff: date) -> Composed:
+    """An account notice in words; ``cutoff`` is the re-verification date contacts are held against."""
+    words = _WORDS.get(language, _WORDS["zh-CN"])
+    account = notice.account
+    link = public_url.rstrip("/") + account_path(account.account)
+    subject = words[notice.kind].format(
+        account=account.account,
+        contract=notice.contract,
+        valid_to=notice.valid_to,
+        days_left=notice.days_left,
+        due=notice.contacts_due,
+        cutoff=cutoff,
+    )
+    lines = [subject, "", f"{words['accounts']}: {account.account}", f"{words['tier']}: {account.tier}"]
     lines += ["", f"{words['link']}: {link}"]
     return Composed(subject, "\n".join(lines), link)

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from noc.notify.channels import secrets_of
-from noc.notify.compose import MASK, ticket_link
+from noc.notify.compose import MASK
 from noc.notify.errors import DeliveryFailed
 from noc.notify.models import DELIVERED, FAILED, PENDING, Notification
 from noc.notify.outgoing import Outgoing, Sender
@@ -108,7 +108,7 @@ class Deliverer:
             text=row.text,
             event=row.event,
             ticket_id=row.ticket_id,
-            link=ticket_link(self.public_url, row.ticket_id),
+            link=self.public_url.rstrip("/") + row.link_path,
             language=row.language,
         )
         try:

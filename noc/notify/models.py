@@ -24,7 +24,12 @@ class Notification(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    # A ticket's notice, or a key account's reminder (contract expiry, contacts to re-verify).
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("key_accounts.id", ondelete="CASCADE"), index=True, default=None
+    )
+    link_path: Mapped[str] = mapped_column(String(300))  # the page it links to, under the public address
     source: Mapped[str] = mapped_column(String(40))
     event: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(100))  # the recipient's label, never their address

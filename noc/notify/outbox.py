@@ -16,18 +16,26 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from noc import models as m
-from noc.notify.compose import compose
+from noc.notify.accounts import (
+    AccountFacts,
+    ExpiringContract,
+    UnverifiedContacts,
+    expiry_notices,
+    reverify_cutoff,
+    reverify_notices,
+)
+from noc.notify.compose import Composed, account_path, compose, compose_account, ticket_path
 from noc.notify.events import Notice, TicketFacts, from_event, from_transition
 from noc.notify.models import PENDING, Notification, NotifyCursor
-from noc.notify.routing import recipients_for
-from noc.settings import NotifySettings
+from noc.notify.routing import account_recipients_for, recipients_for
+from noc.settings import NotifyRecipient, NotifySettings, TicketSettings
 from tickets.models import INCIDENT, Ticket, TicketEvent, TicketTransition
 
 GAP_GRACE_S = 30.0
@@ -143,32 +151,114 @@ class Outbox:
         if notice is None:
             return 0
         queued = 0
+        event = notice.kind.value if notice.level is None else f"{notice.kind.value}:{notice.level}"
         for recipient in recipients_for(notice, self.settings):
-            n = Notification
-            known = await session.scalar(
-                select(n.id).where(
-                    n.source == notice.source, n.recipient == recipient.name, n.channel == recipient.channel
-                )
-            )
-            if known is not None:
-                continue
             message = compose(notice, recipient.language, self.public_url)
-            session.add(
-                Notification(
-                    ticket_id=notice.ticket.ticket_id,
-                    source=notice.source,
-                    event=notice.kind.value if notice.level is None else f"{notice.kind.value}:{notice.level}",
-                    recipient=recipient.name,
-                    channel=recipient.channel,
-                    channel_kind=self.settings.channels[recipient.channel].kind,
-                    language=recipient.language,
-                    subject=message.subject[:300],
-                    text=message.text,
-                    status=PENDING,
-                    attempts=0,
-                    created_at=now,
-                    next_attempt_at=now,
-                )
-            )
-            queued += 1
+            target = Target(notice.source, event, ticket_id=notice.ticket.ticket_id)
+            queued += await self._store(session, target, recipient, message, ticket_path(notice.ticket.ticket_id), now)
         return queued
+
+    async def collect_accounts(self, session: AsyncSession, now: datetime, rules: AccountRules) -> int:
+        """Queue the key accounts' reminders due today (contracts ending, contacts to re-verify); how many were
+        queued. A reminder already queued for a recipient is not queued again."""
+        today = now.date()
+        cutoff = reverify_cutoff(today, rules.reverify_days)
+        notices = expiry_notices(
+            await expiring_contracts(session, today, rules.expiry_notice_days), today, rules.expiry_notice_days
+        )
+        notices += reverify_notices(await unverified_contacts(session, cutoff), today)
+        queued = 0
+        for notice in notices:
+            for recipient in account_recipients_for(notice, self.settings):
+                message = compose_account(notice, recipient.language, self.public_url, cutoff)
+                target = Target(notice.source, notice.kind.value, account_id=notice.account.account_id)
+                queued += await self._store(
+                    session, target, recipient, message, account_path(notice.account.account), now
+                )
+        try:
+            await session.commit()
+        except IntegrityError:  # another process queued the same reminders first: they are queued
+            await session.rollback()
+            return 0
+        return queued
+
+    async def _store(
+        self,
+        session: AsyncSession,
+        target: Target,
+        recipient: NotifyRecipient,
+        message: Composed,
+        link_path: str,
+        now: datetime,
+    ) -> int:
+        """One pending notification, unless this source already has one for the recipient and channel."""
+        n = Notification
+        known = await session.scalar(
+            select(n.id).where(n.source == target.source, n.recipient == recipient.name, n.channel == recipient.channel)
+        )
+        if known is not None:
+            return 0
+        session.add(
+            Notification(
+                ticket_id=target.ticket_id,
+                account_id=target.account_id,
+                link_path=link_path,
+                source=target.source,
+                event=target.event,
+                recipient=recipient.name,
+                channel=recipient.channel,
+                channel_kind=self.settings.channels[recipient.channel].kind,
+                language=recipient.language,
+                subject=message.subject[:300],
+                text=message.text,
+                status=PENDING,
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        )
+        return 1
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a notification is about: its source row (or reminder), its event, and the ticket or account."""
+
+    source: str
+    event: str
+    ticket_id: int | None = None
+    account_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRules:
+    expiry_notice_days: int
+    reverify_days: int
+
+    @classmethod
+    def of(cls, tickets: TicketSettings) -> AccountRules:
+        return cls(tickets.contract_expiry_notice_days, tickets.contact_reverify_days)
+
+
+def _facts(account: m.KeyAccount) -> AccountFacts:
+    return AccountFacts(account.id, account.name, account.tier, account.region or None)
+
+
+async def expiring_contracts(session: AsyncSession, today: date, notice_days: int) -> list[ExpiringContract]:
+    rows = await session.execute(
+        select(m.Contract.id, m.Contract.name, m.Contract.valid_to, m.KeyAccount)
+        .join(m.KeyAccount, m.Contract.account_id == m.KeyAccount.id)
+        .where(m.Contract.valid_to >= today, m.Contract.valid_to <= today + timedelta(days=notice_days))
+    )
+    return [ExpiringContract(cid, name, valid_to, _facts(account)) for cid, name, valid_to, account in rows]
+
+
+async def unverified_contacts(session: AsyncSession, cutoff: date) -> list[UnverifiedContacts]:
+    due = func.count(m.Contact.id)
+    rows = await session.execute(
+        select(m.KeyAccount, due)
+        .join(m.Contact, m.Contact.account_id == m.KeyAccount.id)
+        .where(or_(m.Contact.verified_on.is_(None), m.Contact.verified_on < cutoff))
+        .group_by(m.KeyAccount.id)
+    )
+    return [UnverifiedContacts(_facts(account), count) for account, count in rows]

@@ -13,8 +13,8 @@ class Outgoing:
     address: str | None
     subject: str
     text: str
-    event: str  # the notice: opened, escalation:1, ...
-    ticket_id: int
+    event: str  # the notice: opened, escalation:1, ..., contract_expiry
+    ticket_id: int | None  # None: a key account's reminder
     link: str
     language: str
 

@@ -1,4 +1,5 @@
-"""What the ticket page and the API show of a ticket's notifications: who was told what, when, and how it went."""
+"""What the pages and the API show of a ticket's notifications and a key account's reminders: who was told what,
+when, and how it went."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from noc import models as m
 from noc.notify.models import Notification
 
 
@@ -32,9 +34,17 @@ class NotificationView:
 
 
 async def notifications_of(session: AsyncSession, ticket_id: int) -> list[NotificationView]:
-    rows = await session.scalars(
-        select(Notification).where(Notification.ticket_id == ticket_id).order_by(Notification.id)
-    )
+    return await _views(session, select(Notification).where(Notification.ticket_id == ticket_id))
+
+
+async def reminders_of(session: AsyncSession, account: str) -> list[NotificationView]:
+    """A key account's reminders (contract expiry, contacts to re-verify)."""
+    found = select(Notification).join(m.KeyAccount, Notification.account_id == m.KeyAccount.id)
+    return await _views(session, found.where(m.KeyAccount.name == account))
+
+
+async def _views(session: AsyncSession, query: Select[Any]) -> list[NotificationView]:
+    rows = await session.scalars(query.order_by(Notification.id))
     return [
         NotificationView(
             event=n.event,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from noc import models as m
 from noc.store.reports import build_reports
 from noc.timeutil import Clock, SystemClock
+from sla.provisional import credit_owed
 from sla.report import ContractReport
 from tickets.records import ObjectiveCompliance, SlaComplianceEntry
 
@@ -38,13 +39,14 @@ def compliance_entry(report: ContractReport) -> SlaComplianceEntry | None:
     if not verdicts:
         return None
     credit = report.credit
+    owed = credit_owed(report.status, credit)  # none on a provisional month (too little of it measured)
     return SlaComplianceEntry(
         contract=report.contract,
         month=f"{report.period.year:04d}-{report.period.month:02d}",
         availability_pct=None if report.availability_pct is None else float(report.availability_pct),
         target_pct=float(report.terms.availability_target_pct),
         met=all(verdicts),
-        credit=f"{credit.amount} {credit.currency}" if credit.amount > 0 else None,
+        credit=f"{owed} {credit.currency}" if owed else None,
         objectives=objectives,
     )
 

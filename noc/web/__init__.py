@@ -25,6 +25,7 @@ def setup_web(app: web.Application) -> None:
         live,
         login,
         network,
+        reviews,
         search,
         technician,
         ticket_pages,
@@ -37,5 +38,5 @@ def setup_web(app: web.Application) -> None:
     live.setup_live(app)
     login.setup_login(app)
     network.setup_network(app)
-    for module in (board, technician, ticket_pages, accounts, admin, admin_users, search):
+    for module in (board, technician, ticket_pages, accounts, admin, admin_users, search, reviews):
         app.router.add_routes(module.routes)

@@ -14,26 +14,37 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from types import SimpleNamespace
 
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from noc import i18n
 from noc import models as m
 from noc.api.errors import ApiError
-from noc.api.routes import readable_account, readable_contract, report_filename, report_month
+from noc.api.routes import (
+    readable_account,
+    readable_contract,
+    report_audience,
+    report_filename,
+    report_month,
+)
 from noc.auth import BrowserSession
 from noc.errors import InputError
 from noc.inventory.service import accounts_with_managers
 from noc.keys import SESSIONS, TICKETS
+from noc.notify.records import reminders_of
 from noc.store.capacity import circuit_outlook
 from noc.store.reports import build_report, build_reports, daily_series
 from noc.store.weekly import account_week, parse_week
 from noc.timeutil import utcnow
 from noc.web.core import page, render
+from noc.web.i18n import language_of
 from sla.availability import fmt
 from sla.capacity import Outlook
+from sla.customer import Audience
 from sla.documents.series import ReportSeries
 from sla.documents.tables import render_csv
 from sla.documents.text import (
@@ -52,8 +63,10 @@ from sla.documents.text import (
     ratio_pct_text,
     status_text,
 )
+from sla.documents.wording import standing_text, status_lines
 from sla.errors import SlaError
 from sla.period import month_containing, month_period, parse_month
+from sla.provisional import credit_owed
 from sla.report import ContractReport, ObjectiveResult
 from sla.weekly import CircuitWeek, IsoWeek, last_full_week
 from tickets import access
@@ -179,6 +192,8 @@ async def account_list(request: web.Request, viewer: BrowserSession) -> web.Stre
 async def account_page(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
     archive = await request.app[TICKETS].account_health(viewer.user.username, request.match_info["name"])
     expiring = {r.contract: r for r in archive.reminders}
+    async with request.app[SESSIONS]() as session:
+        reminders = await reminders_of(session, archive.account)
     return render(
         request,
         "accounts_detail.html",
@@ -188,6 +203,7 @@ async def account_page(request: web.Request, viewer: BrowserSession) -> web.Stre
         changes=archive.change_history[:RECENT],
         recent=RECENT,
         months=request.app[TICKETS].settings.sla_history_months,
+        reminders=reminders,
     )
 
 
@@ -198,9 +214,12 @@ async def account_page(request: web.Request, viewer: BrowserSession) -> web.Stre
 class LoadedReport:
     report: ContractReport
     series: ReportSeries
-    account: str
-    account_tier: str
+    key_account: m.KeyAccount
     generated_at: datetime
+
+    @property
+    def account(self) -> str:
+        return self.key_account.name
 
     @property
     def month(self) -> str:
@@ -233,7 +252,7 @@ async def _load_report(request: web.Request, viewer: BrowserSession) -> LoadedRe
             raise ApiError(400, f"month: {year:04d}-{month:02d} has not begun yet", "month")
         report, row = await build_report(session, name, year, month, as_of=now)
         series = await daily_series(session, row.id, report)
-    return LoadedReport(report, series, account.name, account.tier, now)
+    return LoadedReport(report, series, account, now)
 
 
 def _shift_month(label: str, months: int) -> str:
@@ -289,6 +308,9 @@ async def report_page(request: web.Request, viewer: BrowserSession) -> web.Strea
         objective_names=[n.replace("_", " ") for n in names],
         circuit_objectives=circuit_objectives,
         outages=[(c.circuit, o) for c in report.circuits for o in c.availability.outages],
+        standing=standing_text(report.status),
+        status_lines=status_lines(report.status, report.terms.unknown_time),
+        owed=credit_owed(report.status, report.credit),
         previous_month=_shift_month(loaded.month, -1),
         next_month=_shift_month(loaded.month, 1) if report.complete else None,
     )
@@ -306,26 +328,32 @@ async def report_chart(request: web.Request, viewer: BrowserSession) -> web.Stre
     return web.Response(body=png, content_type="image/png")
 
 
-def _attachment(loaded: LoadedReport, extension: str) -> dict[str, str]:
+def _attachment(loaded: LoadedReport, extension: str, audience: Audience = "internal") -> dict[str, str]:
     period = loaded.report.period
-    filename = report_filename(loaded.report.contract, period.year, period.month, extension)
+    filename = report_filename(loaded.report.contract, period.year, period.month, extension, audience)
     return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 @routes.get("/reports/{contract}/sla.pdf")
 @page(*ACCOUNT_ROLES)
-async def report_pdf(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
-    from sla.documents.pdf import render_pdf  # loads matplotlib: at the first drawing, not at start
+async def report_pdf_download(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    """The internal report, or with ``?audience=customer`` the customer's copy (what the account manager sends)."""
+    from sla.documents.customer_pdf import audience_pdf  # loads matplotlib: at the first drawing, not at start
 
+    audience = report_audience(request)
     loaded = await _load_report(request, viewer)
-    pdf = await asyncio.to_thread(
-        render_pdf,
-        loaded.report,
-        loaded.series,
-        generated_at=loaded.generated_at,
-        account_tier=loaded.account_tier,
-    )
-    return web.Response(body=pdf, content_type="application/pdf", headers=_attachment(loaded, "pdf"))
+    account = loaded.key_account
+    # The customer's copy in the page's language; the internal copy in English (its labels are not translated).
+    with i18n.speaking(language_of(request) if audience == "customer" else i18n.SOURCE):
+        pdf = await asyncio.to_thread(
+            partial(
+                audience_pdf, legal_name=account.legal_name, account_tier=account.tier, generated_at=loaded.generated_at
+            ),
+            audience,
+            loaded.report,
+            loaded.series,
+        )
+    return web.Response(body=pdf, content_type="application/pdf", headers=_attachment(loaded, "pdf", audience))
 
 
 @routes.get("/reports/{contract}/sla.csv")

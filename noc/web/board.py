@@ -4,6 +4,12 @@ The page renders the board once; ``/board/events`` (``noc.web.live``) then sends
 shows changes, so every screen in the room follows without reloading, each viewer seeing what their role may see.
 The timers count down in the browser from the due times the server sends (``static/timers.js``), so the board does
 not re-send every second.
+
+The board calls for attention (``static/attention.js``): a ticket of the top priority that the page had not shown
+before, or a ticket escalated past the level the page last showed, plays a chime (``/board/attention.wav``),
+shows a browser notification once the viewer allowed them, and makes the tab's title blink until the page is seen.
+What was on the board when the page loaded never alerts. Each row offers acknowledge and assign where the lifecycle
+allows them (``ticket_actions``); a refusal shows the board again with the reason.
 """
 
 from __future__ import annotations
@@ -15,19 +21,25 @@ from aiohttp import web
 from sqlalchemy import select
 
 from noc import models as m
+from noc.api.routes import ticket_id_in
 from noc.auth import BrowserSession
 from noc.keys import SESSIONS, TICKETS
 from noc.store.gaps import OpenGap, open_gaps
 from noc.store.sla import open_breaches
 from noc.timeutil import utcnow
 from noc.web import live
-from noc.web.core import fragment, page, render
+from noc.web.chime import chime_wav
+from noc.web.core import back, form_of, fragment, page, render
+from noc.web.i18n import language_of
+from noc.web.ticket_actions import act, list_steps_for, may_ack, may_assign
+from noc.web.ticket_pages import RUNS, technician_names
 from tickets import filters
 from tickets.models import INCIDENT
 from tickets.service import TicketSummary
 
 BOARD_ROLES = ("noc", "admin")
 BOARD_LIMIT = 500  # open tickets shown at most: a board with more has stopped being a board
+ALERT_PRIORITY = "P1"  # a new ticket of this priority calls for attention (and any escalation does)
 routes = web.RouteTableDef()
 
 
@@ -92,22 +104,72 @@ async def board_for(app: web.Application, username: str) -> Board:
     )
 
 
-def _board_html(request: web.Request, board: Board) -> str:
-    return fragment(request, "_board.html", board=board)
+async def _board_html(request: web.Request, viewer: BrowserSession, csrf: str | None = None) -> tuple[Board, str]:
+    board = await board_for(request.app, viewer.user.username)
+    steps = list_steps_for(viewer.user.role)
+    html = fragment(
+        request,
+        "_board.html",
+        board=board,
+        csrf=viewer.csrf_token if csrf is None else csrf,
+        steps=steps,
+        may_ack=may_ack,
+        may_assign=may_assign,
+        technicians=await technician_names(request) if "assign" in steps else [],
+    )
+    return board, html
+
+
+async def _board_page(request: web.Request, viewer: BrowserSession, status: int = 200, error: str = "") -> web.Response:
+    board, html = await _board_html(request, viewer)
+    open_count = f"{board.open_count}{'+' if board.more else ''}"
+    return render(
+        request,
+        "board.html",
+        status=status,
+        board_html=html,
+        open_count=open_count,
+        alert_priority=ALERT_PRIORITY,
+        error=error,
+    )
 
 
 @routes.get("/board")
 @page(*BOARD_ROLES)
 async def board_page(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
-    board = await board_for(request.app, viewer.user.username)
-    open_count = f"{board.open_count}{'+' if board.more else ''}"
-    return render(request, "board.html", board_html=_board_html(request, board), open_count=open_count)
+    return await _board_page(request, viewer)
+
+
+@routes.post(r"/board/tickets/{ticket_id:\d{1,12}}/{step:ack|assign}")
+@page(*BOARD_ROLES)
+async def board_step(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    """Acknowledge or assign from a board row, as the ticket page would; back to the board, or the board again
+    with the reason and the code the API would give."""
+    ticket_id, step = ticket_id_in(request), request.match_info["step"]
+    form = await form_of(request)
+    outcome = await act(RUNS[step], request.app[TICKETS], viewer.user.username, ticket_id, form)
+    if not outcome.done:
+        return await _board_page(request, viewer, outcome.status, outcome.message)
+    raise back("/board", outcome.message)
+
+
+@routes.get("/board/attention.wav")
+async def attention_sound(request: web.Request) -> web.StreamResponse:
+    return web.Response(body=chime_wav(), content_type="audio/wav", headers={"Cache-Control": "max-age=86400"})
+
+
+CSRF_SLOT = "__noc_csrf_slot__"  # where each stream puts its own session's CSRF token
 
 
 @routes.get("/board/events")
 @page(*BOARD_ROLES)
 async def board_events(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
-    async def region() -> str:
-        return _board_html(request, await board_for(request.app, viewer.user.username))
+    async def region() -> str:  # one rendering for every screen of this role and language: no one's token in it
+        return (await _board_html(request, viewer, csrf=CSRF_SLOT))[1]
 
-    return await live.stream(request, BOARD_ROLES, region)
+    # The board shows every open ticket to the NOC and admins alike: its content depends on the role (the steps
+    # offered) and the language, and on nobody's name.
+    key = ("board", viewer.user.role, language_of(request))
+    return await live.stream(
+        request, BOARD_ROLES, region, key, personal=lambda html: html.replace(CSRF_SLOT, viewer.csrf_token)
+    )

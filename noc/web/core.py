@@ -26,12 +26,15 @@ from aiohttp import web
 from pydantic import ValidationError
 from yarl import URL
 
+from noc import i18n
 from noc.api.errors import ApiError, error_response, ticket_status
 from noc.auth import BrowserSession, browser_session
 from noc.db import is_transient
 from noc.errors import InputError
+from noc.i18n import N_
 from noc.keys import SESSIONS
 from noc.web import units
+from noc.web.i18n import language_of
 from sla.documents.text import maintenance_rule
 from tickets.errors import TicketError
 
@@ -46,17 +49,31 @@ HERE = Path(__file__).parent
 HOME = {"admin": "/board", "noc": "/board", "technician": "/queue", "account_manager": "/accounts"}
 MENU: Mapping[str, tuple[tuple[str, str], ...]] = {
     "admin": (
-        ("/board", "Board"),
-        ("/devices", "Devices"),
-        ("/tickets", "Tickets"),
-        ("/accounts", "Accounts"),
-        ("/admin/inventory", "Inventory"),
-        ("/admin/users", "Users"),
-        ("/admin/audit", "Audit"),
+        ("/board", N_("Board")),
+        ("/devices", N_("Devices")),
+        ("/tickets", N_("Tickets")),
+        ("/accounts", N_("Accounts")),
+        ("/admin/inventory", N_("Inventory")),
+        ("/admin/users", N_("Users")),
+        ("/admin/audit", N_("Audit")),
+        ("/reviews", N_("Reviews")),
     ),
-    "noc": (("/board", "Board"), ("/devices", "Devices"), ("/tickets", "Tickets"), ("/accounts", "Accounts")),
-    "technician": (("/queue", "My queue"), ("/devices", "Devices"), ("/tickets", "Tickets")),
-    "account_manager": (("/accounts", "My accounts"), ("/tickets", "Tickets")),
+    "noc": (
+        ("/board", N_("Board")),
+        ("/devices", N_("Devices")),
+        ("/tickets", N_("Tickets")),
+        ("/accounts", N_("Accounts")),
+        ("/reviews", N_("Reviews")),
+    ),
+    "technician": (("/queue", N_("My queue")), ("/devices", N_("Devices")), ("/tickets", N_("Tickets"))),
+    "account_manager": (("/accounts", N_("My accounts")), ("/tickets", N_("Tickets"))),
+}
+# The roles as the header names them.
+ROLE_NAMES = {
+    "admin": N_("administrator"),
+    "noc": N_("NOC engineer"),
+    "technician": N_("field technician"),
+    "account_manager": N_("account manager"),
 }
 PageHandler = Callable[[web.Request, BrowserSession], Awaitable[web.StreamResponse]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -80,7 +97,12 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's whitespace is one space, as extracted
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["role_names"] = ROLE_NAMES
+    env.globals["languages"] = i18n.LANGUAGES
     env.filters["when"] = _when
     env.filters["iso"] = _iso
     env.filters["bits"] = units.bits
@@ -107,16 +129,27 @@ def client_of(request: web.Request) -> str:
 def render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
     viewer = viewer_of(request)
     menu = MENU.get(viewer.user.role, ()) if viewer else ()
-    html = (
-        request.app[JINJA]
-        .get_template(template)
-        .render(viewer=viewer, menu=menu, path=request.path, notice=request.query.get("notice", ""), **context)
-    )
+    language = language_of(request)
+    with i18n.speaking(language):
+        html = (
+            request.app[JINJA]
+            .get_template(template)
+            .render(
+                viewer=viewer,
+                menu=menu,
+                path=request.path,
+                here_query=request.query_string,
+                notice=request.query.get("notice", ""),
+                lang=language,
+                **context,
+            )
+        )
     return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
 
 
 def fragment(request: web.Request, template: str, **context: Any) -> str:
-    return str(request.app[JINJA].get_template(template).render(**context))
+    with i18n.speaking(language_of(request)):
+        return str(request.app[JINJA].get_template(template).render(**context))
 
 
 def error_status(exc: Exception) -> tuple[int, str] | None:

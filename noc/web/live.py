@@ -1,17 +1,23 @@
 """Live parts of pages over server-sent events: a page's region is sent again whenever what it shows changes.
 
-Each stream re-renders its region every ``web.board_refresh_s`` from the database (so a change made by any
-process — another ``noc serve``, the CLI — arrives) and sends it only when it differs from what it sent last; a
+Each stream looks at its region every ``web.board_refresh_s``, read from the database (so a change made by any
+process — another ``noc serve``, the CLI — arrives), and sends it only when it differs from what it sent last; a
 comment line every ``HEARTBEAT_S`` keeps proxies from closing a quiet stream. A stream ends when the viewer's
 session ends or their role no longer opens the page (``signed-out``: the browser goes to the login page), and
 when the server begins to stop. ``static/live.js`` is the browser side.
+
+Streams that show the same thing share its rendering (``Fanout``): a region is rendered once per key (what decides
+its content: the page, the role, the language...) and half a refresh period, whatever the number of screens
+showing it, and what differs per viewer (the session's CSRF token in the board's forms) is put in per stream.
+Two hundred board screens cost about what two do.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from dataclasses import dataclass
 
 from aiohttp import web
 
@@ -21,6 +27,42 @@ from noc.web.core import COOKIE
 
 HEARTBEAT_S = 15.0
 STOPPING = web.AppKey("live_stopping", asyncio.Event)
+KEPT_PERIODS = 10  # a key no stream asked for in this many refresh periods is forgotten
+
+
+@dataclass
+class _Render:
+    at: float
+    task: asyncio.Future[str]
+
+
+class Fanout:
+    """One rendering per key and half refresh period, shared by every stream that asks for that key meanwhile."""
+
+    def __init__(self, period_s: float) -> None:
+        self.period_s = period_s
+        self._renders: dict[Hashable, _Render] = {}
+        self.rendered = 0  # how many renderings were made (a figure for the benchmark)
+
+    async def get(self, key: Hashable, render: Callable[[], Awaitable[str]]) -> str:
+        clock = asyncio.get_running_loop()
+        now = clock.time()
+        shared = self._renders.get(key)
+        if shared is None or now - shared.at >= self.period_s / 2 or (shared.task.done() and shared.task.exception()):
+            self._forget(now)
+            shared = _Render(now, asyncio.ensure_future(render()))
+            self._renders[key] = shared
+            self.rendered += 1
+        # Shielded: a viewer who goes away cancels their wait, not the rendering the others wait for.
+        return await asyncio.shield(shared.task)
+
+    def _forget(self, now: float) -> None:
+        stale = [k for k, r in self._renders.items() if now - r.at > KEPT_PERIODS * self.period_s and r.task.done()]
+        for key in stale:
+            del self._renders[key]
+
+
+FANOUT = web.AppKey("live_fanout", Fanout)
 
 
 def _event(name: str, data: str) -> bytes:
@@ -38,9 +80,14 @@ async def _ticks(app: web.Application) -> AsyncIterator[None]:
 
 
 async def stream(
-    request: web.Request, roles: tuple[str, ...], region: Callable[[], Awaitable[str]]
+    request: web.Request,
+    roles: tuple[str, ...],
+    region: Callable[[], Awaitable[str]],
+    key: Hashable,
+    personal: Callable[[str], str] = lambda html: html,
 ) -> web.StreamResponse:
-    """Sends ``region()`` as an ``update`` event whenever it changes, for as long as the viewer may see it."""
+    """Sends the region as an ``update`` event whenever it changes, for as long as the viewer may see it.
+    ``region()`` renders it for every viewer of ``key`` (shared); ``personal`` puts in what is this viewer's."""
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     )
@@ -54,7 +101,7 @@ async def stream(
             if current is None or current.user.role not in roles:  # signed out, or no longer allowed
                 await response.write(_event("signed-out", "/login"))
                 break
-            html = await region()
+            html = personal(await request.app[FANOUT].get(key, region))
             if html != last:
                 await response.write(_event("update", html))
                 last, quiet = html, 0.0
@@ -75,4 +122,5 @@ async def _stop_streams(app: web.Application) -> None:
 
 def setup_live(app: web.Application) -> None:
     app[STOPPING] = asyncio.Event()
+    app[FANOUT] = Fanout(app[SETTINGS].web.board_refresh_s)
     app.on_shutdown.append(_stop_streams)

@@ -17,15 +17,18 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from noc import i18n
 from noc.api.errors import ApiError
 from noc.auth import Throttle, attempt_sign_in, check_password, close_session, open_session, signed_in
 from noc.keys import SESSIONS, SETTINGS
 from noc.web.core import COOKIE, HOME, LOGIN_COOKIE, client_of, form_of, render, safe_next, viewer_of
+from noc.web.i18n import COOKIE as LANGUAGE_COOKIE
 
 MAX_USERNAME = 64  # the users table's limit
 THROTTLE = web.AppKey("login_throttle", Throttle)
 HASHING = web.AppKey("password_hashing", asyncio.Semaphore)  # bounds the CPU anonymous sign-ins can take
 routes = web.RouteTableDef()
+LANGUAGE_KEPT_S = 365 * 86400
 
 
 def setup_login(app: web.Application) -> None:
@@ -60,6 +63,18 @@ def _login_form(request: web.Request, status: int = 200, error: str = "", userna
 async def home(request: web.Request) -> web.StreamResponse:
     viewer = viewer_of(request)
     raise web.HTTPSeeOther(HOME.get(viewer.user.role, "/tickets") if viewer else "/login")
+
+
+@routes.get("/language/{code}")
+async def choose_language(request: web.Request) -> web.StreamResponse:
+    """The header's language switch: remembered in a cookie (a year), then back to the page it was chosen on."""
+    code = request.match_info["code"]
+    if code not in i18n.LANGUAGES:
+        raise web.HTTPNotFound()
+    response = web.HTTPSeeOther(safe_next(request.query.get("next"), "/"))
+    secure = request.app[SETTINGS].web.cookie_secure
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=LANGUAGE_KEPT_S, httponly=True, samesite="Lax", secure=secure)
+    raise response
 
 
 @routes.get("/login")

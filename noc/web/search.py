@@ -7,17 +7,18 @@ from aiohttp import web
 
 from noc.auth import BrowserSession
 from noc.errors import InputError
+from noc.i18n import N_
 from noc.keys import SESSIONS, TICKETS
 from noc.store import search as store
 from noc.web.core import page, render
 
 routes = web.RouteTableDef()
 KIND_TITLES = {
-    store.Kind.DEVICE: "Devices",
-    store.Kind.INTERFACE: "Interfaces",
-    store.Kind.CIRCUIT: "Circuits",
-    store.Kind.ACCOUNT: "Accounts",
-    store.Kind.TICKET: "Tickets",
+    store.Kind.DEVICE: N_("Devices"),
+    store.Kind.INTERFACE: N_("Interfaces"),
+    store.Kind.CIRCUIT: N_("Circuits"),
+    store.Kind.ACCOUNT: N_("Accounts"),
+    store.Kind.TICKET: N_("Tickets"),
 }
 
 

@@ -15,6 +15,7 @@ from noc.auth import BrowserSession
 from noc.keys import TICKETS
 from noc.web import live
 from noc.web.core import fragment, page, render
+from noc.web.i18n import language_of
 from noc.web.ticket_pages import technician_names
 from tickets import filters
 
@@ -59,4 +60,5 @@ async def queue_events(request: web.Request, viewer: BrowserSession) -> web.Stre
         found = await tickets.queue(viewer.user.username, name)
         return fragment(request, "_queue.html", tickets=found, technician=name)
 
-    return await live.stream(request, QUEUE_ROLES, region)
+    key = ("queue", viewer.user.username, name, language_of(request))  # one viewer's view of one queue
+    return await live.stream(request, QUEUE_ROLES, region, key)

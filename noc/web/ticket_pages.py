@@ -10,7 +10,7 @@ kept, with the status code the API would give.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from noc import models as m
 from noc.api import schemas
+from noc.api.errors import ApiError
 from noc.api.routes import ticket_id_in
 from noc.auth import BrowserSession
 from noc.keys import SESSIONS, SETTINGS, TICKETS
@@ -30,6 +31,7 @@ from noc.store import network, series
 from noc.timeutil import utcnow
 from noc.web.core import back, error_status, form_of, page, render
 from noc.web.network import graph_src
+from noc.web.ticket_actions import LIST_STEPS, Outcome, Run, act, chosen_tickets, list_steps_for
 from tickets import filters
 from tickets.access import NETWORK_ROLES, Action
 from tickets.attachments import IMAGES
@@ -223,8 +225,6 @@ async def show_contacts(request: web.Request, viewer: BrowserSession) -> web.Str
 
 
 # --- steps -------------------------------------------------------------------------------------------------------
-
-Run = Callable[[TicketService, str, int, dict[str, str]], Awaitable[str]]
 
 
 def _fields(form: Mapping[str, str], *names: str) -> dict[str, str]:
@@ -434,6 +434,7 @@ async def list_page(
     status: int = 200,
     error: str = "",
     form: Mapping[str, str] | None = None,
+    outcomes: Sequence[Outcome] = (),
 ) -> web.Response:
     found: list[TicketSummary] = []
     chosen: Filters | None = None
@@ -467,6 +468,9 @@ async def list_page(
         "impacts": list(Impact),
         "error": error,
         "form": form or {},
+        "bulk_steps": list_steps_for(viewer.user.role),
+        "query": request.query_string,
+        "outcomes": outcomes,
     }
     return render(request, "tickets.html", status=status, **context)
 
@@ -475,6 +479,23 @@ async def list_page(
 @page()
 async def list_tickets(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
     return await list_page(request, viewer)
+
+
+@routes.post("/tickets/bulk")
+@page()
+async def bulk(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    """Acknowledge or assign every ticket checked in the list, each on its own; the list is shown again (same
+    filters) saying what happened to each."""
+    form = await form_of(request)
+    step = form.get("step", "")
+    if step not in LIST_STEPS:
+        raise ApiError(422, f"step: one of {', '.join(LIST_STEPS)}", "step")
+    ids = chosen_tickets([str(v) for v in (await request.post()).getall("ticket", [])])
+    service, run = request.app[TICKETS], RUNS[step]
+    outcomes = [await act(run, service, viewer.user.username, ticket_id, form) for ticket_id in ids]
+    # Anything done: 200; everything refused: the first refusal's code, as one step alone would answer.
+    status = 200 if any(o.done for o in outcomes) else outcomes[0].status
+    return await list_page(request, viewer, status=status, outcomes=outcomes)
 
 
 def _reported(outcome: FaultOutcome) -> str:

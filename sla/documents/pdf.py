@@ -4,16 +4,19 @@ the arithmetic, laid out page by page with matplotlib (``PdfPages``); the "gener
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.textpath import TextToPath
@@ -39,7 +42,9 @@ from sla.documents.text import (
     ratio_pct_text,
     status_text,
 )
+from sla.documents.wording import NO_CREDIT_PROVISIONAL, standing_text, status_lines
 from sla.intervals import as_utc
+from sla.provisional import credit_owed
 from sla.report import ContractReport
 
 A4_IN = (8.27, 11.69)
@@ -50,19 +55,41 @@ SLACK_IN = 0.1  # paragraphs stop short of the margin: a hinted raster preview r
 # Matplotlib shapes text with HarfBuzz, which joins "fl" / "fi" into one glyph; in the PDF that glyph has no
 # plain-letter text behind it, so a circuit or cause containing them would not be found by search or copy.
 NO_LIGATURES = ("-liga",)
+NOT_OWED = "none: provisional"
+# Chinese text (the zh-CN customer copy) falls back to a CJK font where DejaVu has no glyph: WenQuanYi Micro Hei
+# (Debian's fonts-wqy-microhei, which `make test` installs), registered with matplotlib when present.
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+CJK_FAMILY = "WenQuanYi Micro Hei"
 SANS = "DejaVu Sans"
+
+
+def _not_bold_cjk(record: logging.LogRecord) -> bool:
+    """The CJK font has no bold face: its regular one stands in, which matplotlib says at every bold string."""
+    return not record.getMessage().startswith(f"findfont: Failed to find font weight bold for {CJK_FAMILY}")
+
+
+@cache
+def sans() -> tuple[str, ...]:
+    """The text's font families, in fallback order (the CJK font registered once, if installed)."""
+    if not CJK_FONT.exists():
+        return (SANS,)
+    fontManager.addfont(str(CJK_FONT))
+    logging.getLogger("matplotlib.font_manager").addFilter(_not_bold_cjk)
+    return (SANS, CJK_FAMILY)
+
+
 MONO = "DejaVu Sans Mono"  # the arithmetic: aligned digits and exact wrapping
 Align = Literal["left", "right"]
 
 
 @dataclass(frozen=True, slots=True)
-class _Col:
+class Col:
     header: str
     align: Align = "left"
     wrap: bool = False  # long free text (causes, rules) wraps; figures never do
 
 
-class _Pages:
+class Pages:
     """Flows blocks of text, tables and the chart down A4 pages, starting a new page when a block does not fit.
 
     Positions are kept in inches from the page's top-left corner and converted to figure fractions when drawn;
@@ -108,7 +135,7 @@ class _Pages:
     def _width(self, text: str, size: float, *, mono: bool, bold: bool) -> float:
         key = (text, size, mono, bold)
         if key not in self._widths:
-            prop = FontProperties(family=MONO if mono else SANS, size=size, weight="bold" if bold else "normal")
+            prop = FontProperties(family=MONO if mono else list(sans()), size=size, weight="bold" if bold else "normal")
             w, _, _ = self._metrics.get_text_width_height_descent(text, prop, ismath=False)
             self._widths[key] = float(w) / 72.0
         return self._widths[key]
@@ -156,7 +183,7 @@ class _Pages:
             1 - y_in / A4_IN[1],
             text,
             fontsize=size,
-            family=MONO if mono else SANS,
+            family=MONO if mono else list(sans()),
             weight="bold" if bold else "normal",
             color=color,
             ha=ha,
@@ -220,7 +247,7 @@ class _Pages:
 
     def table(
         self,
-        cols: Sequence[_Col],
+        cols: Sequence[Col],
         rows: Sequence[Sequence[str]],
         *,
         size: float = 7.0,
@@ -307,7 +334,7 @@ class _Pages:
             draw_row(row, False, None)
         self.y += 0.1
 
-    def footers(self, left: str) -> None:
+    def footers(self, left: str, page: str = "page {number} of {total}") -> None:
         total = len(self.figures)
         for number, fig in enumerate(self.figures, start=1):
             y = 1 - (A4_IN[1] - 0.45) / A4_IN[1]
@@ -315,7 +342,7 @@ class _Pages:
             fig.text(
                 1 - MARGIN_X_IN / A4_IN[0],
                 y,
-                f"page {number} of {total}",
+                page.format(number=number, total=total),
                 fontsize=7,
                 color=MUTED,
                 va="top",
@@ -327,9 +354,7 @@ def _status_colour(_: int, text: str) -> str:
     return {"met": GOOD, "missed": BAD, NO_DATA: MUTED}.get(text, INK)
 
 
-def _title_block(
-    pages: _Pages, report: ContractReport, generated_at: datetime | None, account_tier: str | None
-) -> None:
+def _title_block(pages: Pages, report: ContractReport, generated_at: datetime | None, account_tier: str | None) -> None:
     pages.text(MARGIN_X_IN, pages.y, "Monthly SLA report", 10, color=MUTED)
     pages.y += 0.2
     pages.text(MARGIN_X_IN, pages.y, f"{report.contract} - {month_name(report)}", 18, bold=True, color=ACCENT)
@@ -351,8 +376,18 @@ def _title_block(
         ("Generated at", "-" if generated_at is None else f"{clock_text(generated_at)} UTC"),
     ]
     if not report.complete:
-        details.append(("Status", f"month in progress, evaluated to {clock_text(report.span.end.astimezone(UTC))} UTC"))
-    pages.table([_Col("Field"), _Col("Value", wrap=True)], details, size=8, header=False)
+        details.append(
+            ("Evaluated", f"month in progress, evaluated to {clock_text(report.span.end.astimezone(UTC))} UTC")
+        )
+    status = report.status
+    measured = f"{fmt(status.coverage.measured_min, 2)} of {fmt(status.coverage.month_min, 2)} circuit-minutes"
+    details.append(
+        ("Measured", f"{measured}; the contract's minimum for a final report {fmt(status.min_measured_pct)} %")
+    )
+    details.append(
+        ("Status", " ".join([standing_text(status) + ".", *status_lines(status, report.terms.unknown_time)]))
+    )
+    pages.table([Col("Field"), Col("Value", wrap=True)], details, size=8, header=False)
 
     # The headline an account manager reads first: the month's figure against the target, and what is owed.
     target = report.terms.availability_target_pct
@@ -377,23 +412,27 @@ def _title_block(
     credit = report.credit
     right = MARGIN_X_IN + pages.width - 0.12
     pages.text(right, pages.y + 0.08, "Credit owed", 8, color=MUTED, ha="right")
+    owed = credit_owed(report.status, credit)
     pages.text(
         right,
         pages.y + 0.25,
-        f"{credit.amount} {credit.currency}",
+        NOT_OWED if owed is None else f"{owed} {credit.currency}",
         14,
         bold=True,
         ha="right",
-        color=BAD if credit.amount > 0 else INK,
+        color=BAD if owed else INK,
     )
-    pages.text(right, pages.y + 0.48, f"{fmt(credit.credit_pct)} % of the monthly fee", 7.5, color=MUTED, ha="right")
+    note = f"{fmt(credit.credit_pct)} % of the monthly fee"
+    if owed is None:
+        note = f"by the figures so far {credit.amount} {credit.currency}, {note}"
+    pages.text(right, pages.y + 0.48, note, 7.5, color=MUTED, ha="right")
     pages.y += 0.75
 
 
-def _objective_sections(pages: _Pages, report: ContractReport) -> None:
+def _objective_sections(pages: Pages, report: ContractReport) -> None:
     pages.heading("Objectives")
     pages.table(
-        [_Col("Objective"), _Col("Measured", "right"), _Col("Limit", "right"), _Col("Result"), _Col("Rule", wrap=True)],
+        [Col("Objective"), Col("Measured", "right"), Col("Limit", "right"), Col("Result"), Col("Rule", wrap=True)],
         [(o.objective, measured_text(o), limit_text(o), status_text(o), o.rule) for o in report.objectives],
         colour=lambda i, t: _status_colour(i, t) if i == 3 else INK,
     )
@@ -402,7 +441,7 @@ def _objective_sections(pages: _Pages, report: ContractReport) -> None:
         pages.lines(["Per circuit:"], 8, keep_with_in=0.6)
         pages.y += 0.04
         pages.table(
-            [_Col("Circuit", wrap=True), *(_Col(n.replace("_", " ")) for n in names)],
+            [Col("Circuit", wrap=True), *(Col(n.replace("_", " ")) for n in names)],
             [
                 (c.circuit, *(status_text(objectives_by_name(c.objectives).get(n)) or "-" for n in names))
                 for c in report.circuits
@@ -411,22 +450,22 @@ def _objective_sections(pages: _Pages, report: ContractReport) -> None:
         )
 
 
-def _circuit_sections(pages: _Pages, report: ContractReport) -> None:
+def _circuit_sections(pages: Pages, report: ContractReport) -> None:
     pages.heading("Circuits: availability and quality")
     pages.table(
         [
-            _Col("Circuit", wrap=True),
-            _Col("Availability %", "right"),
-            _Col("Outages", "right"),
-            _Col("Down min", "right"),
-            _Col("Counted min", "right"),
-            _Col("Unknown min", "right"),
-            _Col("Latency avg ms", "right"),
-            _Col("p95 ms", "right"),
-            _Col("max ms", "right"),
-            _Col("Loss avg %", "right"),
-            _Col("max %", "right"),
-            _Col("Jitter avg ms", "right"),
+            Col("Circuit", wrap=True),
+            Col("Availability %", "right"),
+            Col("Outages", "right"),
+            Col("Down min", "right"),
+            Col("Counted min", "right"),
+            Col("Unknown min", "right"),
+            Col("Latency avg ms", "right"),
+            Col("p95 ms", "right"),
+            Col("max ms", "right"),
+            Col("Loss avg %", "right"),
+            Col("max %", "right"),
+            Col("Jitter avg ms", "right"),
         ],
         [
             (
@@ -450,15 +489,15 @@ def _circuit_sections(pages: _Pages, report: ContractReport) -> None:
     pages.heading("Circuits: traffic")
     pages.table(
         [
-            _Col("Circuit", wrap=True),
-            _Col("In p95", "right"),
-            _Col("Out p95", "right"),
-            _Col("Peak", "right"),
-            _Col("Committed", "right"),
-            _Col("p95 of committed %", "right"),
-            _Col("Peak of committed %", "right"),
-            _Col("Utilisation p95 %", "right"),
-            _Col("Lowest port speed", "right"),
+            Col("Circuit", wrap=True),
+            Col("In p95", "right"),
+            Col("Out p95", "right"),
+            Col("Peak", "right"),
+            Col("Committed", "right"),
+            Col("p95 of committed %", "right"),
+            Col("Peak of committed %", "right"),
+            Col("Utilisation p95 %", "right"),
+            Col("Lowest port speed", "right"),
         ],
         [
             (
@@ -477,7 +516,7 @@ def _circuit_sections(pages: _Pages, report: ContractReport) -> None:
     )
 
 
-def _outage_section(pages: _Pages, report: ContractReport) -> None:
+def _outage_section(pages: Pages, report: ContractReport) -> None:
     pages.heading("Outages")
     rows = [
         (
@@ -505,26 +544,27 @@ def _outage_section(pages: _Pages, report: ContractReport) -> None:
     pages.y += 0.04
     pages.table(
         [
-            _Col("Circuit", wrap=True),
-            _Col("Start local / UTC"),
-            _Col("End local / UTC"),
-            _Col("Duration min", "right"),
-            _Col("Counted min", "right"),
-            _Col("Cause", wrap=True),
-            _Col("Excluded parts / notes", wrap=True),
+            Col("Circuit", wrap=True),
+            Col("Start local / UTC"),
+            Col("End local / UTC"),
+            Col("Duration min", "right"),
+            Col("Counted min", "right"),
+            Col("Cause", wrap=True),
+            Col("Excluded parts / notes", wrap=True),
         ],
         rows,
         size=6.5,
     )
 
 
-def _credit_section(pages: _Pages, report: ContractReport) -> None:
+def _credit_section(pages: Pages, report: ContractReport) -> None:
     credit = report.credit
+    owed = credit_owed(report.status, credit)
     schedule = report.terms.credits
     pages.heading("Credit", keep_with_in=1.6)
     if schedule.bands:
         pages.table(
-            [_Col("Availability below"), _Col("Credit of the monthly fee", "right"), _Col("Applies")],
+            [Col("Availability below"), Col("Credit of the monthly fee", "right"), Col("Applies")],
             [
                 (
                     f"{fmt(b.below_pct)} %",
@@ -538,7 +578,7 @@ def _credit_section(pages: _Pages, report: ContractReport) -> None:
     else:
         pages.lines(["The contract has no credit schedule."], 8, color=MUTED)
     pages.table(
-        [_Col("Item"), _Col("Amount", "right")],
+        [Col("Item"), Col("Amount", "right")],
         [
             (
                 "Contract availability",
@@ -547,14 +587,17 @@ def _credit_section(pages: _Pages, report: ContractReport) -> None:
             ("Monthly fee", f"{credit.monthly_fee} {credit.currency}"),
             ("Credit by band", f"{credit.uncapped_amount} {credit.currency}"),
             (f"Cap ({fmt(credit.cap_pct)} % of the fee)", f"{credit.cap_amount} {credit.currency}"),
-            ("Credit owed" + (" (capped)" if credit.capped else ""), f"{credit.amount} {credit.currency}"),
+            ("Credit by the figures" + (" (capped)" if credit.capped else ""), f"{credit.amount} {credit.currency}"),
+            ("Credit owed", NOT_OWED if owed is None else f"{owed} {credit.currency}"),
         ],
         size=8,
     )
+    if owed is None:
+        pages.lines([NO_CREDIT_PROVISIONAL], 8, color=BAD)
     pages.steps("How the credit is computed:", credit.steps)
 
 
-def _arithmetic_section(pages: _Pages, report: ContractReport) -> None:
+def _arithmetic_section(pages: Pages, report: ContractReport) -> None:
     pages.heading("Availability arithmetic", keep_with_in=1.2)
     pages.steps("Contract:", report.availability_steps)
     for c in report.circuits:
@@ -573,7 +616,7 @@ def report_pages(
     account_tier: str | None = None,
 ) -> list[Figure]:
     """The PDF's pages as figures (also handy to look at one page as a PNG)."""
-    pages = _Pages()
+    pages = Pages()
     _title_block(pages, report, generated_at, account_tier)
     pages.heading("Availability and latency by day", keep_with_in=3.9)
     chart_h = 3.9
@@ -617,13 +660,13 @@ def render_pdf(
     it the PDF carries no date at all, so the same input always gives the same bytes."""
     when = None if generated_at is None else as_utc(generated_at, "generated_at")
     figures = report_pages(report, series, generated_at=when, account_tier=account_tier)
+    return save_pdf(figures, f"SLA report {report.contract} {report.period.label}", "Monthly SLA report", when)
+
+
+def save_pdf(figures: Sequence[Figure], title: str, subject: str, when: datetime | None) -> bytes:
+    """Pages as one PDF; no CreationDate without ``when``, so the same pages always give the same bytes."""
     buf = io.BytesIO()
-    metadata = {
-        "Title": f"SLA report {report.contract} {report.period.label}",
-        "Subject": "Monthly SLA report",
-        "Creator": "noc",
-        "CreationDate": when,
-    }
+    metadata = {"Title": title, "Subject": subject, "Creator": "noc", "CreationDate": when}
     with PdfPages(buf, metadata=metadata) as pdf:
         for fig in figures:
             pdf.savefig(fig)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sla.documents.series import ReportSeries
 from sla.documents.text import num_text, objective_names, objectives_by_name, peak_bps, ratio_pct_text, status_text
+from sla.provisional import credit_owed
 from sla.report import ContractReport, to_plain
 
 
@@ -60,16 +61,20 @@ CSV_COLUMNS = (
     "utilisation_p95_pct",
 )
 CREDIT_COLUMNS = ("credit_band_below_pct", "credit_pct", "credit_uncapped", "credit_cap", "credit_amount", "currency")
+# The contract row's standing (sla.provisional): final or provisional, the measured share of the month (cut to one
+# decimal) and the credit owed (empty while provisional; credit_amount is what the figures give).
+STATUS_COLUMNS = ("report_status", "measured_pct", "credit_owed")
 
 
 def render_csv(report: ContractReport) -> str:
     """One row per circuit, then the contract row (with the credit); RFC 4180 (CRLF, quoting as needed).
 
     Availability is the exact Decimal string, as in JSON; other figures are rounded to a sensible precision.
-    Objective columns read ``met``, ``missed``, ``no data`` or empty (the contract has no such objective).
+    Objective columns read ``met``, ``missed``, ``no data`` or empty (the contract has no such objective); the
+    contract row ends with the report's standing (``STATUS_COLUMNS``).
     """
     names = objective_names(report)
-    header = [*CSV_COLUMNS, *(f"objective_{n}" for n in names), *CREDIT_COLUMNS]
+    header = [*CSV_COLUMNS, *(f"objective_{n}" for n in names), *CREDIT_COLUMNS, *STATUS_COLUMNS]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\r\n")
     writer.writeheader()
@@ -125,6 +130,9 @@ def render_csv(report: ContractReport) -> str:
         "credit_cap": str(credit.cap_amount),
         "credit_amount": str(credit.amount),
         "currency": credit.currency,
+        "report_status": report.status.standing.value,
+        "measured_pct": format(report.status.coverage.share_shown, "f"),
+        "credit_owed": "" if (owed := credit_owed(report.status, credit)) is None else str(owed),
     }
     contract_objectives = objectives_by_name(report.objectives)
     contract_row.update({f"objective_{n}": status_text(contract_objectives.get(n)) for n in names})

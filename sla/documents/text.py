@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
-from sla.availability import OutageRecord, fmt
+from noc.i18n import N_
+from sla.availability import OutageRecord, fmt, truncate
 from sla.intervals import minutes
 from sla.report import CircuitReport, ContractReport, ObjectiveResult
 from sla.terms import SlaTerms
@@ -19,7 +20,7 @@ def pct_text(value: Decimal | None, places: int = 4) -> str:
     """Availability for reading: truncated, never rounded up, so 99.94996 % never reads as a met 99.95 %."""
     if value is None:
         return NO_DATA
-    return fmt(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN), places)
+    return fmt(truncate(value, places), places)
 
 
 def num_text(value: float | Decimal | None, places: int) -> str:
@@ -83,20 +84,10 @@ def peak_bps(c: CircuitReport) -> float | None:
     return max(peaks) if peaks else None
 
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+MONTHS = (  # marked for translation: the customer's copy names the month in its language
+    N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
+)  # fmt: skip
 
 
 def month_name(report: ContractReport) -> str:

@@ -114,10 +114,14 @@ WRITES: list[tuple[str, str, dict[str, object] | None, dict[str | None, int]]] =
     ("POST", "/api/tickets/{t}/assign", {"technician": "tom-north"}, expect(200, 200, 403, 403, 401)),
     # Working a ticket is for the NOC or the technician it is assigned to (nobody yet).
     ("POST", "/api/tickets/{t}/resolve", None, expect(200, 200, 403, 403, 401)),
+    ("POST", "/api/tickets/{t}/start", None, expect(200, 200, 403, 403, 401)),
+    # Start and resume are one move in the lifecycle (to in progress), which a new ticket may make.
+    ("POST", "/api/tickets/{t}/resume", None, expect(200, 200, 403, 403, 401)),
     # Self-dispatch: only a technician, only an unassigned ticket of their region (tom's north, not li's south).
     ("POST", "/api/tickets/{t}/take", None, expect(403, 403, 200, 403, 401, other_technician=403)),
-    # Allowed roles, refused by the lifecycle: a new ticket neither closes, reopens nor is rated.
+    # A new ticket does not wait on the customer: nobody has answered it yet.
     ("POST", "/api/tickets/{t}/pending", {"reason": "no access"}, expect(409, 409, 403, 403, 401)),
+    # Allowed roles, refused by the lifecycle: a new ticket neither closes, reopens nor is rated.
     ("POST", "/api/tickets/{t}/close", {}, expect(409, 409, 403, 403, 401)),
     ("POST", "/api/tickets/{t}/reopen", None, expect(409, 409, 403, 403, 401)),
     ("POST", "/api/tickets/{t}/rating", {"score": 5}, expect(409, 409, 403, 409, 401, other_manager=403)),
@@ -236,6 +240,44 @@ async def test_a_stale_version_is_a_conflict(api: Api) -> None:
     response, body = await api.call("POST", f"/api/tickets/{ticket}/ack", "noc", json={"expected_version": version})
     assert response.status == 409
     assert "changed since you read it" in body["error"]
+
+
+async def test_working_steps_through_the_api(api: Api) -> None:
+    """Start, wait on the customer and resume, as the page and the CLI take them: the technician the ticket is
+    dispatched to may, the other may not; a step the status does not allow is a 409 saying what is possible."""
+    ticket = await api.open_ticket()
+    t = f"/api/tickets/{ticket}"
+    await api.call("POST", f"{t}/assign", "noc", json={"technician": "tom-north"})
+    response, body = await api.call("POST", f"{t}/resume", "noc")  # dispatched -> in progress is allowed
+    assert response.status == 200 and body["status"] == "in_progress"
+    response, body = await api.call("POST", f"{t}/start", "technician")
+    assert response.status == 409
+    possible = "possible: dispatched, pending_customer, resolved"
+    assert body["error"] == f"T-{ticket} is in_progress: it cannot become in_progress ({possible})"
+    response, body = await api.call("POST", f"{t}/pending", "technician", json={"reason": "site closed"})
+    assert (response.status, body["status"], body["restore_due_at"]) == (200, "pending_customer", None)
+    response, body = await api.call("POST", f"{t}/resume", "other_technician")
+    assert response.status == 403 and "li (technician) may not see" in body["error"]
+    response, body = await api.call("POST", f"{t}/resume", "technician")
+    assert (response.status, body["status"]) == (200, "in_progress")
+    assert body["restore_due_at"] is not None  # the restoration clock runs again
+    response, _ = await api.call("POST", f"{t}/resolve", "technician")
+    for step in ("start", "pending", "resume"):
+        response, body = await api.call(
+            "POST", f"{t}/{step}", "technician", json={"reason": "x"} if step == "pending" else None
+        )
+        assert response.status == 409 and "is resolved: it cannot become" in body["error"], step
+    response, body = await api.call("POST", "/api/tickets/999999/start", "noc")
+    assert response.status == 404
+    _, detail = await api.call("GET", t, "noc")
+    assert [x["to_status"] for x in detail["transitions"]] == [
+        "new",
+        "dispatched",
+        "in_progress",
+        "pending_customer",
+        "in_progress",
+        "resolved",
+    ]
 
 
 async def test_concurrent_acknowledgements_one_wins(api: Api) -> None:
@@ -358,6 +400,13 @@ async def test_monthly_report_as_json_csv_and_pdf(api: Api) -> None:
     assert response.content_type == "application/pdf"
     assert (await response.read()).startswith(b"%PDF")
     assert "sla-ACME-2026-01-2026-10.pdf" in response.headers["Content-Disposition"]
+    # the customer's copy: a PDF, whatever the Accept header asks (its text: tests/web/test_customer_report.py)
+    response, _ = await api.call("GET", base + "&audience=customer", "account_manager")
+    assert response.status == 200 and response.content_type == "application/pdf"
+    assert (await response.read()).startswith(b"%PDF")
+    assert "sla-ACME-2026-01-2026-10-customer.pdf" in response.headers["Content-Disposition"]
+    _, body = await api.call("GET", base, "account_manager")
+    assert body["status"]["standing"] == "provisional"  # nothing stored for October: 0 % measured
 
 
 async def test_bad_input_is_named_never_a_500(api: Api) -> None:
@@ -403,6 +452,8 @@ async def test_bad_input_is_named_never_a_500(api: Api) -> None:
         ("GET", "/api/sla/reports/ACME-2026-01?month=0001-01", {}, 400, "month"),
         ("GET", "/api/sla/reports/ACME-2026-01?month=9999-12", {}, 400, "month"),
         ("GET", "/api/sla/reports/ACME-2026-01?month=2026-11&format=xls", {}, 400, "format"),
+        ("GET", "/api/sla/reports/ACME-2026-01?month=2026-11&audience=boss", {}, 400, "audience"),
+        ("GET", "/api/sla/reports/ACME-2026-01?month=2026-11&audience=customer&format=json", {}, 400, "format"),
         ("GET", "/api/sla/reports/NOPE?month=2026-11", {}, 404, "contract"),
         ("PUT", "/api/inventory", {"data": b"devices: [{name: x}]"}, 422, None),
         ("PUT", "/api/inventory", {"data": b"\xff\xfe"}, 400, "body"),

@@ -201,3 +201,16 @@ def test_credit_bands_must_descend() -> None:
     assert problems(text) == [
         "inv.yaml:20: contracts[0].credits: bands must be listed by below_pct, highest first, without repeats"
     ]
+
+
+def test_the_report_terms_default_and_are_bounded() -> None:
+    doc, _ = loader.parse(BASE, "inv.yaml", {})
+    assert (doc.contracts[0].sla.min_measured_pct, doc.contracts[0].sla.availability_places) == (90, 2)
+    text = BASE.replace(
+        'sla: {availability_target_pct: "99.9"}',
+        'sla: {availability_target_pct: "99.9", min_measured_pct: 101, availability_places: 7}',
+    )
+    found = problems(text)
+    assert len(found) == 2, found
+    assert found[0].startswith("inv.yaml:19: contracts[0].sla.min_measured_pct: ") and "100" in found[0]
+    assert found[1].startswith("inv.yaml:19: contracts[0].sla.availability_places: ") and "6" in found[1]

@@ -168,6 +168,8 @@ def test_month_in_progress_has_no_figures_for_days_to_come() -> None:
     assert points[date(2026, 3, 15)] == 100  # the elapsed half day (13:00 local) is evaluated
     assert points[date(2026, 3, 16)] is None
     assert "month in progress" in pdf_text(render_pdf(partial, None))
+    contract = list(csv.DictReader(io.StringIO(render_csv(partial))))[-1]
+    assert (contract["report_status"], contract["credit_owed"]) == ("provisional", "")
 
 
 # --- JSON ------------------------------------------------------------------------------------------------------
@@ -180,6 +182,7 @@ def test_json_round_trips_with_exact_strings(report: ContractReport, series: Rep
     assert plain["availability_pct"] == format(pct(89_025, 89_160), "f")
     assert Decimal(plain["availability_pct"]) == report.availability_pct
     assert plain["credit"]["amount"] == "100.00"
+    assert (plain["status"]["standing"], plain["status"]["coverage"]["unknown_min"]) == ("final", "0")
     assert plain["circuits"][0]["availability"]["outages"][0]["excluded"][0]["label"] == "maintenance:PE upgrade"
     assert [p["day"] for p in plain["series"]][:2] == ["2026-03-01", "2026-03-02"]
     assert plain["series"][9]["availability_pct"] == format(pct(2_880 - 15, 2_880), "f")
@@ -234,6 +237,12 @@ def test_csv_has_a_row_per_circuit_then_the_contract(report: ContractReport) -> 
         "missed",
     )
     assert a["credit_amount"] == ""
+    assert (contract["report_status"], contract["measured_pct"], contract["credit_owed"]) == (
+        "final",
+        "100.0",
+        "100.00",
+    )
+    assert a["report_status"] == ""
 
 
 def test_csv_quotes_awkward_circuit_names() -> None:
@@ -263,7 +272,7 @@ def test_pdf_pages_and_text(report: ContractReport, series: ReportSeries, pdf: b
         "00:45 UTC",  # and in UTC
         "maintenance:PE upgrade",  # the excluded part ...
         "02:00-02:15",  # ... in local time (the cell wraps, so the pieces are checked apart)
-        "credit owed = min(100.00, 500.00) = 100.00 EUR",  # credit arithmetic
+        "credit = min(100.00, 500.00) = 100.00 EUR",  # credit arithmetic
         "downtime D = O - OX = 30 - 15 = 15 min",  # availability arithmetic
         "page 3 of 3",
     ):

@@ -87,6 +87,16 @@ def test_report_in_three_formats(lab: dict[str, str], tmp_path: Path) -> None:
     assert pdf.read_bytes().startswith(b"%PDF")
 
 
+def test_the_customer_s_copy(lab: dict[str, str], tmp_path: Path) -> None:
+    pdf = tmp_path / "customer.pdf"
+    args = ["--contract", "c1", "--month", "2026-05", "--format", "pdf", "--output", str(pdf)]
+    made = noc(lab, "sla", "report", *args, "--audience", "customer")
+    assert made.returncode == 0, made.stderr
+    internal = tmp_path / "internal.pdf"
+    noc(lab, "sla", "report", *args[:-1], str(internal))
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.read_bytes() != internal.read_bytes()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -94,6 +104,10 @@ def test_report_in_three_formats(lab: dict[str, str], tmp_path: Path) -> None:
         (["--contract", "c1", "--month", "2026-13"], "--month: month '2026-13' is not YYYY-MM"),
         (["--contract", "c1", "--month", "0001-01"], "month 0001-01 is outside 1970-01 .. 9998-12"),
         (["--contract", "c1", "--month", "2026-05", "--format", "pdf"], "--output: a PDF needs a file to go to"),
+        (
+            ["--contract", "c1", "--month", "2026-05", "--audience", "customer"],
+            "--format: the customer's copy is a PDF",
+        ),
     ],
 )
 def test_bad_report_requests_exit_2(lab: dict[str, str], args: list[str], message: str) -> None:

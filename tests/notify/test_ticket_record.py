@@ -10,6 +10,7 @@ from noc import auth
 from noc.notify.notifier import Notifier
 from noc.settings import NotifySettings
 from tests.peers.ports import free_tcp_port
+from tests.tickets.conftest import T0, DrivenClock
 from tests.web.conftest import Site, db_url, site  # noqa: F401  (the pages' fixtures: SQLite, the app on loopback)
 
 pytestmark = pytest.mark.peers
@@ -47,3 +48,29 @@ async def test_a_failed_notification_shows_on_the_ticket_page_and_in_its_json(si
     assert notice["recipient"] == "ops-hook" and notice["event"] == "opened" and notice["channel_kind"] == "webhook"
     assert notice["status"] == "failed" and notice["attempts"] == 1 and "ClientConnectorError" in notice["error"]
     assert notice["subject"].startswith(f"[P2] 新故障单 T-{ticket_id}")
+
+
+async def test_an_accounts_reminders_show_on_its_page_to_its_manager(site: Site) -> None:  # noqa: F811
+    nobody = free_tcp_port()
+    settings = NotifySettings.model_validate(
+        {
+            "channels": {"hook": {"kind": "webhook", "url": f"http://127.0.0.1:{nobody}/hook", "secret": "s" * 16}},
+            "recipients": [{"name": "am-hook", "channel": "hook", "role": "account_manager"}],
+            "routes": [{"events": ["contract_expiry"], "roles": ["account_manager"]}],
+            "max_attempts": 1,
+        }
+    )
+    notifier = Notifier(site.sessions, settings, site.base, clock=DrivenClock(T0))  # 23 days before CITYGOV ends
+    await notifier.start()
+    try:
+        await notifier.tick()
+    finally:
+        await notifier.close()
+
+    mei = await site.visitor("mei")
+    _, html = await mei.get("/accounts/city-gov")
+    assert 'aria-label="reminders"' in html and "contract expiry" in html and "am-hook" in html
+    assert 'class="notice-failed"' in html  # nothing listens at the hook: the failure is on the record
+    karl = await site.visitor("karl")
+    response, other = await karl.get("/accounts/acme-bank")
+    assert response.status == 200 and 'aria-label="reminders"' not in other  # ACME's contract runs to the end of 2027

@@ -63,7 +63,7 @@ def test_steps_show_the_arithmetic() -> None:
         "band below 99 % -> credit 30 % of the monthly fee",
         "48000.00 CNY x 30 / 100 = 14400.00 CNY",
         "cap 20 % of the fee: 48000.00 x 20 / 100 = 9600.00 CNY",
-        "credit owed = min(14400.00, 9600.00) = 9600.00 CNY (capped)",
+        "credit = min(14400.00, 9600.00) = 9600.00 CNY (capped)",
     )
 
 

@@ -34,6 +34,8 @@ def stored(entry: ContractIn) -> m.Contract:
         utilisation_ceiling_pct=entry.sla.utilisation_ceiling_pct,
         sliding_window_n=entry.sla.sliding_window_n,
         unknown_time=entry.sla.unknown_time,
+        min_measured_pct=entry.sla.min_measured_pct,
+        availability_places=entry.sla.availability_places,
         maintenance_windows=[w.model_dump(mode="json") for w in entry.maintenance_windows],
         credit_bands=[b.model_dump(mode="json") for b in entry.credits.bands],
         credit_cap_pct=entry.credits.cap_pct,
@@ -47,6 +49,10 @@ def test_every_example_contract_maps_to_terms(raw: dict[str, Any]) -> None:
     assert terms.contract == entry.name and terms.timezone == entry.timezone
     assert terms.availability_target_pct == entry.sla.availability_target_pct
     assert terms.sliding_window_n == entry.sla.sliding_window_n
+    assert (terms.min_measured_pct, terms.availability_places) == (
+        entry.sla.min_measured_pct,
+        entry.sla.availability_places,
+    )
     assert [(b.below_pct, b.credit_pct) for b in terms.credits.bands] == [
         (b.below_pct, b.credit_pct) for b in entry.credits.bands
     ]

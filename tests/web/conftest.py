@@ -97,10 +97,15 @@ class Site:
     tickets: TicketService
     visitors: list[ClientSession]
 
-    async def visitor(self, username: str | None = None, from_address: str | None = None) -> Visitor:
-        """A browser; ``from_address`` is another loopback address to connect from (a different client)."""
+    async def visitor(
+        self, username: str | None = None, from_address: str | None = None, language: str = "en"
+    ) -> Visitor:
+        """A browser; ``from_address`` is another loopback address to connect from (a different client). Its
+        Accept-Language asks for English (the tests read the pages' English; test_i18n reads both)."""
         connector = TCPConnector(local_addr=(from_address, 0)) if from_address else None
-        http = ClientSession(cookie_jar=CookieJar(unsafe=True), connector=connector)
+        http = ClientSession(
+            cookie_jar=CookieJar(unsafe=True), connector=connector, headers={"Accept-Language": language}
+        )
         self.visitors.append(http)
         visitor = Visitor(http, self.base)
         if username is not None:
@@ -159,9 +164,11 @@ async def browser(chromium: Path) -> AsyncIterator[Browser]:
             await launched.close()
 
 
-async def signed_in(browser: Browser, site: Site, username: str, viewport: dict[str, int] = DESK) -> Page:
-    """A fresh browser context signed in through the login form."""
-    context = await browser.new_context(viewport=viewport, accept_downloads=True)  # type: ignore[arg-type]
+async def signed_in(
+    browser: Browser, site: Site, username: str, viewport: dict[str, int] = DESK, locale: str = "en-US"
+) -> Page:
+    """A fresh browser context signed in through the login form, its browser language ``locale``."""
+    context = await browser.new_context(viewport=viewport, accept_downloads=True, locale=locale)  # type: ignore[arg-type]
     page = await context.new_page()
     await page.goto(site.base + "/login")
     await page.fill("input[name=username]", username)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,8 +36,13 @@ async def seed_october(sessions: async_sessionmaker[AsyncSession]) -> None:
     """October for ACME-BJ-001 and -002 as the SLA engine stores it (Δt state runs, hourly statistics); BJ-001 is
     down for 120 minutes. ACME-SH-003 has nothing stored. The four Sunday maintenance windows (4 x 120 min) leave
     the base (the contract does not say otherwise). Contract availability: the two measured circuits weigh equally,
-    100 x (2 x 44,160 - 120) / (2 x 44,160) = 99.86413 %: below 99.95 %, so 5 % of 48,000.00."""
+    100 x (2 x 44,160 - 120) / (2 x 44,160) = 99.86413 %: below 99.95 %, so 5 % of 48,000.00. Two circuits of three
+    measured are 66.7 % of the month: the contract is set to accept 60 % for a final report (at the default 90 %
+    October stays provisional and owes nothing: tests/web/test_customer_report.py)."""
     async with sessions() as session:
+        contract = await session.scalar(select(m.Contract).where(m.Contract.name == "ACME-2026-01"))
+        assert contract is not None
+        contract.min_measured_pct = Decimal(60)
         circuits = {c.name: c for c in await session.scalars(select(m.Circuit))}
         for name in ("ACME-BJ-001", "ACME-BJ-002"):
             cid = circuits[name].id
@@ -183,7 +189,7 @@ async def test_the_report_shows_objectives_outages_and_the_credit(site: Site) ->
         '<td>99.95 %</td><td class="num">5 %</td><td class="missed">applied</td>',
         "48000.00 CNY",
         "48000.00 CNY x 5 / 100 = 2400.00 CNY",
-        "credit owed = min(2400.00, 14400.00) = 2400.00 CNY",
+        "credit = min(2400.00, 14400.00) = 2400.00 CNY",
     ):
         assert text in credit.group(0), text
     assert 'id="credit-owed">2400.00 CNY<' in html
@@ -202,7 +208,9 @@ async def test_a_month_without_data_reads_not_evaluated(site: Site) -> None:
     rows = dict(re.findall(r'data-objective="([^"]+)">(.*?)</tr>', html, re.S))
     assert all(">not evaluated<" in row for row in rows.values()), rows
     assert "availability not evaluated (nothing measurable): no credit computed" in html
-    assert 'id="credit-owed">0.00 CNY<' in html
+    # Nothing measured: the month stays provisional, and no credit is stated as owed.
+    assert "Only 0.0 % of the month was measured; the contract requires 60 % for a final report." in html
+    assert 'id="credit-owed">none: provisional<' in html
 
 
 async def test_the_chart_is_a_png(site: Site) -> None:
@@ -305,6 +313,12 @@ async def test_karl_downloads_the_monthly_report_as_pdf(site: Site, browser: Bro
     assert download.suggested_filename == "sla-ACME-2026-01-2026-10.pdf"
     path = await download.path()
     assert path.read_bytes().startswith(b"%PDF")
+    # the copy to send the customer, beside it (its contents: tests/web/test_customer_report.py)
+    async with page.expect_download() as caught:
+        await page.get_by_role("link", name="Customer copy (PDF)").click()
+    download = await caught.value
+    assert download.suggested_filename == "sla-ACME-2026-01-2026-10-customer.pdf"
+    assert (await download.path()).read_bytes().startswith(b"%PDF")
     await page.context.close()
 
 

@@ -13,7 +13,7 @@ from collectors.gaps import GapChange
 from noc import auth
 from noc import models as m
 from noc.store.gaps import write_gaps
-from noc.web.core import environment
+from noc.web.core import ROLE_NAMES, environment
 from tests.web.conftest import PHONE, USERS, Site, Visitor, csrf_in, password_of, screenshot, signed_in
 
 HOMES = {"admin": "/board", "noc": "/board", "technician": "/queue", "account_manager": "/accounts"}
@@ -24,7 +24,7 @@ async def test_each_role_lands_on_its_home_page(site: Site) -> None:
         visitor = await site.visitor()
         response = await visitor.login(username)
         assert response.url.path == HOMES[role], role
-        assert f"{username} · {role}" in visitor.last_html
+        assert f"{username} · {ROLE_NAMES[role]}" in visitor.last_html  # the role as people name it
 
 
 async def test_a_page_without_a_session_sends_to_login_and_back(site: Site) -> None:
