@@ -16,6 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from noc import audit, dbadmin
@@ -26,6 +27,7 @@ from noc.settings import Settings, TicketSettings
 from noc.store.compliance import StoredSlaCompliance
 from tickets import filters
 from tickets.errors import TicketError
+from tickets.fieldservice import FieldWork
 from tickets.records import HealthArchive
 from tickets.rules import FaultEvent, FaultKind, Impact
 from tickets.service import TicketDetail, TicketService, TicketSummary
@@ -237,16 +239,38 @@ def _step(call: Callable[[TicketService, str, argparse.Namespace], Awaitable[Tic
     return command
 
 
-cmd_ack = _step(lambda s, u, a: s.acknowledge(u, a.id), "acknowledged")
+def _until(args: argparse.Namespace) -> datetime | None:
+    return filters.parse_instant("until", args.until) if args.until else None
+
+
+cmd_ack = _step(lambda s, u, a: s.acknowledge(u, a.id, note=a.note, until=_until(a)), "acknowledged")
+cmd_take = _step(lambda s, u, a: s.take(u, a.id), "taken")
 cmd_assign = _step(lambda s, u, a: s.assign(u, a.id, a.technician, auto=a.auto), "assigned")
 cmd_start = _step(lambda s, u, a: s.start_work(u, a.id), "work started")
-cmd_pending = _step(lambda s, u, a: s.wait_on_customer(u, a.id), "waiting on the customer (clock stopped)")
+cmd_pending = _step(lambda s, u, a: s.wait_on_customer(u, a.id, a.reason), "waiting on the customer (clock stopped)")
 cmd_resume = _step(lambda s, u, a: s.resume(u, a.id), "resumed")
 cmd_note = _step(lambda s, u, a: s.add_note(u, a.id, a.text), "note added")
-cmd_resolve = _step(lambda s, u, a: s.resolve(u, a.id), "resolved")
+cmd_resolve = _step(lambda s, u, a: s.resolve(u, a.id, confirmed_on_site=a.on_site, note=a.note), "resolved")
 cmd_close = _step(lambda s, u, a: s.close(u, a.id, a.cause, a.resolution), "closed")
 cmd_reopen = _step(lambda s, u, a: s.reopen(u, a.id), "reopened")
 cmd_rate = _step(lambda s, u, a: s.rate(u, a.id, a.score, a.comment), "rated")
+
+
+def cmd_attach(settings: Settings, args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"file: cannot read {path}: {exc.strerror}") from exc
+
+    async def body(svc: TicketService, user: str) -> int:
+        view = await FieldWork(svc).attach(user, args.id, path.name, content, args.note)
+        print(
+            f"T-{args.id}: {view.filename} attached ({view.media_type}, {view.size_bytes} bytes, sha256 {view.sha256})"
+        )
+        return 0
+
+    return _run(settings, args, body)
 
 
 def cmd_open(settings: Settings, args: argparse.Namespace) -> int:
@@ -324,16 +348,33 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.set_defaults(func=cmd_show)
 
     for name, func, text in (
-        ("ack", cmd_ack, "acknowledge (answers the response timer)"),
+        ("take", cmd_take, "a technician takes an unassigned ticket of their region"),
         ("start", cmd_start, "start work on site or remotely"),
-        ("pending", cmd_pending, "wait on the customer (stops the restoration clock)"),
         ("resume", cmd_resume, "resume work (restarts the restoration clock)"),
-        ("resolve", cmd_resolve, "service restored"),
         ("reopen", cmd_reopen, "reopen a resolved or closed ticket"),
     ):
         p = tickets.add_parser(name, parents=[who], help=text)
         p.add_argument("id", type=int)
         p.set_defaults(func=func)
+
+    p = tickets.add_parser("ack", parents=[who], help="acknowledge (answers the response timer)")
+    p.add_argument("id", type=int)
+    p.add_argument("--note", help="why, or what happens next (kept in the worklog)")
+    p.add_argument("--until", help="re-alert then if nobody took it further: YYYY-MM-DD or an ISO instant with zone")
+    p.set_defaults(func=cmd_ack)
+
+    p = tickets.add_parser("pending", parents=[who], help="wait on the customer (stops the restoration clock)")
+    p.add_argument("id", type=int)
+    p.add_argument("--reason", required=True, help="what the customer owes us")
+    p.set_defaults(func=cmd_pending)
+
+    p = tickets.add_parser("resolve", parents=[who], help="service restored")
+    p.add_argument("id", type=int)
+    p.add_argument(
+        "--on-site", action="store_true", help="confirmed restored on site (needed while the system sees the fault)"
+    )
+    p.add_argument("--note", help="what was found and done on site (with --on-site)")
+    p.set_defaults(func=cmd_resolve)
 
     p = tickets.add_parser("assign", parents=[who], help="dispatch to a technician")
     p.add_argument("id", type=int)
@@ -346,6 +387,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("id", type=int)
     p.add_argument("text")
     p.set_defaults(func=cmd_note)
+
+    p = tickets.add_parser("attach", parents=[who], help="attach a photo or file to the worklog")
+    p.add_argument("id", type=int)
+    p.add_argument("file", help="JPEG, PNG, WebP, PDF or plain text")
+    p.add_argument("--note", help="what it shows")
+    p.set_defaults(func=cmd_attach)
 
     p = tickets.add_parser("close", parents=[who], help="close a resolved ticket (tier A: cause and resolution)")
     p.add_argument("id", type=int)

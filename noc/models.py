@@ -74,6 +74,9 @@ class Device(Base):
     role: Mapped[str] = mapped_column(String(32), default="pe")
     region: Mapped[str] = mapped_column(String(64), default="")
     site: Mapped[str] = mapped_column(String(200), default="")
+    # Where a technician goes and what they need to get in: the site's street address, the access notes.
+    site_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    access_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     snmp_profile_id: Mapped[int | None] = mapped_column(ForeignKey("snmp_profiles.id"), default=None)
     snmp_port: Mapped[int] = mapped_column(Integer, default=161)
     ssh_profile_id: Mapped[int | None] = mapped_column(ForeignKey("ssh_profiles.id"), default=None)

@@ -208,6 +208,13 @@ class TicketSettings(_Slice):
     sla_history_months: int = Field(default=12, ge=1, le=120)
     # How often the service looks for warnings and escalations that fell due.
     timers_interval_s: float = Field(default=60.0, gt=0, le=3600)
+    # A ticket resolved as "restored on site" while the system still saw the fault is looked at again this long
+    # after: the fault still there then reopens it (as a fault recurring within ``reopen_window_s`` would).
+    onsite_recheck_s: float = Field(default=15 * 60.0, gt=0)
+    # The longest an acknowledgement may be given "until": past that instant the ticket is new again (re-alerts).
+    ack_until_max_s: float = Field(default=7 * 86400.0, gt=0)
+    # A photo or file attached to the worklog, at most (the web app takes request bodies up to 1 MiB in all).
+    attachment_max_bytes: int = Field(default=900 * 1024, gt=0, le=64 * 1024 * 1024)
 
     @model_validator(mode="after")
     def _complete(self) -> TicketSettings:

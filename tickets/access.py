@@ -1,9 +1,10 @@
 """Who may see and do what. Pure: the service resolves the actor and the ticket's scope, these rules decide.
 
 * admin and noc: every ticket and account, every action, customer contacts (the NOC informs the customer).
-* technician: tickets assigned to them or in one of their regions; works (start, wait on the customer, resolve,
-  close) the tickets assigned to them, writes notes and reports faults where they see; reads an account, and its
-  contacts, only while one of their tickets is on it.
+* technician: tickets assigned to them or in one of their regions; takes an unassigned ticket of one of their
+  regions (self-dispatch); works (start, wait on the customer, resolve, close) the tickets assigned to them, writes
+  notes and reports faults where they see; reads an account, and its contacts, only while one of their tickets is
+  on it.
 * account_manager: tickets and records of their own accounts only; notes, ratings and complaints there.
 """
 
@@ -23,13 +24,14 @@ class Action(StrEnum):
     NOTE = "note"
     RATE = "rate"
     REPORT = "report"  # a complaint or a manual fault on a circuit
+    TAKE = "take"  # a technician dispatches an unassigned ticket of their region to themselves
 
 
 ALL_ACTIONS = frozenset(Action)
 _ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     "admin": ALL_ACTIONS,
     "noc": ALL_ACTIONS,
-    "technician": frozenset({Action.WORK, Action.NOTE, Action.REPORT}),
+    "technician": frozenset({Action.WORK, Action.NOTE, Action.REPORT, Action.TAKE}),
     "account_manager": frozenset({Action.NOTE, Action.RATE, Action.REPORT}),
 }
 SEE_ALL = frozenset({"admin", "noc"})
@@ -80,7 +82,26 @@ def role_may(role: str, action: Action) -> bool:
     return action in _ROLE_ACTIONS.get(role, frozenset())
 
 
+def take_refusal(actor: Actor, scope: TicketScope) -> str | None:
+    """Why this actor may not take the ticket for themselves (None: they may): only a technician, only a ticket
+    (not an incident) nobody has yet, only in one of their regions."""
+    if actor.technician_id is None:
+        return "only a technician takes a ticket for themselves (the NOC dispatches)"
+    if scope.account_id is None:
+        return "it is an incident: take one of its tickets"
+    if scope.technician_id == actor.technician_id:
+        return "it is assigned to them already"
+    if scope.technician_id is not None:
+        return "it is assigned to another technician already (the NOC reassigns)"
+    if scope.region not in actor.regions:
+        theirs = ", ".join(sorted(actor.regions)) or "none"
+        return f"it is in region {scope.region or '(none)'}, not one of theirs ({theirs})"
+    return None
+
+
 def may_act(actor: Actor, action: Action, scope: TicketScope) -> bool:
+    if action is Action.TAKE:
+        return role_may(actor.role, action) and take_refusal(actor, scope) is None
     if not may_see_ticket(actor, scope) or not role_may(actor.role, action):
         return False
     if actor.role == "technician" and action is Action.WORK:
@@ -124,6 +145,10 @@ def may_read_contacts(actor: Actor, account_id: int) -> bool:
 
 def require_ticket(actor: Actor, action: Action | None, scope: TicketScope) -> None:
     """Raise ``Refused`` with a message saying who may not do what."""
+    if action is Action.TAKE and not may_act(actor, action, scope):
+        # Said before visibility: a ticket of another region is refused for that reason, by name.
+        why = take_refusal(actor, scope) or f"the {actor.role} role does not take tickets"
+        raise Refused(f"{actor.username} ({actor.role}) may not take {scope.ref}: {why}")
     if not may_see_ticket(actor, scope):
         raise Refused(f"{actor.username} ({actor.role}) may not see {scope.ref}")
     if action is not None and not may_act(actor, action, scope):

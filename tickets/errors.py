@@ -38,3 +38,7 @@ class Conflict(TicketError):
 
 class NoTechnician(TicketError):
     """Automatic dispatch found nobody covering the circuit's region."""
+
+
+class OnSiteConfirmationNeeded(IllegalTransition):
+    """Resolving while the system still sees the fault needs "confirmed restored on site" with a note."""

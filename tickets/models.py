@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from noc.db import Base, UtcDateTime
@@ -40,6 +40,10 @@ class Ticket(Base):
     detected_at: Mapped[datetime] = mapped_column(UtcDateTime)
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # An acknowledgement given "until" an instant: past it, still only acknowledged, the ticket is new again.
+    ack_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # Resolved as restored on site while the system still saw the fault: when to look again (``tickets.fieldwork``).
+    onsite_check_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     fault_cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
@@ -104,6 +108,24 @@ class WorklogEntry(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     author: Mapped[str] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
+
+
+class Attachment(Base):
+    """A photo or file attached to a worklog entry (``tickets.attachments`` checked it): its content with the
+    SHA-256 it was stored with."""
+
+    __tablename__ = "ticket_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    worklog_id: Mapped[int] = mapped_column(ForeignKey("ticket_worklog.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    author: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(200))
+    media_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # loaded only to be served
 
 
 class Recurrence(Base):

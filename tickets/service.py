@@ -23,12 +23,13 @@ from noc import models as m
 from noc.crypto import SecretBox
 from noc.settings import TicketSettings
 from noc.timeutil import Clock, SystemClock
-from tickets import access, filters, rules
+from tickets import access, fieldwork, filters, rules
 from tickets.access import Action, Actor, TicketScope
 from tickets.audit import ALLOWED, REFUSED, read_row
 from tickets.cases import CaseMatch, search_text, similar_cases
 from tickets.dispatch import TechnicianFacts, choose_technician
 from tickets.errors import Conflict, IllegalTransition, InvalidRequest, NoTechnician, NotFound, Refused, TicketError
+from tickets.fieldservice import FieldWork
 from tickets.lifecycle import OPEN_STATUSES, UNANSWERED, Status, check_close, check_transition
 from tickets.models import (
     INCIDENT,
@@ -141,6 +142,7 @@ class TicketSummary:
     recurrences: int
     version: int
     restore_verdict: RestoreVerdict | None = None  # taken at resolution; None while unresolved
+    ack_until: datetime | None = None  # acknowledged "until" then (tickets.fieldwork)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(self).items()}
@@ -397,7 +399,8 @@ class TicketService:
     async def run_timers(self) -> list[TimerNotice]:
         """Raise the warnings and escalations due now, once each; record them on the tickets. Resolved and closed
         tickets are left alone: their restoration verdict was taken when they were resolved, nothing escalates
-        after it (a reopened ticket's clocks run on)."""
+        after it (a reopened ticket's clocks run on). Then the field-work checks: acknowledgements whose "until" has
+        come, on-site resolutions due to be looked at again (``tickets.fieldservice``)."""
         now = self.clock.now()
         notices: list[TimerNotice] = []
         async with self.sessions() as session:
@@ -412,6 +415,7 @@ class TicketService:
                 notices.extend(await self._run_timers_for(ticket_id, now))
             except Conflict:
                 log.info("ticket %s changed while its timers were evaluated; next run", ticket_id)
+        await FieldWork(self).run_checks(now)
         return notices
 
     async def _run_timers_for(self, ticket_id: int, now: datetime) -> list[TimerNotice]:
@@ -445,8 +449,21 @@ class TicketService:
 
     # --- people's operations -------------------------------------------------------------------------------------
 
-    async def acknowledge(self, username: str, ticket_id: int, expected_version: int | None = None) -> TicketSummary:
+    async def acknowledge(
+        self,
+        username: str,
+        ticket_id: int,
+        expected_version: int | None = None,
+        *,
+        note: str | None = None,
+        until: datetime | None = None,
+    ) -> TicketSummary:
+        """Acknowledge, optionally with a note (worklog) and "until" an instant: past it, still only acknowledged,
+        the ticket is new again and re-alerts (``tickets.fieldservice``)."""
+        text = (note or "").strip()
+
         async def body(session: AsyncSession, actor: Actor, ticket: Ticket, now: datetime) -> None:
+            fieldwork.check_ack_until(until, now, self.settings.ack_until_max_s)
             if Status(ticket.status) in ACKNOWLEDGED_ALREADY:
                 who = await session.scalar(
                     select(TicketTransition)
@@ -460,6 +477,14 @@ class TicketService:
                 by = f" by {who.actor} at {who.at:%Y-%m-%d %H:%M:%S}Z" if who else ""
                 raise Conflict(f"{ticket.ref} was already acknowledged{by}; it is {ticket.status} now")
             self._transition(session, ticket, Status.ACKNOWLEDGED, actor.username, now)
+            ticket.ack_until = until
+            detail = {k: v for k, v in (("note", text), ("until", until.isoformat() if until else "")) if v}
+            if detail:
+                self._event(session, ticket, "acknowledged", actor.username, now, detail)
+            if text:
+                session.add(
+                    WorklogEntry(ticket_id=ticket.id, at=now, author=actor.username, text=f"acknowledged: {text}")
+                )
             if ticket.kind == INCIDENT:
                 # The NOC answers the incident once: its children still waiting are answered with it.
                 for child in await session.scalars(
@@ -507,15 +532,28 @@ class TicketService:
     async def start_work(self, username: str, ticket_id: int) -> TicketSummary:
         return await self._move(username, ticket_id, Status.IN_PROGRESS)
 
-    async def wait_on_customer(self, username: str, ticket_id: int) -> TicketSummary:
-        """Stop-clock: restoration time does not run while the customer owes us something."""
-        return await self._move(username, ticket_id, Status.PENDING_CUSTOMER)
+    async def wait_on_customer(self, username: str, ticket_id: int, reason: str) -> TicketSummary:
+        """Stop-clock: restoration time does not run while the customer owes us something; why is required."""
+        why = fieldwork.reason_text("reason", reason)
+
+        async def body(session: AsyncSession, actor: Actor, ticket: Ticket, now: datetime) -> None:
+            await self._to(session, ticket, Status.PENDING_CUSTOMER, actor.username, now)
+            self._event(session, ticket, "waiting_on_customer", actor.username, now, {"reason": why})
+
+        return await self._operate(username, ticket_id, Action.WORK, body)
 
     async def resume(self, username: str, ticket_id: int) -> TicketSummary:
         return await self._move(username, ticket_id, Status.IN_PROGRESS)
 
-    async def resolve(self, username: str, ticket_id: int) -> TicketSummary:
-        return await self._move(username, ticket_id, Status.RESOLVED)
+    async def resolve(
+        self, username: str, ticket_id: int, *, confirmed_on_site: bool = False, note: str | None = None
+    ) -> TicketSummary:
+        """While the system still sees the fault, only as confirmed restored on site with a note."""
+        return await FieldWork(self).resolve(username, ticket_id, confirmed_on_site=confirmed_on_site, note=note)
+
+    async def take(self, username: str, ticket_id: int) -> TicketSummary:
+        """A technician takes an unassigned ticket of one of their regions."""
+        return await FieldWork(self).take(username, ticket_id)
 
     async def _move(self, username: str, ticket_id: int, target: Status) -> TicketSummary:
         async def body(session: AsyncSession, actor: Actor, ticket: Ticket, now: datetime) -> None:
@@ -1047,6 +1085,7 @@ class TicketService:
             recurrences=t.recurrence_count,
             version=t.version,
             restore_verdict=_verdict(t),
+            ack_until=t.ack_until,
         )
 
     async def _detail(self, session: AsyncSession, ticket: Ticket, names: _Names) -> TicketDetail:

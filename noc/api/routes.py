@@ -443,7 +443,19 @@ async def acknowledge(call: Call) -> web.Response:
     body = call.body_as(s.AcknowledgeIn)
     if body.expected_version is not None and not 0 <= body.expected_version <= MAX_ID:
         raise ApiError(422, "expected_version: out of range", "expected_version")
-    return _json(_ticket(await call.tickets.acknowledge(call.user.username, _ticket_id(call), body.expected_version)))
+    summary = await call.tickets.acknowledge(
+        call.user.username, _ticket_id(call), body.expected_version, note=body.note, until=body.until
+    )
+    return _json(_ticket(summary))
+
+
+async def take(call: Call) -> web.Response:
+    return _json(_ticket(await call.tickets.take(call.user.username, _ticket_id(call))))
+
+
+async def wait_on_customer(call: Call) -> web.Response:
+    body = call.body_as(s.PendingIn)
+    return _json(_ticket(await call.tickets.wait_on_customer(call.user.username, _ticket_id(call), body.reason)))
 
 
 async def assign(call: Call) -> web.Response:
@@ -462,16 +474,16 @@ async def start_work(call: Call) -> web.Response:
     return _json(_ticket(await call.tickets.start_work(call.user.username, _ticket_id(call))))
 
 
-async def wait_on_customer(call: Call) -> web.Response:
-    return _json(_ticket(await call.tickets.wait_on_customer(call.user.username, _ticket_id(call))))
-
-
 async def resume(call: Call) -> web.Response:
     return _json(_ticket(await call.tickets.resume(call.user.username, _ticket_id(call))))
 
 
 async def resolve(call: Call) -> web.Response:
-    return _json(_ticket(await call.tickets.resolve(call.user.username, _ticket_id(call))))
+    body = call.body_as(s.ResolveIn)
+    summary = await call.tickets.resolve(
+        call.user.username, _ticket_id(call), confirmed_on_site=body.confirmed_on_site, note=body.note
+    )
+    return _json(_ticket(summary))
 
 
 async def close(call: Call) -> web.Response:
@@ -844,7 +856,8 @@ ROUTES: Sequence[Route] = (
         s.NoteIn,
         (*_T_ERR, 400),
     ),
-    # The working steps the ticket page and the CLI take (the NOC, or the technician it is dispatched to).
+    # The working steps the ticket page and the CLI take (the NOC, or the technician it is dispatched to); waiting
+    # on the customer says why (its own route below, with a body).
     *(
         Route(
             "POST",
@@ -858,12 +871,40 @@ ROUTES: Sequence[Route] = (
         )
         for step, handler, summary in (
             ("start", start_work, "Start work"),
-            ("pending", wait_on_customer, "Wait on the customer: the restoration clock stops until work resumes"),
             ("resume", resume, "Resume work after waiting on the customer: the restoration clock runs again"),
         )
     ),
     Route(
-        "POST", "/api/tickets/{ticket_id}/resolve", resolve, "Resolve", "tickets", s.TicketOut, (_ID,), errors=_T_ERR
+        "POST",
+        "/api/tickets/{ticket_id}/take",
+        take,
+        "A technician takes an unassigned ticket of their region (self-dispatch)",
+        "tickets",
+        s.TicketOut,
+        (_ID,),
+        errors=_T_ERR,
+    ),
+    Route(
+        "POST",
+        "/api/tickets/{ticket_id}/pending",
+        wait_on_customer,
+        "Wait on the customer, saying why: the restoration clock stops until work resumes",
+        "tickets",
+        s.TicketOut,
+        (_ID,),
+        s.PendingIn,
+        (*_T_ERR, 400),
+    ),
+    Route(
+        "POST",
+        "/api/tickets/{ticket_id}/resolve",
+        resolve,
+        "Resolve (while the system still sees the fault: only confirmed restored on site, with a note)",
+        "tickets",
+        s.TicketOut,
+        (_ID,),
+        s.ResolveIn,
+        (*_T_ERR, 400),
     ),
     Route(
         "POST",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 
 from tickets.records import HealthArchive
 
@@ -177,6 +177,9 @@ class TicketOut(_Out):
     restore_verdict: RestoreVerdictOut | None = Field(
         description="taken at resolution (null while unresolved); a reopened ticket's clock runs on"
     )
+    ack_until: datetime | None = Field(
+        default=None, description="acknowledged until then: still only acknowledged, it is new again (re-alerts)"
+    )
 
 
 class TicketPage(_Out):
@@ -267,6 +270,22 @@ class FaultOut(_Out):
 
 class AcknowledgeIn(_In):
     expected_version: int | None = Field(default=None, description="refuse with 409 if the ticket changed since")
+    note: str | None = Field(default=None, max_length=10_000, description="kept in the worklog")
+    until: AwareDatetime | None = Field(
+        default=None, description="still only acknowledged at this instant, the ticket is new again (re-alerts)"
+    )
+
+
+class PendingIn(_In):
+    reason: str = Field(min_length=1, max_length=2000, description="what the customer owes us (required)")
+
+
+class ResolveIn(_In):
+    confirmed_on_site: bool = Field(
+        default=False,
+        description="needed (with a note) while the system still sees the fault: device down, breach open",
+    )
+    note: str | None = Field(default=None, max_length=10_000, description="what was found and done on site")
 
 
 class AssignIn(_In):

@@ -156,6 +156,9 @@ class DeviceIn(Entry):
     role: Literal["pe", "p", "ce", "switch", "firewall", "server"] = "pe"
     region: str = ""
     site: str = ""
+    # For the technician sent there: the street address (a map link is made from it) and how to get in.
+    site_address: str = Field(default="", max_length=300)
+    access_notes: str = Field(default="", max_length=2000)
     snmp_profile: Name | None = None
     snmp_port: int = Field(default=161, ge=1, le=65535)
     ssh_profile: Name | None = None

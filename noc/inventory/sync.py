@@ -171,6 +171,8 @@ def _device_doc(d: m.Device, ctx: _Ctx) -> dict[str, Any]:
         "role": d.role,
         "region": d.region,
         "site": d.site,
+        "site_address": d.site_address,
+        "access_notes": d.access_notes,
         "snmp_profile": ctx.name("snmp_profiles", d.snmp_profile_id),
         "snmp_port": d.snmp_port,
         "ssh_profile": ctx.name("ssh_profiles", d.ssh_profile_id),
@@ -187,6 +189,7 @@ def _device_apply(d: m.Device, e: s.DeviceIn, ctx: _Ctx) -> None:
     d.ssh_profile_id = None if e.ssh_profile is None else ctx.ids["ssh_profiles"][e.ssh_profile]
     d.snmp_port, d.ssh_port, d.poll_interval_s, d.enabled = e.snmp_port, e.ssh_port, e.poll_interval_s, e.enabled
     d.poller_group = e.poller_group
+    d.site_address, d.access_notes = e.site_address, e.access_notes
 
 
 def _account_doc(a: m.KeyAccount, ctx: _Ctx) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from noc.inventory.sync import ImportReport
 from noc.keys import SESSIONS, SETTINGS
 from noc.timeutil import utcnow
 from noc.web.core import page, render
+from noc.web.units import size_text
 
 ADMIN = "admin"
 # aiohttp refuses any request body above its client_max_size (1 MiB by default) before a handler runs; the page
@@ -115,10 +116,6 @@ def rate_text(bits_per_second: int | None) -> str:
         if bits_per_second >= size:
             return f"{bits_per_second / size:g} {unit}"
     return f"{bits_per_second} bit/s"
-
-
-def size_text(size_bytes: int) -> str:
-    return f"{size_bytes / 2**20:g} MiB" if size_bytes >= 2**20 else f"{size_bytes / 2**10:g} KiB"
 
 
 def state_of(status: m.DeviceStatus | None) -> str:

@@ -130,6 +130,7 @@ def environment() -> jinja2.Environment:
     env.filters["ratio_pct"] = units.ratio_pct
     env.filters["number"] = units.number
     env.filters["duration"] = units.duration
+    env.filters["filesize"] = units.size_text
     env.globals["objective_value"] = units.objective_value
     env.globals["maintenance_rule"] = maintenance_rule
     # A name as one path segment: "/" too is escaped (names may hold it; urlencode keeps it, splitting the path).

@@ -3,7 +3,8 @@ phone, following changes live (``noc.web.live``). Each ticket opens on the share
 where the technician starts work, writes the worklog, sees similar past cases and closes with a cause and a
 resolution.
 
-The NOC and admins open any technician's queue (``/queue?technician=NAME``) to see their load before dispatching.
+A technician also sees the unassigned tickets of their regions, which they may take (self-dispatch on the ticket
+page). The NOC and admins open any technician's queue (``/queue?technician=NAME``) to see their load before dispatching.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from noc.web import live
 from noc.web.core import fragment, page, render
 from noc.web.i18n import language_of
 from noc.web.ticket_pages import technician_names
+from tickets import filters
 
 QUEUE_ROLES = ("technician", "noc", "admin")
 routes = web.RouteTableDef()
@@ -28,9 +30,22 @@ async def queue(request: web.Request, viewer: BrowserSession) -> web.StreamRespo
     if name is None and viewer.user.role != "technician":
         # Not a technician themselves: choose whose queue to look at.
         return render(request, "queue.html", tickets=None, technician=None, technicians=await technician_names(request))
-    tickets = await request.app[TICKETS].queue(viewer.user.username, name)
+    service = request.app[TICKETS]
+    tickets = await service.queue(viewer.user.username, name)
     queue_html = fragment(request, "_queue.html", tickets=tickets, technician=name)
-    return render(request, "queue.html", tickets=tickets, technician=name, technicians=[], queue_html=queue_html)
+    takeable = []
+    if name is None:  # their own queue: what they could take besides
+        visible = await service.list_tickets(viewer.user.username, filters.OPEN)
+        takeable = [t for t in visible if t.technician is None and t.account is not None]
+    return render(
+        request,
+        "queue.html",
+        tickets=tickets,
+        technician=name,
+        technicians=[],
+        queue_html=queue_html,
+        takeable=takeable,
+    )
 
 
 @routes.get("/queue/events")

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -27,11 +27,17 @@ from noc.api.routes import ticket_id_in
 from noc.auth import BrowserSession
 from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.notify.records import notifications_of
+from noc.store import network, series
+from noc.timeutil import utcnow
 from noc.web.core import back, error_status, form_of, page, render
+from noc.web.network import graph_src
 from noc.web.ticket_actions import LIST_STEPS, Outcome, Run, act, chosen_tickets, list_steps_for
 from tickets import filters
-from tickets.access import Action
-from tickets.errors import InvalidRequest, TicketError
+from tickets.access import NETWORK_ROLES, Action
+from tickets.attachments import IMAGES
+from tickets.errors import InvalidRequest, Refused, TicketError
+from tickets.fieldservice import AttachmentView, FieldWork
+from tickets.fieldwork import FaultSeen
 from tickets.filters import TicketFilter
 from tickets.lifecycle import ALLOWED, Status
 from tickets.models import INCIDENT
@@ -55,6 +61,7 @@ class Step:
 
 # Start and resume are one move (to in_progress); the page names it after where the ticket is.
 STEPS = (
+    Step("take", "Take this ticket", Action.TAKE, Status.DISPATCHED),
     Step("ack", "Acknowledge", Action.ACKNOWLEDGE, Status.ACKNOWLEDGED),
     Step("start", "Start work", Action.WORK, Status.IN_PROGRESS),
     Step("pending", "Wait on the customer", Action.WORK, Status.PENDING_CUSTOMER),
@@ -122,6 +129,52 @@ async def technician_names(request: web.Request) -> list[str]:
         return list(await session.scalars(select(m.Technician.name).order_by(m.Technician.name)))
 
 
+@dataclass(frozen=True, slots=True)
+class SiteView:
+    """What the technician going there needs: the site (address, access notes) and the circuit's far end and
+    contract limits; for the network's roles also the device's live state, the circuit's interface and its traffic
+    graph (the network pages' read models and graph). ``seen``: the fault as the system sees it now."""
+
+    device: m.Device | None
+    circuit: network.CircuitDetail | None
+    live: network.DeviceDetail | None
+    interface: network.InterfaceNow | None
+    graph: str | None
+    seen: FaultSeen
+
+    @property
+    def map_url(self) -> str | None:
+        address = self.device.site_address if self.device else ""
+        return f"https://www.openstreetmap.org/search?{urlencode({'query': address})}" if address else None
+
+
+async def site_of(request: web.Request, viewer: BrowserSession, t: TicketSummary) -> SiteView:
+    seen = await FieldWork(request.app[TICKETS]).seen_now(t.id)
+    async with request.app[SESSIONS]() as session:
+        circuit = await network.circuit_detail(session, t.circuit) if t.circuit else None
+        live = None
+        if t.device and viewer.user.role in NETWORK_ROLES:
+            live = await network.device_detail(session, t.device, utcnow())
+    device = live.device if live else circuit.device if circuit else None
+    interface, graph = None, None
+    if live is not None and circuit is not None:
+        name = circuit.circuit.interface_name
+        interface = next((i for i in live.interfaces if i.interface.name == name), None)
+        traffic = series.InterfaceMetric.TRAFFIC.value
+        graph = graph_src("/graphs/interface", device=live.device.name, interface=name, metric=traffic)
+    return SiteView(device, circuit, live, interface, graph, seen)
+
+
+async def files_by_entry(
+    request: web.Request, viewer: BrowserSession, ticket_id: int
+) -> dict[int, list[AttachmentView]]:
+    """The ticket's attachments by the worklog entry they belong to."""
+    grouped: dict[int, list[AttachmentView]] = {}
+    for view in await FieldWork(request.app[TICKETS]).attachments_of(viewer.user.username, ticket_id):
+        grouped.setdefault(view.worklog_id, []).append(view)
+    return grouped
+
+
 async def ticket_page(
     request: web.Request,
     viewer: BrowserSession,
@@ -146,6 +199,9 @@ async def ticket_page(
         offer=offer,
         history=history_of(detail),
         notifications=notifications,
+        site=await site_of(request, viewer, detail.summary),
+        files=await files_by_entry(request, viewer, detail.summary.id),
+        max_attachment=request.app[SETTINGS].tickets.attachment_max_bytes,
         technicians=await technician_names(request) if offer.assign else [],
         causes=request.app[SETTINGS].tickets.cause_categories,
         error=error,
@@ -185,9 +241,27 @@ def _version(form: Mapping[str, str]) -> int | None:
     return int(text)
 
 
+def _until(form: Mapping[str, str]) -> datetime | None:
+    """The form's "until" (a datetime-local field, in UTC as labelled), or an ISO instant with its zone."""
+    text = form.get("until", "").strip()
+    if not text:
+        return None
+    try:
+        local = len(text) > len("YYYY-MM-DD") and datetime.fromisoformat(text).tzinfo is None
+    except ValueError:
+        local = False  # parse_instant names the field and the bad value
+    return filters.parse_instant("until", f"{text}+00:00" if local else text)
+
+
 async def _ack(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
     # The version the reader saw: if someone acknowledged meanwhile, this says who instead of acknowledging twice.
-    return f"{(await service.acknowledge(user, ticket_id, _version(form))).ref} acknowledged"
+    until = _until(form)
+    t = await service.acknowledge(user, ticket_id, _version(form), note=form.get("note"), until=until)
+    return f"{t.ref} acknowledged" + (f" until {until:%Y-%m-%d %H:%M} UTC" if until else "")
+
+
+async def _take(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
+    return f"{(await service.take(user, ticket_id)).ref} is yours now"
 
 
 async def _start(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
@@ -195,12 +269,14 @@ async def _start(service: TicketService, user: str, ticket_id: int, form: dict[s
 
 
 async def _pending(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
-    t = await service.wait_on_customer(user, ticket_id)
+    t = await service.wait_on_customer(user, ticket_id, form.get("reason", ""))
     return f"{t.ref}: waiting on the customer, the restoration clock is stopped"
 
 
 async def _resolve(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
-    return f"{(await service.resolve(user, ticket_id)).ref} resolved"
+    confirmed = form.get("confirmed_on_site") == "yes"
+    t = await service.resolve(user, ticket_id, confirmed_on_site=confirmed, note=form.get("note"))
+    return f"{t.ref} resolved" + (" as confirmed restored on site" if confirmed else "")
 
 
 async def _reopen(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
@@ -236,6 +312,7 @@ async def _rate(service: TicketService, user: str, ticket_id: int, form: dict[st
 
 
 RUNS: dict[str, Run] = {
+    "take": _take,
     "ack": _ack,
     "start": _start,
     "pending": _pending,
@@ -246,6 +323,62 @@ RUNS: dict[str, Run] = {
     "close": _close,
     "rate": _rate,
 }
+
+
+async def refused_step(
+    request: web.Request,
+    viewer: BrowserSession,
+    ticket_id: int,
+    exc: TicketError | ValidationError,
+    step: str,
+    form: Mapping[str, str],
+) -> web.Response:
+    """The ticket again with the refusal and what was typed, with the status the API would give."""
+    found = error_status(exc)
+    assert found is not None
+    try:
+        return await ticket_page(request, viewer, ticket_id, status=found[0], error=found[1], failed=step, form=form)
+    except Refused:  # a ticket the reader may not see (taking another region's): the refusal's own words
+        return render(request, "error.html", status=found[0], message=found[1])
+
+
+@routes.post(r"/tickets/{ticket_id:\d{1,12}}/attach")
+@page()
+async def attach_file(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    """A photo or file on the worklog (multipart; checked by ``tickets.attachments``)."""
+    ticket_id = ticket_id_in(request)
+    form = await form_of(request)
+    upload = (await request.post()).get("file")
+    try:
+        if not isinstance(upload, web.FileField) or not upload.filename:
+            raise InvalidRequest("file: choose a photo or a file")
+        view = await FieldWork(request.app[TICKETS]).attach(
+            viewer.user.username, ticket_id, upload.filename, upload.file.read(), form.get("note")
+        )
+    except (TicketError, ValidationError) as exc:
+        return await refused_step(request, viewer, ticket_id, exc, "attach", form)
+    raise back(f"/tickets/{ticket_id}", f"{view.filename} attached to the worklog")
+
+
+@routes.get(r"/tickets/{ticket_id:\d{1,12}}/attachments/{attachment_id:\d{1,12}}")
+@page()
+async def attachment(request: web.Request, viewer: BrowserSession) -> web.StreamResponse:
+    """One attachment as stored (its hash checked): photos shown in the browser, other files downloaded."""
+    attachment_id = int(request.match_info["attachment_id"])
+    view, content = await FieldWork(request.app[TICKETS]).attachment(
+        viewer.user.username, ticket_id_in(request), attachment_id
+    )
+    disposition = "inline" if view.media_type in IMAGES else "attachment"
+    return web.Response(
+        body=content,
+        content_type=view.media_type,
+        charset="utf-8" if view.media_type == "text/plain" else None,
+        headers={
+            "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(view.filename, safe='')}",
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @routes.post(r"/tickets/{ticket_id:\d{1,12}}/{step}")
@@ -259,9 +392,7 @@ async def take_step(request: web.Request, viewer: BrowserSession) -> web.StreamR
     try:
         notice = await run(request.app[TICKETS], viewer.user.username, ticket_id, form)
     except (TicketError, ValidationError) as exc:
-        found = error_status(exc)
-        assert found is not None
-        return await ticket_page(request, viewer, ticket_id, status=found[0], error=found[1], failed=step, form=form)
+        return await refused_step(request, viewer, ticket_id, exc, step, form)
     raise back(f"/tickets/{ticket_id}", notice)
 
 

@@ -55,6 +55,13 @@ def duration(seconds: float | None) -> str:
     return " ".join(parts[:2])
 
 
+def size_text(size_bytes: int) -> str:
+    """A size in bytes as people read it: B, KiB or MiB."""
+    if size_bytes < 2**10:
+        return f"{size_bytes} B"
+    return f"{size_bytes / 2**20:.3g} MiB" if size_bytes >= 2**20 else f"{size_bytes / 2**10:.3g} KiB"
+
+
 def objective_value(objective: str, value: float | None) -> str:
     """A breach's measured value or limit in its objective's unit (``sla.breach.Breach``): ms for latency and
     jitter, a ratio for loss and utilisation, bit/s for the committed rate, a multiple for the burn rate;

@@ -120,8 +120,10 @@ WRITES: list[tuple[str, str, dict[str, object] | None, dict[str | None, int]]] =
     ("POST", "/api/tickets/{t}/start", None, expect(200, 200, 403, 403, 401)),
     # Start and resume are one move in the lifecycle (to in progress), which a new ticket may make.
     ("POST", "/api/tickets/{t}/resume", None, expect(200, 200, 403, 403, 401)),
+    # Self-dispatch: only a technician, only an unassigned ticket of their region (tom's north, not li's south).
+    ("POST", "/api/tickets/{t}/take", None, expect(403, 403, 200, 403, 401, other_technician=403)),
     # A new ticket does not wait on the customer: nobody has answered it yet.
-    ("POST", "/api/tickets/{t}/pending", None, expect(409, 409, 403, 403, 401)),
+    ("POST", "/api/tickets/{t}/pending", {"reason": "no access"}, expect(409, 409, 403, 403, 401)),
     # Allowed roles, refused by the lifecycle: a new ticket neither closes, reopens nor is rated.
     ("POST", "/api/tickets/{t}/close", {}, expect(409, 409, 403, 403, 401)),
     ("POST", "/api/tickets/{t}/reopen", None, expect(409, 409, 403, 403, 401)),
@@ -257,7 +259,7 @@ async def test_working_steps_through_the_api(api: Api) -> None:
     assert response.status == 409
     possible = "possible: dispatched, pending_customer, resolved"
     assert body["error"] == f"T-{ticket} is in_progress: it cannot become in_progress ({possible})"
-    response, body = await api.call("POST", f"{t}/pending", "technician")
+    response, body = await api.call("POST", f"{t}/pending", "technician", json={"reason": "site closed"})
     assert (response.status, body["status"], body["restore_due_at"]) == (200, "pending_customer", None)
     response, body = await api.call("POST", f"{t}/resume", "other_technician")
     assert response.status == 403 and "li (technician) may not see" in body["error"]
@@ -266,7 +268,9 @@ async def test_working_steps_through_the_api(api: Api) -> None:
     assert body["restore_due_at"] is not None  # the restoration clock runs again
     response, _ = await api.call("POST", f"{t}/resolve", "technician")
     for step in ("start", "pending", "resume"):
-        response, body = await api.call("POST", f"{t}/{step}", "technician")
+        response, body = await api.call(
+            "POST", f"{t}/{step}", "technician", json={"reason": "x"} if step == "pending" else None
+        )
         assert response.status == 409 and "is resolved: it cannot become" in body["error"], step
     response, body = await api.call("POST", "/api/tickets/999999/start", "noc")
     assert response.status == 404
@@ -534,3 +538,36 @@ async def test_the_health_archive_shows_last_month_s_sla_compliance(api: Api) ->
         True,
     )
     assert {o["objective"]: o["met"] for o in last["objectives"]}["availability"] is True
+
+
+async def test_a_technicians_steps_through_the_api(api: Api) -> None:
+    """Take, acknowledge with a note and until, wait on the customer for a reason, resolve while the device is down
+    only as confirmed restored on site."""
+    ticket = await api.open_ticket()
+    t = f"/api/tickets/{ticket}"
+    until = (datetime.now(UTC) + timedelta(hours=1)).replace(microsecond=0)
+    response, body = await api.call("POST", f"{t}/ack", "noc", json={"note": "looking", "until": "2026-11-30T10:00"})
+    assert (response.status, body["field"]) == (422, "until")  # no zone
+    response, acked = await api.call("POST", f"{t}/ack", "noc", json={"note": "looking", "until": until.isoformat()})
+    assert (response.status, acked["status"]) == (200, "acknowledged")
+    assert datetime.fromisoformat(acked["ack_until"]) == until
+    response, body = await api.call("POST", f"{t}/take", "technician")
+    assert (response.status, body["status"], body["technician"]) == (200, "dispatched", "tom-north")
+    await api.call("POST", f"/api/tickets/{ticket}/notes", "technician", json={"text": "on my way"})
+    response, body = await api.call("POST", f"{t}/pending", "technician", json={})
+    assert (response.status, body["field"]) == (422, "reason")
+    response, body = await api.call("POST", f"{t}/pending", "technician", json={"reason": "customer's room locked"})
+    assert (response.status, body["status"]) == (200, "pending_customer")
+    async with api.sessions() as session:
+        device_id = await session.scalar(select(m.Device.id).where(m.Device.name == "pe-bj-01"))
+        assert device_id is not None
+        session.add(m.DeviceStatus(device_id=device_id, available=False, since=datetime.now(UTC)))
+        await session.commit()
+    response, body = await api.call("POST", f"{t}/resolve", "technician")
+    assert response.status == 409 and "confirmed restored on site" in body["error"]
+    response, body = await api.call("POST", f"{t}/resolve", "technician", json={"confirmed_on_site": True})
+    assert (response.status, body["error"]) == (422, "note: say what was found and done on site (required)")
+    response, body = await api.call(
+        "POST", f"{t}/resolve", "technician", json={"confirmed_on_site": True, "note": "PSU replaced"}
+    )
+    assert (response.status, body["status"]) == (200, "resolved")

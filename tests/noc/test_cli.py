@@ -79,7 +79,7 @@ def test_broken_inventory_exits_2_and_leaves_database_unchanged(cli: Cli, tmp_pa
     )
     result = cli("inventory", "import", str(broken))
     assert result.returncode == 2
-    assert f"{broken}:188: circuits[3].device: no device named 'pe-9'" in result.stderr
+    assert f"{broken}:192: circuits[3].device: no device named 'pe-9'" in result.stderr
     assert cli("inventory", "export").stdout == before
     assert cli("history", "--json", "--limit", "1000").stdout == history_before
 

@@ -120,7 +120,7 @@ async def test_failed_import_changes_nothing(sessions: Sessions, box: SecretBox,
     )
     with pytest.raises(ValidationFailed) as info:
         await service.import_file(sessions, box, bad, "test")
-    assert str(info.value).startswith(f"{bad}:115: accounts[2].contacts[0].name: masked value *** but nothing")
+    assert str(info.value).startswith(f"{bad}:119: accounts[2].contacts[0].name: masked value *** but nothing")
     assert await snapshot(sessions) == before
 
 

@@ -42,6 +42,7 @@ def test_base_is_valid() -> None:
     doc, _ = loader.parse(BASE, "inv.yaml", {})
     assert [c.name for c in doc.circuits] == ["ckt-1"]
     assert doc.contracts[0].sla.sliding_window_n == 1
+    assert (doc.devices[0].site_address, doc.devices[0].access_notes) == ("", "")
 
 
 @pytest.mark.parametrize(
@@ -69,6 +70,15 @@ def test_base_is_valid() -> None:
                 "circuits:\n  - {name: ckt-1, account: acme, contract: c-1, device: pe-1, interface: Gi0/2}\n",
             ),
             ["inv.yaml:22: circuits[1].name: duplicate name 'ckt-1' (first at line 21)"],
+        ),
+        # the technician's site facts are bounded like the other fields
+        (
+            BASE.replace("    platform: cisco_ios\n", f"    platform: cisco_ios\n    access_notes: {'x' * 2001}\n"),
+            ["inv.yaml:10: devices[0].access_notes: String should have at most 2000 characters"],
+        ),
+        (
+            BASE.replace("    platform: cisco_ios\n", "    platform: cisco_ios\n    site_address: [1, 2]\n"),
+            ["inv.yaml:10: devices[0].site_address: Input should be a valid string"],
         ),
         # duplicate key in one mapping (plain YAML would silently keep the last)
         (
@@ -123,6 +133,8 @@ def test_base_is_valid() -> None:
         "wrong-type",
         "bad-address",
         "duplicate-name",
+        "access-notes-too-long",
+        "site-address-not-text",
         "duplicate-key",
         "malformed",
         "unknown-field",

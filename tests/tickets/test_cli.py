@@ -136,3 +136,35 @@ def test_accounts_show_and_the_personal_data_audit(seeded: tuple[Cli, list[int]]
     assert json.loads(allowed.stdout)["contacts"][0]["phone"] == "+86 21 5555 0202"
 
     assert asyncio.run(_audit(sqlite_url)) == [("tom", "acme-bank", "refused"), ("mei", "city-gov", "allowed")]
+
+
+def test_a_technicians_steps_from_the_command_line(seeded: tuple[Cli, list[int]], tmp_path: Path) -> None:
+    cli, (acme, city) = seeded
+    refused = cli("tickets", "take", str(acme), "--as", "li")
+    assert refused.returncode == 1 and "it is in region north, not one of theirs (south)" in refused.stderr
+    bad = cli("tickets", "ack", str(city), "--until", "2026-11-30T10:00", "--as", "nina")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: until: ") and "no time zone" in bad.stderr
+    acked = cli("tickets", "ack", str(city), "--note", "PE uplink swap", "--until", "2099-01-01", "--as", "nina")
+    assert acked.returncode == 2 and "until: at most 7 days" in acked.stderr  # nothing stored: still new
+    taken = cli("tickets", "take", str(acme), "--as", "tom")
+    assert taken.returncode == 0 and f"T-{acme} taken: dispatched, technician tom-north" in taken.stdout
+    assert cli("tickets", "start", str(acme), "--as", "tom").returncode == 0
+    no_reason = cli("tickets", "pending", str(acme), "--as", "tom")
+    assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
+    pending = cli("tickets", "pending", str(acme), "--reason", "customer's room locked", "--as", "tom")
+    assert pending.returncode == 0 and "pending_customer" in pending.stdout
+    shown = json.loads(cli("tickets", "show", str(acme), "--json", "--as", "tom").stdout)
+    [waiting] = [e for e in shown["events"] if e["kind"] == "waiting_on_customer"]
+    assert (waiting["actor"], waiting["detail"]) == ("tom", {"reason": "customer's room locked"})
+    resolved = cli("tickets", "resolve", str(acme), "--on-site", "--note", "cleaned the connector", "--as", "tom")
+    assert resolved.returncode == 0 and "resolved" in resolved.stdout
+    photo = tmp_path / "odf.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 24)
+    attached = cli("tickets", "attach", str(acme), str(photo), "--note", "the port after cleaning", "--as", "tom")
+    assert attached.returncode == 0 and f"T-{acme}: odf.png attached (image/png, 32 bytes, sha256 " in attached.stdout
+    program = tmp_path / "tool.png"
+    program.write_bytes(b"MZ\x90\x00")
+    refused = cli("tickets", "attach", str(acme), str(program), "--as", "tom")
+    assert refused.returncode == 2 and "file: tool.png is not one of the accepted kinds" in refused.stderr
+    missing = cli("tickets", "attach", str(acme), str(tmp_path / "nothing.png"), "--as", "tom")
+    assert missing.returncode == 2 and "file: cannot read" in missing.stderr

@@ -246,7 +246,7 @@ async def test_stop_clock_time_is_excluded_from_restoration(
     clock.set(T0 + timedelta(minutes=10))
     await svc.assign("nina", opened.ticket_id, "tom-north")
     clock.set(T0 + timedelta(hours=1))
-    await svc.wait_on_customer("tom", opened.ticket_id)  # customer's site closed until they call back
+    await svc.wait_on_customer("tom", opened.ticket_id, "customer site closed until they call back")
     clock.set(T0 + timedelta(hours=3))
     resumed = await svc.resume("tom", opened.ticket_id)
     assert resumed.restore_due_at == T0 + timedelta(hours=6)
@@ -274,7 +274,7 @@ async def test_restore_at_limit_plus_14_s_net_of_stop_clock_is_breached_by_14_s_
     clock.set(T0 + timedelta(minutes=1))
     await svc.assign("nina", opened.ticket_id, "tom-north")
     clock.set(T0 + timedelta(hours=1))
-    await svc.wait_on_customer("tom", opened.ticket_id)
+    await svc.wait_on_customer("tom", opened.ticket_id, "customer site closed until they call back")
     clock.set(T0 + timedelta(hours=3))  # two hours on the customer: off the clock
     await svc.resume("tom", opened.ticket_id)
     clock.set(T0 + timedelta(hours=6, seconds=14))

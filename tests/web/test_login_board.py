@@ -226,7 +226,7 @@ async def test_board_says_when_the_customer_holds_the_restore_clock(site: Site) 
     visitor = await site.visitor("nina")
     _, html = await visitor.get("/board")
     assert "restore clock stopped" not in html
-    await site.tickets.wait_on_customer("tom", ticket_id)
+    await site.tickets.wait_on_customer("tom", ticket_id, "the customer is away")
     _, html = await visitor.get("/board")
     row = html[html.index(f'data-ref="T-{ticket_id}"') :].split("</li>")[0]
     assert "restore clock stopped" in row and "restore <time" not in row

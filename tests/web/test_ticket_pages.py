@@ -103,7 +103,7 @@ async def test_the_technician_works_and_closes_a_tier_a_ticket(site: Site) -> No
     assert "work started" in tom.last_html and 'data-status="in_progress"' in tom.last_html
     await step(tom, ticket_id, "note", {"text": "ODF connector dirty at rack 4"})
     assert "ODF connector dirty at rack 4" in tom.last_html and "note added" in tom.last_html
-    await step(tom, ticket_id, "pending")
+    await step(tom, ticket_id, "pending", {"reason": "the customer's site is closed until 14:00"})
     assert 'data-status="pending_customer"' in tom.last_html and "Resume work" in tom.last_html
     assert "clock stopped (pending customer)" in tom.last_html
     await step(tom, ticket_id, "start")
