@@ -1,8 +1,8 @@
 """field work: a site's street address and access notes on devices; "acknowledged until" and the on-site check
 on tickets; photos and files attached to the worklog
 
-Revision ID: 0021_fieldwork
-Revises: 0020_account_notices
+Revision ID: 0019_fieldwork
+Revises: 0018_records
 Create Date: 2026-11-30 19:40:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import noc.db
 
-revision: str = "0021_fieldwork"
-down_revision: str | None = "0020_account_notices"
+revision: str = "0019_fieldwork"
+down_revision: str | None = "0018_records"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -3,7 +3,7 @@ contract states availability with
 
 Contracts already stored get the defaults (90 %, two decimals), as the inventory gives a contract that does not say.
 
-Revision ID: 0017_report_measured_share
+Revision ID: 0016_report_measured_share
 Revises: 0015_restore_verdict
 Create Date: 2026-11-30 19:50:00
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017_report_measured_share"
+revision: str = "0016_report_measured_share"
 down_revision: str | None = "0015_restore_verdict"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

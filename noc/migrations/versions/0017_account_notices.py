@@ -1,8 +1,8 @@
 """notifications: a key account's reminders (contract expiry, contacts to re-verify) beside ticket notices, and the
 page each message links to
 
-Revision ID: 0018_account_notices
-Revises: 0017_report_measured_share
+Revision ID: 0017_account_notices
+Revises: 0016_report_measured_share
 Create Date: 2026-11-30 20:10:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018_account_notices"
-down_revision: str | None = "0017_report_measured_share"
+revision: str = "0017_account_notices"
+down_revision: str | None = "0016_report_measured_share"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

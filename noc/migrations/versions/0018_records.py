@@ -1,7 +1,7 @@
 """records: destruction records of personal data, and contract documents with their SHA-256
 
-Revision ID: 0019_records
-Revises: 0018_account_notices
+Revision ID: 0018_records
+Revises: 0017_account_notices
 Create Date: 2026-11-30 19:50:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import noc.db
 
-revision: str = "0019_records"
-down_revision: str | None = "0018_account_notices"
+revision: str = "0018_records"
+down_revision: str | None = "0017_account_notices"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
