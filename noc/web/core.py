@@ -196,11 +196,18 @@ def page(*roles: str) -> Callable[[PageHandler], Handler]:
 
     def decorate(view: PageHandler) -> Handler:
         async def handler(request: web.Request) -> web.StreamResponse:
+            with i18n.speaking(language_of(request)):  # what the handler says (its notices), in the page's language
+                return await checked(request)
+
+        async def checked(request: web.Request) -> web.StreamResponse:
             viewer = viewer_of(request)
             if viewer is None:
                 raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
             if roles and viewer.user.role not in roles:
-                message = f"{viewer.user.username} ({viewer.user.role}) may not open this page"
+                message = i18n.gettext("%(user)s (%(role)s) may not open this page") % {
+                    "user": viewer.user.username,
+                    "role": viewer.user.role,
+                }
                 return render(request, "error.html", status=403, message=message)
             try:
                 return await view(request, viewer)

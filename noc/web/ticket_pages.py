@@ -25,6 +25,8 @@ from noc.api import schemas
 from noc.api.errors import ApiError
 from noc.api.routes import ticket_id_in
 from noc.auth import BrowserSession
+from noc.i18n import N_
+from noc.i18n import gettext as _
 from noc.keys import SESSIONS, SETTINGS, TICKETS
 from noc.notify.records import notifications_of
 from noc.store import network, series
@@ -257,30 +259,34 @@ async def _ack(service: TicketService, user: str, ticket_id: int, form: dict[str
     # The version the reader saw: if someone acknowledged meanwhile, this says who instead of acknowledging twice.
     until = _until(form)
     t = await service.acknowledge(user, ticket_id, _version(form), note=form.get("note"), until=until)
-    return f"{t.ref} acknowledged" + (f" until {until:%Y-%m-%d %H:%M} UTC" if until else "")
+    if until is None:
+        return _("%(ref)s acknowledged") % {"ref": t.ref}
+    return _("%(ref)s acknowledged until %(until)s UTC") % {"ref": t.ref, "until": f"{until:%Y-%m-%d %H:%M}"}
 
 
 async def _take(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
-    return f"{(await service.take(user, ticket_id)).ref} is yours now"
+    return _("%(ref)s is yours now") % {"ref": (await service.take(user, ticket_id)).ref}
 
 
 async def _start(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
-    return f"{(await service.start_work(user, ticket_id)).ref}: work started"
+    return _("%(ref)s: work started") % {"ref": (await service.start_work(user, ticket_id)).ref}
 
 
 async def _pending(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
     t = await service.wait_on_customer(user, ticket_id, form.get("reason", ""))
-    return f"{t.ref}: waiting on the customer, the restoration clock is stopped"
+    return _("%(ref)s: waiting on the customer, the restoration clock is stopped") % {"ref": t.ref}
 
 
 async def _resolve(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
     confirmed = form.get("confirmed_on_site") == "yes"
     t = await service.resolve(user, ticket_id, confirmed_on_site=confirmed, note=form.get("note"))
-    return f"{t.ref} resolved" + (" as confirmed restored on site" if confirmed else "")
+    if confirmed:
+        return _("%(ref)s resolved as confirmed restored on site") % {"ref": t.ref}
+    return _("%(ref)s resolved") % {"ref": t.ref}
 
 
 async def _reopen(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
-    return f"{(await service.reopen(user, ticket_id)).ref} reopened"
+    return _("%(ref)s reopened") % {"ref": (await service.reopen(user, ticket_id)).ref}
 
 
 async def _assign(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
@@ -290,25 +296,26 @@ async def _assign(service: TicketService, user: str, ticket_id: int, form: dict[
     auto = chosen == "auto"
     body = schemas.AssignIn(technician=None if auto else chosen, auto=auto)
     t = await service.assign(user, ticket_id, body.technician, auto=body.auto)
-    return f"{t.ref} dispatched to {t.technician}"
+    return _("%(ref)s dispatched to %(technician)s") % {"ref": t.ref, "technician": t.technician}
 
 
 async def _note(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
     body = schemas.NoteIn.model_validate(_fields(form, "text"))
-    return f"{(await service.add_note(user, ticket_id, body.text)).ref}: note added to the worklog"
+    return _("%(ref)s: note added to the worklog") % {"ref": (await service.add_note(user, ticket_id, body.text)).ref}
 
 
 async def _close(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
     body = schemas.CloseIn.model_validate(_fields(form, "cause_category", "resolution"))
     t = await service.close(user, ticket_id, body.cause_category, body.resolution)
-    filed = " and filed in the case library" if body.cause_category and body.resolution else ""
-    return f"{t.ref} closed{filed}"
+    if body.cause_category and body.resolution:
+        return _("%(ref)s closed and filed in the case library") % {"ref": t.ref}
+    return _("%(ref)s closed") % {"ref": t.ref}
 
 
 async def _rate(service: TicketService, user: str, ticket_id: int, form: dict[str, str]) -> str:
     body = schemas.RateIn.model_validate(_fields(form, "score", "comment"))
     t = await service.rate(user, ticket_id, body.score, body.comment)
-    return f"{t.ref}: the customer's rating {body.score}/5 is recorded"
+    return _("%(ref)s: the customer's rating %(score)s/5 is recorded") % {"ref": t.ref, "score": body.score}
 
 
 RUNS: dict[str, Run] = {
@@ -357,7 +364,7 @@ async def attach_file(request: web.Request, viewer: BrowserSession) -> web.Strea
         )
     except (TicketError, ValidationError) as exc:
         return await refused_step(request, viewer, ticket_id, exc, "attach", form)
-    raise back(f"/tickets/{ticket_id}", f"{view.filename} attached to the worklog")
+    raise back(f"/tickets/{ticket_id}", _("%(file)s attached to the worklog") % {"file": view.filename})
 
 
 @routes.get(r"/tickets/{ticket_id:\d{1,12}}/attachments/{attachment_id:\d{1,12}}")
@@ -498,9 +505,17 @@ async def bulk(request: web.Request, viewer: BrowserSession) -> web.StreamRespon
     return await list_page(request, viewer, status=status, outcomes=outcomes)
 
 
+REPORTED = {
+    "opened": N_("%(ref)s opened"),
+    "appended": N_("%(ref)s was already open: recorded as a recurrence on it"),
+    "reopened": N_("%(ref)s reopened"),
+}
+ALREADY_REPORTED = N_("%(ref)s already has this report")
+
+
 def _reported(outcome: FaultOutcome) -> str:
-    said = {"opened": "opened", "appended": "was already open: recorded as a recurrence on it", "reopened": "reopened"}
-    return f"{outcome.ref} {said.get(outcome.action, 'already has this report')}"
+    said = REPORTED.get(outcome.action, ALREADY_REPORTED)
+    return _(said) % {"ref": outcome.ref}
 
 
 @routes.post("/tickets")
