@@ -303,7 +303,10 @@ async def test_concurrent_working_steps_one_wins(api: Api) -> None:
     ticket = await api.open_ticket()
     await api.call("POST", f"/api/tickets/{ticket}/start", "noc")
     results = await asyncio.gather(
-        *(api.call("POST", f"/api/tickets/{ticket}/pending", role) for role in ("noc", "admin"))
+        *(
+            api.call("POST", f"/api/tickets/{ticket}/pending", role, json={"reason": "customer's site closed"})
+            for role in ("noc", "admin")
+        )
     )
     assert sorted(r.status for r, _ in results) == [200, 409]
     _, detail = await api.call("GET", f"/api/tickets/{ticket}", "noc")
