@@ -59,10 +59,6 @@ def N_(message: str) -> str:
     return message
 
 
-def language_in_use() -> str:
-    return _speaking.get()
-
-
 @contextmanager
 def speaking(language: str) -> Iterator[None]:
     if language not in LANGUAGES:

@@ -42,7 +42,7 @@ class Fanout:
     def __init__(self, period_s: float) -> None:
         self.period_s = period_s
         self._renders: dict[Hashable, _Render] = {}
-        self.rendered = 0  # how many renderings were made (a figure for the benchmark)
+        self.rendered = 0  # how many renderings were made: what sharing saves shows here
 
     async def get(self, key: Hashable, render: Callable[[], Awaitable[str]], not_before: float = 0.0) -> str:
         """The rendering of ``key``: a shared one if it began less than half a period ago and not before
